@@ -1,0 +1,55 @@
+# gitea-provider-monitoring: the front door. `make help` lists the targets.
+# `make build` and `make test` bootstrap everything they need (virtualenv, promtool) on a fresh machine.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+TOOLS  := .tools/bin
+OUT    ?= build
+CONFIG ?=
+CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
+
+.DEFAULT_GOAL := help
+.PHONY: help build test lint tools push e2e bench clean fmt
+
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo "Variables: CONFIG=file.yaml (overrides), OUT=dir (default build), GRAFANA_URL/GRAFANA_TOKEN for push"
+
+$(BIN)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+$(TOOLS)/promtool:
+	scripts/fetch-tools
+
+tools: ## Fetch promtool, prometheus, alertmanager, amtool into .tools/bin (Debian packages)
+	scripts/fetch-tools $(if $(WITH_BLACKBOX),--with-blackbox,)
+
+build: $(BIN)/.installed ## Compile dashboards, rules, manifests and tests into build/
+	$(BIN)/gitea-monitoring build $(CONFIG_FLAG) --out $(OUT)
+
+lint: build ## Lint the generated rules and dashboards in build/
+	$(BIN)/gitea-monitoring lint $(OUT)
+
+test: $(BIN)/.installed $(TOOLS)/promtool ## Build, then run ruff, pytest and every promtool rule test
+	$(BIN)/ruff check monitoring alerts dashboards exporters tests bench
+	$(BIN)/gitea-monitoring build --out $(OUT)
+	PATH="$(CURDIR)/$(TOOLS):$$PATH" $(BIN)/python -m pytest -q
+
+push: build ## Push the dashboards in build/ to Grafana (GRAFANA_URL, GRAFANA_TOKEN)
+	$(BIN)/gitea-monitoring push --dir $(OUT)/grafana/dashboards $(PUSH_FLAGS)
+
+e2e: $(BIN)/.installed $(TOOLS)/promtool ## Full end-to-end run on a real Prometheus and Alertmanager
+	PATH="$(CURDIR)/$(TOOLS):$$PATH" $(BIN)/python -m pytest -q -m e2e tests/e2e
+
+bench: $(BIN)/.installed ## Run the benchmarks under bench/ (prints numbers)
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+fmt: $(BIN)/.installed ## Format and autofix with ruff
+	$(BIN)/ruff check --fix monitoring alerts dashboards exporters tests bench
+
+clean: ## Remove build/, the virtualenv and fetched tools
+	rm -rf $(OUT) $(VENV) .tools .pytest_cache

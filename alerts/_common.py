@@ -1,0 +1,27 @@
+"""Shared shapes for alert definitions, so each alert reads as a table entry."""
+
+from __future__ import annotations
+
+from monitoring.config import Config
+from monitoring.rules import AlertCase, AlertingRule, Runbook, _caller
+
+
+def alert(config: Config, name: str, *, severity: str, expr: str, for_: str, summary: str, description: str,
+          runbook: Runbook, cases: list[AlertCase]) -> AlertingRule:
+    """An alerting rule whose runbook_url points at its generated runbook section."""
+    return AlertingRule(
+        alert=name, expr=expr, severity=severity, for_=for_, summary=summary, description=description,
+        runbook_url=config.runbook_url(name), runbook=runbook, cases=tuple(cases), source=_caller(2),
+    )
+
+
+def kubectl_logs(config: Config) -> str:
+    p = config.provider
+    return (f"Read the provider's logs: `kubectl -n {p.namespace} logs -l pkg.crossplane.io/provider={p.package_name} "
+            f"-c {p.container} --prefix --since=30m`.")
+
+
+def kubectl_pods(config: Config) -> str:
+    p = config.provider
+    return (f"List the provider's pods and their restarts: `kubectl -n {p.namespace} get pods "
+            f"-l pkg.crossplane.io/provider={p.package_name} -o wide`.")

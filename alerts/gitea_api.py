@@ -1,0 +1,260 @@
+"""Alerts on the Gitea API as the provider's pod sees it, from the gitea-api-exporter sidecar.
+
+Every replica of the provider runs an exporter; alerts take the view of all replicas together
+(`max` of a 0/1 gauge: all replicas agree Gitea is down) so that one flaky pod does not page.
+"""
+
+from __future__ import annotations
+
+from alerts import _testdata as td
+from alerts import recording as rec
+from alerts._common import alert
+from monitoring.config import Config
+from monitoring.rules import AlertingRule, Expected, RuleFile, RuleGroup, Runbook, Series, fires, num, silent
+
+NAME = "gitea-api-alerts"
+
+
+def _exporter_logs(config: Config) -> str:
+    p = config.provider
+    return (f"Read the exporter's logs: `kubectl -n {p.namespace} logs -l pkg.crossplane.io/provider={p.package_name} "
+            "-c gitea-api-exporter --prefix --since=30m`.")
+
+
+def _two_replicas(config: Config, metric: str, values: str, **labels: str) -> list[Series]:
+    return [td.exporter(config, metric, values, i, **labels) for i in range(2)]
+
+
+def _down(config: Config) -> AlertingRule:
+    t, sel = config.thresholds, config.exporter_selector
+    labels = td.group_labels(config)
+    return alert(
+        config, "GiteaAPIDown", severity="critical", for_=t.gitea_down_for,
+        expr=f"max by ({config.by()}) (gitea_api_up{{{sel}}}) == 0",
+        summary="The Gitea API is down or unreachable from the provider's pods.",
+        description="No provider pod in {{ $labels.namespace }} has had a successful Gitea health probe for "
+                    f"{t.gitea_down_for}; every reconcile that calls Gitea fails (requeue).",
+        runbook=Runbook(
+            meaning="The exporter beside every provider replica fails `GET /api/healthz` (connection, timeout, "
+                    "TLS or 424 from Gitea).",
+            impact="The provider cannot observe, create, update or delete anything in Gitea.",
+            diagnosis=("Failure reasons: `sum by (endpoint, reason) (rate(gitea_api_probe_failures_total[5m]))`.",
+                       _exporter_logs(config),
+                       "From a provider pod: `kubectl exec ... -- wget -qO- $GITEA_URL/api/healthz`.",
+                       "Check Gitea's own pods, database and ingress."),
+            mitigation=("Restore Gitea; the provider retries and catches up on its own.",
+                        "If only the network path is broken, fix NetworkPolicies, DNS or the Service."),
+        ),
+        cases=[
+            fires("both replicas see Gitea down", "10m", _two_replicas(config, "gitea_api_up", "0x15"),
+                  Expected(labels, 0)),
+            silent("one replica still reaches Gitea", "10m",
+                   [td.exporter(config, "gitea_api_up", "0x15", 0), td.exporter(config, "gitea_api_up", "1x15", 1)]),
+            silent("down for less than the for duration", "10m", _two_replicas(config, "gitea_api_up", "1x8 0x5")),
+        ],
+    )
+
+
+def _token(config: Config) -> AlertingRule:
+    t, sel = config.thresholds, config.exporter_selector
+    labels = td.group_labels(config)
+    return alert(
+        config, "GiteaAPITokenRejected", severity="critical", for_=t.token_rejected_for,
+        expr=f"max by ({config.by()}) (gitea_api_token_valid{{{sel}}}) == 0",
+        summary="Gitea rejects the provider's API token (401/403).",
+        description="Gitea answers 401/403 to the provider's token in {{ $labels.namespace }} "
+                    f"for {t.token_rejected_for}: every authenticated call of the provider fails.",
+        runbook=Runbook(
+            meaning="`GET /api/v1/user` with the token of the ProviderConfig's Secret returns 401 or 403.",
+            impact="The provider cannot manage any resource; reconciles requeue.",
+            diagnosis=("Status code: `gitea_api_last_status_code{endpoint=\"user\"}`.",
+                       "Check the Secret referenced by the ProviderConfig and the token in Gitea "
+                       "(Settings > Applications): revoked, expired or missing scopes?"),
+            mitigation=("Create a new token with the needed scopes and update the Secret; the exporter re-reads "
+                        "the token file, the provider picks it up on its next reconcile.",),
+        ),
+        cases=[
+            fires("token revoked", "10m", _two_replicas(config, "gitea_api_token_valid", "0x15"), Expected(labels, 0)),
+            silent("token valid", "10m", _two_replicas(config, "gitea_api_token_valid", "1x15")),
+        ],
+    )
+
+
+def _probe_hist(config: Config, endpoint: str, first_le: str) -> list[Series]:
+    buckets = ("0.5", "1", "2", "5", "+Inf")
+    out, reached = [], False
+    for le in buckets:
+        reached = reached or le == first_le
+        out.append(td.exporter(config, "gitea_api_probe_duration_seconds_bucket", f"0+{4 if reached else 0}x40",
+                               endpoint=endpoint, le=le))
+    return out
+
+
+def _latency(config: Config) -> AlertingRule:
+    t = config.thresholds
+    q = num(t.gitea_latency_quantile)
+    labels = td.group_labels(config, endpoint="repos_search", quantile=q)
+    return alert(
+        config, "GiteaAPILatencyHigh", severity="warning", for_=t.gitea_latency_for,
+        expr=f'{rec.GITEA_LATENCY}{{quantile="{q}"}} > {num(t.gitea_latency_seconds)}',
+        summary="The Gitea API answers slowly.",
+        description=f"p{num(t.gitea_latency_quantile * 100)} latency of Gitea endpoint {{{{ $labels.endpoint }}}} "
+                    "seen from {{ $labels.namespace }} is {{ $value | humanizeDuration }} "
+                    f"(threshold {num(t.gitea_latency_seconds)}s).",
+        runbook=Runbook(
+            meaning="Exporter probes take longer than the threshold.",
+            impact="Reconciles slow down; at 30 s the provider's client times out and reconciles requeue.",
+            diagnosis=(f"Latency per endpoint: `{rec.GITEA_LATENCY}`.",
+                       "A slow `repos_search` with a fast `healthz` points at Gitea's database."),
+            mitigation=("Scale or tune Gitea and its database.",),
+        ),
+        cases=[
+            fires("probes take 2-5s", "25m", _probe_hist(config, "repos_search", "5"),
+                  Expected(labels, 2 + 3 * t.gitea_latency_quantile)),
+            silent("probes take 1-2s", "25m", _probe_hist(config, "repos_search", "2")),
+        ],
+    )
+
+
+def _errors(config: Config) -> AlertingRule:
+    t = config.thresholds
+    labels = td.group_labels(config, endpoint="user")
+
+    def probes(failed_per_min: int) -> list[Series]:
+        return [td.exporter(config, "gitea_api_probes_total", "0+20x30", endpoint="user"),
+                td.exporter(config, "gitea_api_probe_failures_total", f"0+{failed_per_min}x30", endpoint="user",
+                            reason="http_5xx"),
+                td.exporter(config, "gitea_api_probe_failures_total", "0x30", endpoint="user", reason="timeout")]
+
+    return alert(
+        config, "GiteaAPIErrorRatioHigh", severity="warning", for_=t.gitea_error_for,
+        expr=f"{rec.GITEA_FAILURE_RATIO} > {num(t.gitea_error_ratio)}",
+        summary="Many Gitea API probes fail.",
+        description="{{ $value | humanizePercentage }} of probes of Gitea endpoint {{ $labels.endpoint }} from "
+                    f"{{{{ $labels.namespace }}}} failed over 5m (threshold {num(t.gitea_error_ratio * 100)}%).",
+        runbook=Runbook(
+            meaning="A share of the exporter's probes fail (timeout, connection, TLS, 4xx, 5xx, invalid response).",
+            impact="The provider's calls fail at a similar rate: reconciles requeue.",
+            diagnosis=("By reason: `sum by (endpoint, reason) (rate(gitea_api_probe_failures_total[5m]))`.",
+                       _exporter_logs(config)),
+            mitigation=("Fix the cause shown by the reason label (Gitea errors, network, certificates).",),
+        ),
+        cases=[
+            fires("10% of probes fail", "20m", probes(2), Expected(labels, 0.1)),
+            silent("5% of probes fail", "20m", probes(1)),
+        ],
+    )
+
+
+def _health(config: Config) -> AlertingRule:
+    t, sel = config.thresholds, config.exporter_selector
+    labels = td.group_labels(config, check="database:ping")
+    return alert(
+        config, "GiteaHealthCheckFailing", severity="warning", for_=t.gitea_health_check_for,
+        expr=f"max by ({config.by('check')}) (gitea_api_health_check_status{{{sel}}}) == 0",
+        summary="A Gitea health check (database, cache) fails.",
+        description="Gitea health check {{ $labels.check }} fails as seen from {{ $labels.namespace }} for "
+                    f"{t.gitea_health_check_for}.",
+        runbook=Runbook(
+            meaning="`GET /api/healthz` reports the named check with status `fail`.",
+            impact="Gitea calls that need the failing component error or slow down.",
+            diagnosis=("All checks: `gitea_api_health_check_status`.", "Check Gitea's database or cache server."),
+            mitigation=("Restore the failing component.",),
+        ),
+        cases=[
+            fires("database check fails", "10m",
+                  [*_two_replicas(config, "gitea_api_health_check_status", "0x15", check="database:ping"),
+                   *_two_replicas(config, "gitea_api_health_check_status", "1x15", check="cache:ping")],
+                  Expected(labels, 0)),
+            silent("all checks pass", "10m",
+                   _two_replicas(config, "gitea_api_health_check_status", "1x15", check="database:ping")),
+        ],
+    )
+
+
+def _exporter_down(config: Config) -> AlertingRule:
+    t, sel = config.thresholds, config.exporter_selector
+    labels = td.group_labels(config, job=config.exporter.job)
+    return alert(
+        config, "GiteaAPIExporterDown", severity="warning", for_=t.exporter_down_for,
+        expr=f"sum by ({config.by('job')}) (up{{{sel}}}) == 0\nor\nabsent(up{{{sel}}})",
+        summary="The Gitea API exporter is not scraped: Gitea's state is unknown.",
+        description="No gitea-api-exporter in {{ $labels.namespace }} has been scraped for "
+                    f"{t.exporter_down_for}; Gitea API alerts cannot fire.",
+        runbook=Runbook(
+            meaning="Prometheus cannot scrape the exporter sidecar of any provider replica.",
+            impact="Gitea outages go unnoticed by the Gitea API alerts (provider alerts still work).",
+            diagnosis=(_exporter_logs(config), "Check the PodMonitor's `gitea-exporter` endpoint."),
+            mitigation=("Fix the sidecar (image, token Secret mount) in the DeploymentRuntimeConfig.",),
+        ),
+        cases=[
+            fires("exporter not answering", "10m", [td.exporter(config, "up", "0x15")], Expected(labels, 0)),
+            fires("exporter not deployed", "10m", [td.provider(config, "up", "1x15")],
+                  Expected({"job": config.exporter.job, "namespace": config.provider.namespace}, 1)),
+            silent("exporter up", "10m", [td.exporter(config, "up", "1x15")]),
+        ],
+    )
+
+
+def _tls(config: Config) -> AlertingRule:
+    t, sel = config.thresholds, config.exporter_selector
+    labels = td.group_labels(config)
+    days = t.tls_expiry_days
+    soon, later = int((days - 4) * 86400), int((days + 4) * 86400)
+    return alert(
+        config, "GiteaAPITLSCertificateExpiring", severity="warning", for_=t.tls_expiry_for,
+        expr=f"min by ({config.by()}) (gitea_api_tls_cert_expiry_timestamp_seconds{{{sel}}}) - time() "
+             f"< {num(days * 86400)}",
+        summary="Gitea's TLS certificate expires soon.",
+        description="The TLS certificate Gitea presents to {{ $labels.namespace }} expires in "
+                    f"{{{{ $value | humanizeDuration }}}} (threshold {num(days)} days).",
+        runbook=Runbook(
+            meaning="The certificate served on the Gitea URL expires within the threshold.",
+            impact="When it expires, every provider call fails with a TLS error.",
+            diagnosis=("`openssl s_client -connect <gitea-host>:443 </dev/null | openssl x509 -noout -enddate`.",),
+            mitigation=("Renew the certificate (cert-manager: check the Certificate resource).",),
+        ),
+        cases=[
+            fires(f"expires in {num(days - 4)} days", "2h", [td.exporter(config,
+                  "gitea_api_tls_cert_expiry_timestamp_seconds", f"{soon}x150")], Expected(labels, soon - 7200)),
+            silent(f"expires in {num(days + 4)} days", "2h", [td.exporter(config,
+                   "gitea_api_tls_cert_expiry_timestamp_seconds", f"{later}x150")]),
+        ],
+    )
+
+
+def _version(config: Config) -> AlertingRule:
+    t, sel = config.thresholds, config.exporter_selector
+    by = config.by("version")
+    labels = td.group_labels(config, version="1.26.3")
+    return alert(
+        config, "GiteaServerVersionChanged", severity="info", for_="0m",
+        expr=f"count by ({by}) (gitea_api_info{{{sel}}})\nunless on ({by})\n"
+             f"count by ({by}) (gitea_api_info{{{sel}}} offset {t.change_window})\n"
+             f"and on ({config.by()})\ncount by ({config.by()}) (gitea_api_info{{{sel}}} offset {t.change_window})",
+        summary="The Gitea server version changed.",
+        description="Gitea seen from {{ $labels.namespace }} now reports version {{ $labels.version }}, "
+                    f"which it did not {t.change_window} ago.",
+        runbook=Runbook(
+            meaning="`GET /api/v1/version` returns a new version: Gitea was upgraded or rolled back.",
+            impact="None by itself; API changes may affect the provider.",
+            diagnosis=("`gitea_api_info` over the last day.",),
+            mitigation=("If provider calls start failing, check the Gitea release notes for API changes.",),
+        ),
+        cases=[
+            fires("upgraded from 1.26.2", "90m", [td.exporter(config, "gitea_api_info", "1x70", version="1.26.2"),
+                                                   td.exporter(config, "gitea_api_info", "_x70 1x30", version="1.26.3")],
+                  Expected(labels, 1)),
+            silent("same version", "90m", [td.exporter(config, "gitea_api_info", "1x100", version="1.26.3")]),
+        ],
+    )
+
+
+def rules(config: Config) -> RuleFile:
+    return RuleFile(NAME, (
+        RuleGroup("gitea-api.alerts", (
+            _down(config), _token(config), _latency(config), _errors(config), _health(config),
+            _exporter_down(config), _tls(config), _version(config),
+        )),
+    ))
+

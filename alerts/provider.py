@@ -1,0 +1,544 @@
+"""Alerts on the provider itself: availability, leadership, reconciles, queues, resources.
+
+Facts they rest on: a failed Gitea call shows up as `result="requeue"` (not as an error); the
+steady state is `requeue_after`; with leader election only the leader reconciles, so everything
+is aggregated over replicas before a ratio or a quantile is taken.
+"""
+
+from __future__ import annotations
+
+from alerts import _testdata as td
+from alerts import recording as rec
+from alerts._common import alert, kubectl_logs, kubectl_pods
+from monitoring.config import Config
+from monitoring.rules import AlertingRule, Expected, RuleFile, RuleGroup, Runbook, Series, fires, num, silent
+
+NAME = "provider-alerts"
+
+# Bucket bounds used by the test histograms (a subset of controller-runtime's; enough to interpolate).
+_TEST_BUCKETS = ("1", "5", "10", "30", "60", "+Inf")
+
+
+def _histogram(config: Config, metric: str, le_from: str, per_minute: int, minutes: int, **labels: str) -> list[Series]:
+    """Buckets of a histogram whose observations all fall in the bucket ending at `le_from`."""
+    out = []
+    reached = False
+    for le in _TEST_BUCKETS:
+        reached = reached or le == le_from
+        step = per_minute if reached else 0
+        out.append(td.provider(config, f"{metric}_bucket", f"0+{step}x{minutes}", le=le, **labels))
+    out.append(td.provider(config, f"{metric}_count", f"0+{per_minute}x{minutes}", **labels))
+    return out
+
+
+def _reconciles(config: Config, controller: str, *, requeue: int, error: int, good: int, minutes: int = 40,
+                replica: int = 0) -> list[Series]:
+    """reconcile_total series for one controller: `good` split between success and requeue_after."""
+    per = {"success": good // 2, "requeue_after": good - good // 2, "requeue": requeue, "error": error}
+    return [td.provider(config, "controller_runtime_reconcile_total", f"0+{n}x{minutes}", replica, controller=controller,
+                        result=result) for result, n in per.items()]
+
+
+def _down(config: Config) -> AlertingRule:
+    t, sel = config.thresholds, config.provider_selector
+    up = lambda replica, values: td.provider(config, "up", values, replica)  # noqa: E731
+    labels = td.group_labels(config, job=config.provider.job)
+    return alert(
+        config, "GiteaProviderDown", severity="critical", for_=t.provider_down_for,
+        expr=f"sum by ({config.by('job')}) (up{{{sel}}}) == 0\nor\nabsent(up{{{sel}}})",
+        summary="No replica of the Crossplane Gitea provider is being scraped successfully.",
+        description="No replica of job {{ $labels.job }} in namespace {{ $labels.namespace }} has answered a "
+                    f"scrape for {t.provider_down_for}: Gitea repositories, organizations, users and webhooks "
+                    "are not being reconciled.",
+        runbook=Runbook(
+            meaning="Prometheus cannot scrape any replica of the provider, or no replica exists.",
+            impact="Nothing reconciles: changes to Gitea managed resources are not applied and drift is not "
+                   "corrected until the provider is back.",
+            diagnosis=(kubectl_pods(config), kubectl_logs(config),
+                       f"Check the Provider package: `kubectl get providers.pkg.crossplane.io "
+                       f"{config.provider.package_name}` (HEALTHY and INSTALLED should be True).",
+                       f"Check the scrape: `up{{{sel}}}` in Prometheus and the PodMonitor's targets page."),
+            mitigation=("If pods crash-loop, fix the cause shown in the logs (credentials, ProviderConfig, OOM).",
+                        "If pods run but are not scraped, check the PodMonitor selector and the metrics port 8080."),
+        ),
+        cases=[
+            fires("the only replica is down", "10m", [up(0, "0x15")], Expected(labels, 0)),
+            fires("all three replicas are down", "10m", [up(i, "0x15") for i in range(3)], Expected(labels, 0)),
+            fires("no replica is scraped at all", "10m", [td.exporter(config, "up", "1x15")],
+                  Expected({"job": config.provider.job, "namespace": config.provider.namespace}, 1)),
+            silent("one of three replicas is down (HA)", "10m", [up(0, "0x15"), up(1, "1x15"), up(2, "1x15")]),
+            silent("down for less than the for duration", "10m", [up(0, "1x6 0x10")]),
+        ],
+    )
+
+
+def _no_leader(config: Config) -> AlertingRule:
+    t, sel = config.thresholds, config.provider_selector
+    by = config.by("job")
+    labels = td.group_labels(config, job=config.provider.job)
+    three_up = [td.provider(config, "up", "1x20", i) for i in range(3)]
+    return alert(
+        config, "GiteaProviderNoLeader", severity="critical", for_=t.no_leader_for,
+        expr=f"{rec.REPLICAS_UP} > 0\nunless on ({by})\nmax by ({by}) (leader_election_master_status{{{sel}}}) == 1",
+        summary="Replicas of the Gitea provider are up but none holds the leader lease.",
+        description="{{ $value | humanize }} replica(s) of {{ $labels.job }} in {{ $labels.namespace }} are up, "
+                    f"but none has been leader for {t.no_leader_for}; only the leader reconciles.",
+        runbook=Runbook(
+            meaning="Leader election is on and no replica reports leader_election_master_status == 1.",
+            impact="No replica reconciles: managed resources are neither created, updated nor deleted.",
+            diagnosis=(kubectl_logs(config) + " Look for `leaderelection` and `failed to acquire lease` lines.",
+                       f"Inspect the lease: `kubectl -n {config.provider.namespace} get lease`.",
+                       "Check RBAC for coordination.k8s.io leases and the Kubernetes API health."),
+            mitigation=("Delete a stuck lease holder pod so another replica can acquire the lease.",
+                        "Fix RBAC or API server problems reported in the logs."),
+        ),
+        cases=[
+            fires("three replicas up, none leader", "10m", [
+                *three_up, *[td.provider(config, "leader_election_master_status", "0x20", i, name="gitea") for i in range(3)],
+            ], Expected(labels, 3)),
+            fires("no replica reports the leader metric at all", "10m", three_up, Expected(labels, 3)),
+            silent("one replica of three is leader", "10m", [
+                *three_up, td.provider(config, "leader_election_master_status", "1x20", 0, name="gitea"),
+            ]),
+            silent("leader lost for less than the for duration", "10m", [
+                *three_up, td.provider(config, "leader_election_master_status", "1x7 0x12", 0, name="gitea"),
+            ]),
+        ],
+    )
+
+
+def _failure_ratio(config: Config) -> AlertingRule:
+    t = config.thresholds
+    ctrl = config.provider.controllers[0]
+    labels = td.group_labels(config, job=config.provider.job, controller=ctrl)
+    pct = num(t.reconcile_failure_ratio * 100)
+    return alert(
+        config, "GiteaProviderReconcileFailureRatioHigh", severity="critical", for_=t.reconcile_failure_for,
+        expr=f"{rec.RECONCILE_FAILURE_RATIO} > {num(t.reconcile_failure_ratio)}",
+        summary="Many reconciles of a Gitea provider controller fail (error or requeue).",
+        description="{{ $value | humanizePercentage }} of reconciles of controller {{ $labels.controller }} in "
+                    f"{{{{ $labels.namespace }}}} failed over 5m (threshold {pct}%). A failed Gitea call "
+                    "counts as a requeue, not as an error.",
+        runbook=Runbook(
+            meaning="The share of reconciles that end in `error` or `requeue` is above the threshold. "
+                    "crossplane-runtime returns a requeue (and sets Synced=False) when a Gitea call fails, so "
+                    "this is the alert that sees Gitea failures; `reconcile_errors_total` does not.",
+            impact="Managed resources of this kind are not converging: creates, updates or deletes are failing.",
+            diagnosis=(f"Failure ratio per controller: `{rec.RECONCILE_FAILURE_RATIO}`.",
+                       "Find resources that are not synced: `kubectl get managed -o wide | grep -v 'True.*True'` "
+                       "and `kubectl describe` one of them (look at the Synced condition message).",
+                       "Check Gitea itself: the GiteaAPI* alerts and the Gitea API dashboard.",
+                       kubectl_logs(config)),
+            mitigation=("If Gitea rejects calls (401/403), rotate the token in the ProviderConfig's Secret.",
+                        "If Gitea is down or slow, restore Gitea; the provider retries on its own.",
+                        "If one resource is invalid, fix its spec; it does not block the others."),
+        ),
+        cases=[
+            fires("30% of reconciles requeue", "25m", _reconciles(config, ctrl, requeue=3, error=0, good=7),
+                  Expected(labels, 0.3)),
+            fires("errors and requeues add up", "25m", _reconciles(config, ctrl, requeue=2, error=2, good=6),
+                  Expected(labels, 0.4)),
+            silent("20% failures is under the threshold", "25m", _reconciles(config, ctrl, requeue=2, error=0, good=8)),
+            silent("healthy steady state (requeue_after only)", "25m",
+                   _reconciles(config, ctrl, requeue=0, error=0, good=10)),
+        ],
+    )
+
+
+def _latency(config: Config) -> AlertingRule:
+    t = config.thresholds
+    ctrl = config.provider.controllers[0]
+    q = num(t.reconcile_latency_quantile)
+    labels = td.group_labels(config, job=config.provider.job, controller=ctrl, quantile=q)
+    metric = "controller_runtime_reconcile_time_seconds"
+    return alert(
+        config, "GiteaProviderReconcileLatencyHigh", severity="warning", for_=t.reconcile_latency_for,
+        expr=f'{rec.RECONCILE_LATENCY}{{quantile="{q}"}} > {num(t.reconcile_latency_seconds)}',
+        summary="Reconciles of a Gitea provider controller are slow.",
+        description=f"p{num(t.reconcile_latency_quantile * 100)} reconcile time of controller "
+                    "{{ $labels.controller }} in {{ $labels.namespace }} is {{ $value | humanizeDuration }} "
+                    f"(threshold {num(t.reconcile_latency_seconds)}s).",
+        runbook=Runbook(
+            meaning="Reconciles take long; most of a reconcile is spent waiting for Gitea API calls "
+                    "(the provider's client times out after 30 s).",
+            impact="Changes take longer to apply; slow reconciles occupy workers and back up the queue.",
+            diagnosis=(f"Latency per controller: `{rec.RECONCILE_LATENCY}`.",
+                       "Compare with Gitea API latency from the exporter (GiteaAPILatencyHigh, Gitea API dashboard).",
+                       kubectl_logs(config)),
+            mitigation=("If Gitea is slow, fix Gitea (database, load).",
+                        "If the provider is CPU-throttled, raise its CPU limit in the DeploymentRuntimeConfig."),
+        ),
+        cases=[
+            fires("reconciles take 10-30s", "25m", _histogram(config, metric, "30", 6, 40, controller=ctrl),
+                  Expected(labels, 10 + 20 * t.reconcile_latency_quantile)),
+            silent("reconciles take 5-10s", "25m", _histogram(config, metric, "10", 6, 40, controller=ctrl)),
+        ],
+    )
+
+
+def _queue_depth(config: Config) -> AlertingRule:
+    t = config.thresholds
+    ctrl = config.provider.controllers[0]
+    labels = td.group_labels(config, job=config.provider.job, name=ctrl)
+    deep = int(t.workqueue_depth) + 50
+    return alert(
+        config, "GiteaProviderWorkQueueDepthHigh", severity="warning", for_=t.workqueue_depth_for,
+        expr=f"{rec.WORKQUEUE_DEPTH} > {num(t.workqueue_depth)}",
+        summary="The work queue of a Gitea provider controller is backing up.",
+        description="{{ $value | humanize }} items wait in the work queue of {{ $labels.name }} in "
+                    f"{{{{ $labels.namespace }}}} (threshold {num(t.workqueue_depth)}).",
+        runbook=Runbook(
+            meaning="More items are added to the queue than the workers finish.",
+            impact="Changes wait before they are reconciled.",
+            diagnosis=(f"Depth per queue: `{rec.WORKQUEUE_DEPTH}`; worker saturation: `{rec.WORKERS_SATURATION}`.",
+                       "Check reconcile latency and Gitea API latency: slow calls keep workers busy."),
+            mitigation=("Fix the slowness upstream (Gitea), or raise `--max-reconcile-rate` of the provider "
+                        "through the DeploymentRuntimeConfig args.",),
+        ),
+        cases=[
+            fires("queue stays deep", "20m", [td.provider(config, "workqueue_depth", f"{deep}x25", name=ctrl,
+                                                          controller=ctrl)], Expected(labels, deep)),
+            silent("queue at the threshold", "20m", [td.provider(config, "workqueue_depth",
+                                                                 f"{int(t.workqueue_depth)}x25", name=ctrl,
+                                                                 controller=ctrl)]),
+        ],
+    )
+
+
+def _queue_wait(config: Config) -> AlertingRule:
+    t = config.thresholds
+    ctrl = config.provider.controllers[0]
+    q = num(t.workqueue_wait_quantile)
+    labels = td.group_labels(config, job=config.provider.job, name=ctrl, quantile=q)
+    metric = "workqueue_queue_duration_seconds"
+    return alert(
+        config, "GiteaProviderWorkQueueWaitHigh", severity="warning", for_=t.workqueue_wait_for,
+        expr=f'{rec.WORKQUEUE_WAIT}{{quantile="{q}"}} > {num(t.workqueue_wait_seconds)}',
+        summary="Items wait long in a Gitea provider work queue before they are reconciled.",
+        description=f"p{num(t.workqueue_wait_quantile * 100)} time in queue {{{{ $labels.name }}}} in "
+                    "{{ $labels.namespace }} is {{ $value | humanizeDuration }} "
+                    f"(threshold {num(t.workqueue_wait_seconds)}s).",
+        runbook=Runbook(
+            meaning="Items wait in the queue for longer than the threshold before a worker picks them up.",
+            impact="Changes to managed resources are applied late.",
+            diagnosis=(f"Wait time per queue: `{rec.WORKQUEUE_WAIT}`.", f"Saturation: `{rec.WORKERS_SATURATION}`."),
+            mitigation=("Fix slow reconciles (usually a slow Gitea) or raise the provider's concurrency.",),
+        ),
+        cases=[
+            fires("items wait 60-120s", "25m", _queue_hist(config, metric, ctrl, slow=True),
+                  Expected(labels, 60 + 60 * t.workqueue_wait_quantile)),
+            silent("items wait 30-60s", "25m", _queue_hist(config, metric, ctrl, slow=False)),
+        ],
+    )
+
+
+def _queue_hist(config: Config, metric: str, ctrl: str, slow: bool) -> list[Series]:
+    buckets = ("30", "60", "120", "+Inf")
+    first = "120" if slow else "60"
+    out, reached = [], False
+    for le in buckets:
+        reached = reached or le == first
+        out.append(td.provider(config, f"{metric}_bucket", f"0+{6 if reached else 0}x40", le=le, name=ctrl,
+                               controller=ctrl))
+    return out
+
+
+def _queue_stuck(config: Config) -> AlertingRule:
+    t, sel = config.thresholds, config.provider_selector
+    ctrl = config.provider.controllers[0]
+    labels = td.group_labels(config, job=config.provider.job, name=ctrl)
+    stuck = int(t.workqueue_unfinished_seconds) * 2
+    return alert(
+        config, "GiteaProviderWorkQueueStuck", severity="warning", for_=t.workqueue_unfinished_for,
+        expr=f"max by ({config.by('job', 'name')}) (workqueue_unfinished_work_seconds{{{sel}}}) "
+             f"> {num(t.workqueue_unfinished_seconds)}",
+        summary="A Gitea provider worker seems stuck on one item.",
+        description="Work in progress in queue {{ $labels.name }} in {{ $labels.namespace }} has been running for "
+                    f"{{{{ $value | humanizeDuration }}}} (threshold {num(t.workqueue_unfinished_seconds)}s).",
+        runbook=Runbook(
+            meaning="workqueue_unfinished_work_seconds grows when a worker does not finish its item.",
+            impact="A stuck worker reduces capacity; if all are stuck nothing reconciles.",
+            diagnosis=("Longest running processor: `workqueue_longest_running_processor_seconds`.",
+                       kubectl_logs(config) + " Look for calls that never return."),
+            mitigation=("Restart the provider pod holding the lease; report the hang with its logs.",),
+        ),
+        cases=[
+            fires("work never finishes", "20m", [td.provider(config, "workqueue_unfinished_work_seconds",
+                                                             f"{stuck}x25", name=ctrl, controller=ctrl)],
+                  Expected(labels, stuck)),
+            silent("work finishes", "20m", [td.provider(config, "workqueue_unfinished_work_seconds", "3x25",
+                                                        name=ctrl, controller=ctrl)]),
+        ],
+    )
+
+
+def _workers(config: Config) -> AlertingRule:
+    t = config.thresholds
+    ctrl = config.provider.controllers[0]
+    labels = td.group_labels(config, job=config.provider.job, controller=ctrl)
+
+    def pool(active_leader: int) -> list[Series]:
+        # Three replicas report the pool size; only the leader (replica 0) has active workers.
+        out = [td.provider(config, "controller_runtime_max_concurrent_reconciles", "10x25", i, controller=ctrl)
+               for i in range(3)]
+        out.append(td.provider(config, "controller_runtime_active_workers", f"{active_leader}x25", 0, controller=ctrl))
+        out += [td.provider(config, "controller_runtime_active_workers", "0x25", i, controller=ctrl) for i in (1, 2)]
+        return out
+
+    return alert(
+        config, "GiteaProviderWorkersSaturated", severity="warning", for_=t.workers_saturation_for,
+        expr=f"{rec.WORKERS_SATURATION} > {num(t.workers_saturation_ratio)}",
+        summary="All workers of a Gitea provider controller are busy.",
+        description="{{ $value | humanizePercentage }} of the workers of controller {{ $labels.controller }} in "
+                    f"{{{{ $labels.namespace }}}} are busy (threshold {num(t.workers_saturation_ratio * 100)}%).",
+        runbook=Runbook(
+            meaning="Active workers are close to max_concurrent_reconciles on the leader.",
+            impact="New work waits in the queue; latency of changes grows.",
+            diagnosis=(f"Saturation: `{rec.WORKERS_SATURATION}`; queue depth: `{rec.WORKQUEUE_DEPTH}`.",
+                       "Check reconcile and Gitea API latency: slow calls hold workers."),
+            mitigation=("Fix the slow dependency, or raise the provider's `--max-reconcile-rate`.",),
+        ),
+        cases=[
+            fires("leader uses all 10 workers (3 replicas)", "20m", pool(10), Expected(labels, 1)),
+            silent("leader uses 9 of 10 workers", "20m", pool(9)),
+        ],
+    )
+
+
+def _restarting(config: Config) -> AlertingRule:
+    t = config.thresholds
+    pod_sel = config.provider_pod_selector
+    labels = td.group_labels(config, pod=td.PODS[0])
+    n = int(t.restarts_count)
+    rising = " ".join(str(i) for i in range(n + 2))
+    return alert(
+        config, "GiteaProviderRestarting", severity="warning", for_="0m",
+        expr=f"sum by ({config.by('pod')}) (increase(kube_pod_container_status_restarts_total{{{pod_sel}}}"
+             f"[{t.restarts_window}])) > {num(t.restarts_count)}",
+        summary="A Gitea provider pod keeps restarting.",
+        description="Pod {{ $labels.pod }} in {{ $labels.namespace }} restarted {{ printf \"%.0f\" $value }} times in "
+                    f"the last {t.restarts_window} (threshold {num(t.restarts_count)}).",
+        runbook=Runbook(
+            meaning="The provider container restarts repeatedly (crash, OOM kill or failing probes).",
+            impact="Reconciles are interrupted; with one replica the provider is down between restarts.",
+            diagnosis=(kubectl_pods(config),
+                       f"Last termination reason: `kubectl -n {config.provider.namespace} describe pod <pod>` "
+                       "(Last State: OOMKilled, Error).",
+                       kubectl_logs(config) + " Add `--previous` for the crashed container."),
+            mitigation=("OOMKilled: raise the memory limit in the DeploymentRuntimeConfig.",
+                        "Crash on start: check the ProviderConfig and credentials Secret."),
+        ),
+        cases=[
+            fires(f"{n + 1} restarts within the window", "40m",
+                  [td.kube(config, "kube_pod_container_status_restarts_total", f"0x10 {rising} {n + 1}x30")],
+                  Expected(labels, n + 1)),
+            silent(f"{n} restarts within the window", "40m",
+                   [td.kube(config, "kube_pod_container_status_restarts_total",
+                            f"0x10 {' '.join(str(i) for i in range(n + 1))} {n}x30")]),
+        ],
+    )
+
+
+def _memory(config: Config) -> AlertingRule:
+    t = config.thresholds
+    pod_sel = config.provider_pod_selector
+    by = config.by("pod")
+    labels = td.group_labels(config, pod=td.PODS[0])
+    limit = 512 * 1024 * 1024
+
+    def usage(ratio: float) -> list[Series]:
+        return [td.kube(config, "container_memory_working_set_bytes", f"{int(limit * ratio)}x25"),
+                td.kube(config, "kube_pod_container_resource_limits", f"{limit}x25", resource="memory", unit="byte")]
+
+    return alert(
+        config, "GiteaProviderMemoryNearLimit", severity="warning", for_=t.memory_for,
+        expr=f"max by ({by}) (container_memory_working_set_bytes{{{pod_sel}}})\n/ on ({by})\n"
+             f'max by ({by}) (kube_pod_container_resource_limits{{{pod_sel}, resource="memory"}})\n'
+             f"> {num(t.memory_limit_ratio)}",
+        summary="A Gitea provider pod uses most of its memory limit.",
+        description="Pod {{ $labels.pod }} in {{ $labels.namespace }} uses {{ $value | humanizePercentage }} of its "
+                    f"memory limit (threshold {num(t.memory_limit_ratio * 100)}%); it will be OOM-killed at 100%.",
+        runbook=Runbook(
+            meaning="Working-set memory is close to the container's memory limit.",
+            impact="The kernel OOM-kills the container at the limit; reconciles stop until it restarts.",
+            diagnosis=("Memory trend: Capacity Planning dashboard (predict_linear panel).",
+                       "Count managed resources: `kubectl get managed | wc -l`; memory grows with the cache."),
+            mitigation=("Raise the memory limit in the DeploymentRuntimeConfig.",),
+        ),
+        cases=[
+            fires("95% of the limit", "20m", usage(0.95), Expected(labels, int(limit * 0.95) / limit)),
+            silent("80% of the limit", "20m", usage(0.8)),
+        ],
+    )
+
+
+def _cpu(config: Config) -> AlertingRule:
+    t = config.thresholds
+    pod_sel = config.provider_pod_selector
+    by = config.by("pod")
+    labels = td.group_labels(config, pod=td.PODS[0])
+
+    def throttled(per_min: int) -> list[Series]:
+        return [td.kube(config, "container_cpu_cfs_periods_total", "0+600x30"),
+                td.kube(config, "container_cpu_cfs_throttled_periods_total", f"0+{per_min}x30")]
+
+    return alert(
+        config, "GiteaProviderCPUThrottled", severity="warning", for_=t.cpu_throttling_for,
+        expr=f"sum by ({by}) (rate(container_cpu_cfs_throttled_periods_total{{{pod_sel}}}[5m]))\n/ on ({by})\n"
+             f"sum by ({by}) (rate(container_cpu_cfs_periods_total{{{pod_sel}}}[5m]))\n"
+             f"> {num(t.cpu_throttling_ratio)}",
+        summary="A Gitea provider pod is CPU-throttled.",
+        description="{{ $value | humanizePercentage }} of CPU periods of pod {{ $labels.pod }} in "
+                    f"{{{{ $labels.namespace }}}} were throttled (threshold {num(t.cpu_throttling_ratio * 100)}%).",
+        runbook=Runbook(
+            meaning="The container hits its CPU limit in many scheduling periods.",
+            impact="Reconciles and leader-election renewals slow down; lease loss is possible.",
+            diagnosis=("CPU against limits: Capacity Planning dashboard.",),
+            mitigation=("Raise or remove the CPU limit in the DeploymentRuntimeConfig.",),
+        ),
+        cases=[
+            fires("half of the periods throttled", "25m", throttled(300), Expected(labels, 0.5)),
+            silent("a fifth of the periods throttled", "25m", throttled(120)),
+        ],
+    )
+
+
+def _kube_api(config: Config) -> AlertingRule:
+    t = config.thresholds
+    labels = td.group_labels(config, job=config.provider.job)
+
+    def calls(bad: int) -> list[Series]:
+        return [td.provider(config, "rest_client_requests_total", "0+90x30", code="200", method="GET",
+                            host="10.96.0.1:443"),
+                td.provider(config, "rest_client_requests_total", f"0+{bad}x30", code="500", method="PUT",
+                            host="10.96.0.1:443"),
+                td.provider(config, "rest_client_requests_total", f"0+{10 - bad}x30", code="201", method="PUT",
+                            host="10.96.0.1:443")]
+
+    return alert(
+        config, "GiteaProviderKubernetesAPIErrors", severity="warning", for_=t.kube_api_error_for,
+        expr=f"{rec.KUBE_API_ERROR_RATIO} > {num(t.kube_api_error_ratio)}",
+        summary="The Gitea provider's calls to the Kubernetes API fail.",
+        description="{{ $value | humanizePercentage }} of Kubernetes API requests of {{ $labels.job }} in "
+                    f"{{{{ $labels.namespace }}}} got 5xx or 429 (threshold {num(t.kube_api_error_ratio * 100)}%).",
+        runbook=Runbook(
+            meaning="rest_client_requests_total shows server errors or throttling (429) from the API server.",
+            impact="Status updates and lease renewals fail; the provider may lose leadership.",
+            diagnosis=("Errors by code: `sum by (code) (rate(rest_client_requests_total{code=~\"5..|429\"}[5m]))`.",
+                       "Check the API server's health and API Priority and Fairness."),
+            mitigation=("Fix the API server; if 429, review the provider's flow schema or request rate.",),
+        ),
+        cases=[
+            fires("10% of calls fail", "25m", calls(10), Expected(labels, 0.1)),
+            silent("4% of calls fail", "25m", calls(4)),
+        ],
+    )
+
+
+def _counter_alert(config: Config, name: str, metric: str, window: str, what: str, runbook: Runbook,
+                   summary: str) -> AlertingRule:
+    """An alert on any increase of a per-controller counter (panics, terminal errors)."""
+    ctrl = config.provider.controllers[0]
+    labels = td.group_labels(config, job=config.provider.job, controller=ctrl)
+    return AlertingRule(
+        alert=name, severity="warning", for_="0m", runbook_url=config.runbook_url(name), runbook=runbook,
+        expr=f"sum by ({config.by('job', 'controller')}) (increase({metric}{{{config.provider_selector}}}[{window}])) > 0",
+        summary=summary,
+        description=f"Controller {{{{ $labels.controller }}}} in {{{{ $labels.namespace }}}} had "
+                    f"{{{{ printf \"%.0f\" $value }}}} {what} in the last {window}.",
+        cases=(
+            fires(f"one {what[:-1] if what.endswith('s') else what}", "10m",
+                  [td.provider(config, metric, "0x5 1x10", controller=ctrl)], Expected(labels, 1)),
+            silent("counter flat (also after a restart resets it to 0)", "20m",
+                   [td.provider(config, metric, "0x10 _ 0x10", controller=ctrl)]),
+        ),
+        source=f"alerts/provider.py ({name})",
+    )
+
+
+def _panics(config: Config) -> AlertingRule:
+    return _counter_alert(
+        config, "GiteaProviderReconcilePanics", "controller_runtime_reconcile_panics_total",
+        config.thresholds.panics_window, "panics",
+        Runbook(meaning="A reconcile panicked; controller-runtime recovered it.",
+                impact="The resource being reconciled does not converge; a bug in the provider.",
+                diagnosis=(kubectl_logs(config) + " Look for `Observed a panic`.",),
+                mitigation=("Report the stack trace upstream; upgrade the provider when fixed.",)),
+        "A Gitea provider reconcile panicked.")
+
+
+def _terminal(config: Config) -> AlertingRule:
+    return _counter_alert(
+        config, "GiteaProviderTerminalReconcileErrors", "controller_runtime_terminal_reconcile_errors_total",
+        config.thresholds.terminal_errors_window, "terminal errors",
+        Runbook(meaning="A reconcile returned a terminal error: it will not be retried.",
+                impact="The affected resource stays unreconciled until its spec changes.",
+                diagnosis=(kubectl_logs(config), "Describe the resources whose Synced condition is False."),
+                mitigation=("Fix the resource spec named in the error.",)),
+        "A Gitea provider reconcile failed with a terminal (not retried) error.")
+
+
+def _replicas_changed(config: Config) -> AlertingRule:
+    t = config.thresholds
+    labels = td.group_labels(config, job=config.provider.job)
+    return alert(
+        config, "GiteaProviderReplicasChanged", severity="info", for_="0m",
+        expr=f"changes({rec.REPLICAS}[{t.change_window}]) > 0",
+        summary="The number of Gitea provider replicas changed.",
+        description="The replica count of {{ $labels.job }} in {{ $labels.namespace }} changed "
+                    f"{{{{ printf \"%.0f\" $value }}}} time(s) in the last {t.change_window} (scaling or a rollout).",
+        runbook=Runbook(meaning="Prometheus sees a different number of provider targets than before.",
+                        impact="None by itself; context for other alerts.",
+                        diagnosis=(kubectl_pods(config),),
+                        mitigation=("None needed if the change was intended.",)),
+        cases=[
+            fires("scaled from 1 to 3", "20m", [td.provider(config, "up", "1x30", 0),
+                                                 td.provider(config, "up", "_x10 1x20", 1),
+                                                 td.provider(config, "up", "_x10 1x20", 2)], Expected(labels, 1)),
+            silent("three replicas all along", "20m", [td.provider(config, "up", "1x30", i) for i in range(3)]),
+        ],
+    )
+
+
+def _version_changed(config: Config) -> AlertingRule:
+    t, pod_sel = config.thresholds, config.provider_pod_selector
+    by = config.by("image")
+    old, new = "xpkg.upbound.io/crossplane-contrib/provider-gitea:v0.1.0", "xpkg.upbound.io/crossplane-contrib/provider-gitea:v0.2.0"
+    labels = td.group_labels(config, image=new)
+    info = lambda image, values: td.kube(config, "kube_pod_container_info", values, image=image,  # noqa: E731
+                                         image_id="sha256:0", container_id="containerd://0")
+    return alert(
+        config, "GiteaProviderVersionChanged", severity="info", for_="0m",
+        expr=f"count by ({by}) (kube_pod_container_info{{{pod_sel}}})\nunless on ({by})\n"
+             f"count by ({by}) (kube_pod_container_info{{{pod_sel}}} offset {t.change_window})\n"
+             f"and on ({config.by()})\ncount by ({config.by()}) (kube_pod_container_info{{{pod_sel}}} offset {t.change_window})",
+        summary="The Gitea provider now runs a different image.",
+        description="Namespace {{ $labels.namespace }} runs provider image {{ $labels.image }}, which was not running "
+                    f"{t.change_window} ago.",
+        runbook=Runbook(meaning="A new provider image started (upgrade or downgrade of the Provider package).",
+                        impact="None by itself; correlate with alerts that start after it.",
+                        diagnosis=(f"`kubectl get providers.pkg.crossplane.io {config.provider.package_name} -o yaml`.",),
+                        mitigation=("Roll back the Provider package if the new version misbehaves.",)),
+        cases=[
+            fires("image replaced after an hour", "90m", [info(old, "1x70"), info(new, "_x70 1x30")],
+                  Expected(labels, 1)),
+            silent("same image all along", "90m", [info(old, "1x100")]),
+            silent("first install (nothing an hour ago)", "30m", [info(new, "1x40")]),
+        ],
+    )
+
+
+def rules(config: Config) -> RuleFile:
+    availability = [_down(config)]
+    if config.provider.leader_election:
+        availability.append(_no_leader(config))
+    availability += [_restarting(config), _replicas_changed(config), _version_changed(config)]
+    reconcile = [_failure_ratio(config), _latency(config), _panics(config), _terminal(config),
+                 _kube_api(config)]
+    capacity = [_queue_depth(config), _queue_wait(config), _queue_stuck(config), _workers(config),
+                _memory(config), _cpu(config)]
+    return RuleFile(NAME, (
+        RuleGroup("gitea-provider.availability", tuple(availability)),
+        RuleGroup("gitea-provider.reconcile", tuple(reconcile)),
+        RuleGroup("gitea-provider.capacity", tuple(capacity)),
+    ))

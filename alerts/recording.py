@@ -1,0 +1,96 @@
+"""Recording rules (`level:metric:operations`) that alerts and dashboards use instead of raw queries.
+
+Aggregations keep the configured cluster label, so the same rules run per cluster on a global
+Thanos or Mimir ruler. Ratios and quantiles aggregate over replicas first: with leader election
+only the leader reconciles, so per-pod ratios would be wrong for 3 replicas.
+"""
+
+from __future__ import annotations
+
+from monitoring.config import Config
+from monitoring.rules import RecordingRule, RuleFile, RuleGroup, num
+
+NAME = "recording"
+
+# Names, written once: alerts and dashboards import these.
+RECONCILE_RATE_BY_RESULT = "controller_result:controller_runtime_reconcile_total:rate5m"
+RECONCILE_RATE = "controller:controller_runtime_reconcile_total:rate5m"
+RECONCILE_FAILURE_RATIO = "controller:controller_runtime_reconcile_failures:ratio_rate5m"
+RECONCILE_LATENCY = "controller_quantile:controller_runtime_reconcile_time_seconds:histogram_quantile5m"
+WORKERS_SATURATION = "controller:controller_runtime_active_workers:ratio_max"
+WORKQUEUE_DEPTH = "name:workqueue_depth:sum"
+WORKQUEUE_WAIT = "name_quantile:workqueue_queue_duration_seconds:histogram_quantile5m"
+KUBE_API_ERROR_RATIO = "job:rest_client_requests_errors:ratio_rate5m"
+REPLICAS_UP = "job:up:sum"  # replicas scraped successfully
+REPLICAS = "job:up:count"  # replicas Prometheus knows about, up or not
+GITEA_FAILURE_RATIO = "endpoint:gitea_api_probe_failures:ratio_rate5m"
+GITEA_LATENCY = "endpoint_quantile:gitea_api_probe_duration_seconds:histogram_quantile5m"
+
+FAILED_RESULTS = 'result=~"error|requeue"'
+
+
+def quantiles(*configured: float) -> list[float]:
+    """Quantiles recorded for every latency histogram: 0.5, 0.95, 0.99 and any configured one."""
+    return sorted({0.5, 0.95, 0.99, *configured})
+
+
+def rules(config: Config) -> RuleFile:
+    t = config.thresholds
+    prov, exp = config.provider_selector, config.exporter_selector
+    by_job = config.by("job")
+    by_ctrl = config.by("job", "controller")
+    by_name = config.by("job", "name")
+    by_endpoint = config.by("endpoint")
+
+    provider_rules: list[RecordingRule] = [
+        RecordingRule(RECONCILE_RATE_BY_RESULT,
+                      f"sum by ({config.by('job', 'controller', 'result')}) "
+                      f"(rate(controller_runtime_reconcile_total{{{prov}}}[5m]))"),
+        RecordingRule(RECONCILE_RATE,
+                      f"sum by ({by_ctrl}) (rate(controller_runtime_reconcile_total{{{prov}}}[5m]))"),
+        RecordingRule(RECONCILE_FAILURE_RATIO,
+                      f"sum by ({by_ctrl}) (rate(controller_runtime_reconcile_total{{{prov}, {FAILED_RESULTS}}}[5m]))\n"
+                      f"/\nsum by ({by_ctrl}) (rate(controller_runtime_reconcile_total{{{prov}}}[5m]))"),
+    ]
+    for q in quantiles(t.reconcile_latency_quantile):
+        provider_rules.append(RecordingRule(
+            RECONCILE_LATENCY,
+            f"histogram_quantile({num(q)}, sum by ({by_ctrl}, le) "
+            f"(rate(controller_runtime_reconcile_time_seconds_bucket{{{prov}}}[5m])))",
+            labels={"quantile": num(q)}))
+    provider_rules += [
+        RecordingRule(WORKERS_SATURATION,
+                      f"max by ({by_ctrl}) (controller_runtime_active_workers{{{prov}}})\n"
+                      f"/\nmax by ({by_ctrl}) (controller_runtime_max_concurrent_reconciles{{{prov}}})"),
+        RecordingRule(WORKQUEUE_DEPTH, f"sum by ({by_name}) (workqueue_depth{{{prov}}})"),
+    ]
+    for q in quantiles(t.workqueue_wait_quantile):
+        provider_rules.append(RecordingRule(
+            WORKQUEUE_WAIT,
+            f"histogram_quantile({num(q)}, sum by ({by_name}, le) "
+            f"(rate(workqueue_queue_duration_seconds_bucket{{{prov}}}[5m])))",
+            labels={"quantile": num(q)}))
+    provider_rules += [
+        RecordingRule(KUBE_API_ERROR_RATIO,
+                      f'sum by ({by_job}) (rate(rest_client_requests_total{{{prov}, code=~"5..|429"}}[5m]))\n'
+                      f"/\nsum by ({by_job}) (rate(rest_client_requests_total{{{prov}}}[5m]))"),
+        RecordingRule(REPLICAS_UP, f"sum by ({by_job}) (up{{{prov}}})"),
+        RecordingRule(REPLICAS, f"count by ({by_job}) (up{{{prov}}})"),
+    ]
+
+    gitea_rules: list[RecordingRule] = [
+        RecordingRule(GITEA_FAILURE_RATIO,
+                      f"sum by ({by_endpoint}) (rate(gitea_api_probe_failures_total{{{exp}}}[5m]))\n"
+                      f"/\nsum by ({by_endpoint}) (rate(gitea_api_probes_total{{{exp}}}[5m]))"),
+    ]
+    for q in quantiles(t.gitea_latency_quantile):
+        gitea_rules.append(RecordingRule(
+            GITEA_LATENCY,
+            f"histogram_quantile({num(q)}, sum by ({by_endpoint}, le) "
+            f"(rate(gitea_api_probe_duration_seconds_bucket{{{exp}}}[5m])))",
+            labels={"quantile": num(q)}))
+
+    return RuleFile(NAME, (
+        RuleGroup("gitea-provider.recording", tuple(provider_rules)),
+        RuleGroup("gitea-api.recording", tuple(gitea_rules)),
+    ))

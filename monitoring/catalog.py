@@ -1,0 +1,150 @@
+"""The metric catalog: every metric a rule or panel may use, with its type, labels and source.
+
+The build refuses an expression that names a metric outside this catalog (or a recording rule we
+define), which is how a rule on a metric the provider does not expose is caught before it ships.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+COUNTER, GAUGE, HISTOGRAM, SUMMARY, INFO = "counter", "gauge", "histogram", "summary", "info"
+
+# Sources
+PROVIDER = "provider (controller-runtime, :8080/metrics)"
+CROSSPLANE_RUNTIME = "provider (crossplane-runtime managed-resource metrics; not enabled yet)"
+EXPORTER = "gitea-api-exporter"
+EXPORTER_PROXY = "gitea-api-exporter (proxy mode)"
+KUBE_STATE_METRICS = "kube-state-metrics"
+CADVISOR = "cAdvisor (kubelet)"
+PROMETHEUS = "Prometheus (synthetic)"
+
+# Labels that the scrape adds to every series of a target.
+TARGET_LABELS = frozenset({"job", "instance", "namespace", "pod", "container", "cluster", "endpoint_name"})
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    type: str
+    labels: tuple[str, ...]
+    source: str
+    help: str
+    optional: bool = False  # may be absent on a healthy install; never depend on it
+    label_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def series_names(self) -> tuple[str, ...]:
+        if self.type == HISTOGRAM:
+            return (f"{self.name}_bucket", f"{self.name}_sum", f"{self.name}_count")
+        if self.type == SUMMARY:
+            return (self.name, f"{self.name}_sum", f"{self.name}_count")
+        return (self.name,)
+
+
+RECONCILE_RESULTS = ("success", "error", "requeue", "requeue_after")
+PROBE_FAILURE_REASONS = ("timeout", "connection", "tls", "http_4xx", "http_5xx", "invalid_response")
+OPERATIONS = ("observe", "create", "update", "delete")
+KINDS = ("Repository", "Organization", "User", "Webhook", "other")
+
+_C = "controller"
+
+METRICS: tuple[Metric, ...] = (
+    # controller-runtime, served by the provider.
+    Metric("controller_runtime_reconcile_total", COUNTER, (_C, "result"), PROVIDER,
+           "Reconciles per controller and result.", label_values={"result": RECONCILE_RESULTS}),
+    Metric("controller_runtime_reconcile_errors_total", COUNTER, (_C,), PROVIDER,
+           "Reconciles that returned an error (a failed Gitea call is usually a requeue instead)."),
+    Metric("controller_runtime_terminal_reconcile_errors_total", COUNTER, (_C,), PROVIDER,
+           "Reconciles that returned a terminal error (not retried)."),
+    Metric("controller_runtime_reconcile_panics_total", COUNTER, (_C,), PROVIDER, "Reconciles that panicked."),
+    Metric("controller_runtime_reconcile_time_seconds", HISTOGRAM, (_C,), PROVIDER, "Time per reconcile."),
+    Metric("controller_runtime_active_workers", GAUGE, (_C,), PROVIDER, "Workers reconciling now."),
+    Metric("controller_runtime_max_concurrent_reconciles", GAUGE, (_C,), PROVIDER, "Worker pool size."),
+    Metric("workqueue_depth", GAUGE, ("name", _C), PROVIDER, "Items waiting in the work queue."),
+    Metric("workqueue_adds_total", COUNTER, ("name", _C), PROVIDER, "Items added to the work queue."),
+    Metric("workqueue_retries_total", COUNTER, ("name", _C), PROVIDER, "Items re-added after a failure."),
+    Metric("workqueue_queue_duration_seconds", HISTOGRAM, ("name", _C), PROVIDER,
+           "Time an item waits in the queue before it is processed."),
+    Metric("workqueue_work_duration_seconds", HISTOGRAM, ("name", _C), PROVIDER, "Time processing an item."),
+    Metric("workqueue_unfinished_work_seconds", GAUGE, ("name", _C), PROVIDER,
+           "Seconds of work in progress not yet observed by work_duration (stuck workers grow it)."),
+    Metric("workqueue_longest_running_processor_seconds", GAUGE, ("name", _C), PROVIDER,
+           "Age of the longest running worker."),
+    Metric("rest_client_requests_total", COUNTER, ("code", "method", "host"), PROVIDER,
+           "Kubernetes API requests by status code."),
+    Metric("leader_election_master_status", GAUGE, ("name",), PROVIDER,
+           "1 on the replica that holds the leader lease."),
+    Metric("process_cpu_seconds_total", COUNTER, (), PROVIDER, "CPU time of the process."),
+    Metric("process_resident_memory_bytes", GAUGE, (), PROVIDER, "Resident memory of the process."),
+    Metric("process_start_time_seconds", GAUGE, (), PROVIDER, "Start time of the process (unix seconds)."),
+    Metric("process_open_fds", GAUGE, (), PROVIDER, "Open file descriptors."),
+    Metric("process_max_fds", GAUGE, (), PROVIDER, "File descriptor limit."),
+    Metric("go_goroutines", GAUGE, (), PROVIDER, "Goroutines."),
+    Metric("go_memstats_heap_inuse_bytes", GAUGE, (), PROVIDER, "Heap in use."),
+    Metric("go_info", GAUGE, ("version",), PROVIDER, "Go version the binary was built with."),
+    # crossplane-runtime managed-resource metrics: supported, never required.
+    Metric("crossplane_managed_resource_exists", GAUGE, ("gvk",), CROSSPLANE_RUNTIME,
+           "Managed resources that exist.", optional=True),
+    Metric("crossplane_managed_resource_ready", GAUGE, ("gvk",), CROSSPLANE_RUNTIME,
+           "Managed resources that are Ready.", optional=True),
+    Metric("crossplane_managed_resource_synced", GAUGE, ("gvk",), CROSSPLANE_RUNTIME,
+           "Managed resources that are Synced.", optional=True),
+    Metric("crossplane_managed_resource_first_time_to_readiness_seconds", HISTOGRAM, ("gvk",),
+           CROSSPLANE_RUNTIME, "Time from creation to first Ready.", optional=True),
+    Metric("crossplane_managed_resource_first_time_to_reconcile_seconds", HISTOGRAM, ("gvk",),
+           CROSSPLANE_RUNTIME, "Time from creation to first reconcile.", optional=True),
+    Metric("crossplane_managed_resource_drift_seconds", HISTOGRAM, ("gvk",), CROSSPLANE_RUNTIME,
+           "Time since the last reconcile when a drift is found.", optional=True),
+    # gitea-api-exporter (probe mode).
+    Metric("gitea_api_probe_duration_seconds", HISTOGRAM, ("endpoint",), EXPORTER,
+           "Duration of each Gitea API probe."),
+    Metric("gitea_api_probes_total", COUNTER, ("endpoint",), EXPORTER, "Probes sent."),
+    Metric("gitea_api_probe_failures_total", COUNTER, ("endpoint", "reason"), EXPORTER, "Probes that failed.",
+           label_values={"reason": PROBE_FAILURE_REASONS}),
+    Metric("gitea_api_up", GAUGE, (), EXPORTER, "1 when the last health probe succeeded."),
+    Metric("gitea_api_last_status_code", GAUGE, ("endpoint",), EXPORTER, "HTTP status of the last probe."),
+    Metric("gitea_api_health_check_status", GAUGE, ("check",), EXPORTER,
+           "Gitea /api/healthz checks: 1 pass, 0 fail."),
+    Metric("gitea_api_token_valid", GAUGE, (), EXPORTER, "1 when Gitea accepts the provider's token."),
+    Metric("gitea_api_tls_cert_expiry_timestamp_seconds", GAUGE, (), EXPORTER,
+           "Expiry of Gitea's TLS certificate (https only).", optional=True),
+    Metric("gitea_api_info", GAUGE, ("version",), EXPORTER, "Gitea server version."),
+    Metric("gitea_api_exporter_build_info", GAUGE, ("version",), EXPORTER, "Exporter version."),
+    # gitea-api-exporter (proxy mode, opt-in).
+    Metric("gitea_api_requests_total", COUNTER, ("kind", "operation", "code"), EXPORTER_PROXY,
+           "Provider calls to Gitea through the proxy.", optional=True,
+           label_values={"operation": OPERATIONS, "kind": KINDS}),
+    Metric("gitea_api_request_duration_seconds", HISTOGRAM, ("kind", "operation"), EXPORTER_PROXY,
+           "Time to response headers of provider calls to Gitea.", optional=True,
+           label_values={"operation": OPERATIONS, "kind": KINDS}),
+    # kube-state-metrics and cAdvisor: restarts and container resources.
+    Metric("kube_pod_container_status_restarts_total", COUNTER, (), KUBE_STATE_METRICS, "Container restarts."),
+    Metric("kube_pod_container_resource_limits", GAUGE, ("resource", "unit"), KUBE_STATE_METRICS,
+           "Container limits."),
+    Metric("kube_pod_container_resource_requests", GAUGE, ("resource", "unit"), KUBE_STATE_METRICS,
+           "Container requests."),
+    Metric("kube_pod_container_info", GAUGE, ("image", "image_id", "container_id"), KUBE_STATE_METRICS,
+           "Container image."),
+    Metric("container_memory_working_set_bytes", GAUGE, (), CADVISOR, "Working set memory."),
+    Metric("container_cpu_usage_seconds_total", COUNTER, (), CADVISOR, "CPU time."),
+    Metric("container_cpu_cfs_periods_total", COUNTER, (), CADVISOR, "CFS periods."),
+    Metric("container_cpu_cfs_throttled_periods_total", COUNTER, (), CADVISOR, "Throttled CFS periods."),
+    # Prometheus itself.
+    Metric("up", GAUGE, (), PROMETHEUS, "1 when the last scrape of the target succeeded."),
+    Metric("ALERTS", GAUGE, ("alertname", "alertstate", "severity"), PROMETHEUS, "Pending and firing alerts."),
+)
+
+_BY_SERIES: dict[str, Metric] = {s: m for m in METRICS for s in m.series_names()}
+
+
+def lookup(series_name: str) -> Metric | None:
+    """The catalog entry for a series name (`foo_bucket` finds histogram `foo`)."""
+    return _BY_SERIES.get(series_name)
+
+
+def metric(name: str) -> Metric:
+    """The catalog entry for a metric name; KeyError names the metric when it is unknown."""
+    found = lookup(name)
+    if found is None:
+        raise KeyError(f"metric {name!r} is not in the catalog (monitoring/catalog.py)")
+    return found

@@ -1,0 +1,86 @@
+"""The compiler: config -> definitions -> validated model -> files under build/."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import alerts
+import dashboards
+from monitoring import kubernetes as k8s
+from monitoring import runbooks
+from monitoring.config import Config
+from monitoring.output import to_json, to_yaml, write_tree
+from monitoring.rules import RuleFile
+from monitoring.testgen import test_files
+from monitoring.validate import validate_dashboards, validate_rules
+
+RULES_DIR = "prometheus/rules"
+TESTS_DIR = "tests"
+DASHBOARDS_DIR = "grafana/dashboards"
+KUBERNETES_DIR = "kubernetes"
+
+
+@dataclass(frozen=True)
+class Model:
+    """Everything the definitions produced, validated."""
+
+    rule_files: list[RuleFile]
+    dashboards: dict[str, dict]  # name -> rendered dashboard JSON
+
+
+def load_model(config: Config) -> Model:
+    rule_files = alerts.rule_files(config)
+    records = validate_rules(rule_files)
+    rendered = validate_dashboards(dashboards.dashboards(config), records)
+    return Model(rule_files=rule_files, dashboards=rendered)
+
+
+def kube_settings(config: Config) -> k8s.KubeSettings:
+    return k8s.KubeSettings(
+        namespace=config.kubernetes_namespace,
+        instance_selector=config.grafana_instance_selector,
+        grafana_folder=config.grafana_folder,
+        provider_package=config.provider.package_name,
+        provider_job=config.provider.job,
+        provider_metrics_port=config.provider.metrics_port,
+        exporter_job=config.exporter.job,
+        exporter_port=config.exporter.port,
+        scrape_interval=config.scrape_interval,
+    )
+
+
+def render(model: Model, config: Config) -> dict[str, str]:
+    """Relative path -> file text, for everything under build/."""
+    files: dict[str, str] = {}
+    rule_paths = [f"{RULES_DIR}/{rf.name}.yaml" for rf in model.rule_files]
+    for rf, path in zip(model.rule_files, rule_paths, strict=True):
+        files[path] = to_yaml(rf.to_dict())
+    # Test files live in build/tests/; promtool resolves rule_files relative to the test file.
+    rel_rules = [f"../{p}" for p in rule_paths]
+    for rf in model.rule_files:
+        for stem, tests in test_files(rf, rel_rules, config.evaluation_interval).items():
+            files[f"{TESTS_DIR}/{stem}.test.yaml"] = to_yaml(tests)
+    for name, dashboard in sorted(model.dashboards.items()):
+        files[f"{DASHBOARDS_DIR}/{name}.json"] = to_json(dashboard)
+
+    settings = kube_settings(config)
+    manifests: dict[str, dict] = {
+        "prometheusrule.yaml": k8s.prometheus_rule(model.rule_files, settings),
+        "podmonitor.yaml": k8s.pod_monitor(settings),
+    }
+    for name, dashboard in sorted(model.dashboards.items()):
+        manifests[f"dashboards/configmap-{name}.yaml"] = k8s.dashboard_configmap(name, dashboard, settings)
+        manifests[f"dashboards/grafanadashboard-{name}.yaml"] = k8s.grafana_dashboard(name, dashboard, settings)
+    for rel, manifest in manifests.items():
+        files[f"{KUBERNETES_DIR}/{rel}"] = to_yaml(manifest)
+    files[f"{KUBERNETES_DIR}/kustomization.yaml"] = to_yaml(k8s.kustomization(list(manifests)))
+    files["docs/runbooks.md"] = runbooks.render(model.rule_files)
+    return files
+
+
+def build(config: Config, out_dir: Path) -> dict[str, str]:
+    """Compile and write `out_dir` atomically; on any error the previous build stays as it was."""
+    files = render(load_model(config), config)
+    write_tree(out_dir, files)
+    return files

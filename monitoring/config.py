@@ -1,0 +1,281 @@
+"""The one configuration every definition reads: selectors, thresholds, SLOs, URLs.
+
+Defaults suit a stock install of the provider in `crossplane-system`. A YAML file overrides any
+field (`gitea-monitoring build --config FILE`); unknown keys are errors so that a typo never
+silently leaves a default in place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from monitoring.errors import ConfigError
+
+DURATION_RE = re.compile(r"^(?:\d+y)?(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?$")
+_UNIT_SECONDS = {"y": 365 * 86400, "w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
+
+
+def duration_seconds(value: str) -> float:
+    """Seconds in a Prometheus duration such as `1h30m` or `800ms`."""
+    if not value or not DURATION_RE.match(value):
+        raise ValueError(f"{value!r} is not a Prometheus duration (like 30s, 5m, 1h30m)")
+    return sum(int(n) * _UNIT_SECONDS[u] for n, u in re.findall(r"(\d+)(ms|y|w|d|h|m|s)", value))
+
+
+DEFAULT_CONTROLLERS = (
+    "managed/repository",
+    "managed/organization",
+    "managed/user",
+    "managed/webhook",
+    "providerconfig.gitea.crossplane.io",
+)
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    """How the provider's own metrics are found."""
+
+    job: str = "provider-gitea"
+    namespace: str = "crossplane-system"
+    # Pods and container as kube-state-metrics and cAdvisor name them (Crossplane names the
+    # provider Deployment after the package and the container `package-runtime`).
+    pod_regex: str = "provider-gitea-.*"
+    container: str = "package-runtime"
+    metrics_port: int = 8080
+    controllers: tuple[str, ...] = DEFAULT_CONTROLLERS
+    leader_election: bool = True
+    package_name: str = "provider-gitea"
+
+
+@dataclass(frozen=True)
+class ExporterConfig:
+    """The gitea-api-exporter sidecar: how it is scraped and deployed."""
+
+    job: str = "gitea-api-exporter"
+    port: int = 9523
+    image: str = "ghcr.io/gitea-provider-monitoring/gitea-api-exporter:0.1.0"
+    gitea_url: str = "http://gitea-http.gitea.svc:3000"
+    interval: str = "15s"
+    timeout: str = "10s"
+    token_secret_name: str = "gitea-credentials"
+    token_secret_key: str = "token"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Every alert threshold and `for` duration. Dashboards draw the same numbers."""
+
+    provider_down_for: str = "5m"
+    no_leader_for: str = "5m"
+    gitea_down_for: str = "3m"
+    token_rejected_for: str = "5m"
+    reconcile_failure_ratio: float = 0.25
+    reconcile_failure_for: str = "15m"
+    reconcile_latency_quantile: float = 0.99
+    reconcile_latency_seconds: float = 10.0
+    reconcile_latency_for: str = "15m"
+    workqueue_depth: float = 100.0
+    workqueue_depth_for: str = "15m"
+    workqueue_wait_quantile: float = 0.99
+    workqueue_wait_seconds: float = 60.0
+    workqueue_wait_for: str = "15m"
+    workqueue_unfinished_seconds: float = 300.0
+    workqueue_unfinished_for: str = "15m"
+    workers_saturation_ratio: float = 0.9
+    workers_saturation_for: str = "15m"
+    gitea_latency_quantile: float = 0.95
+    gitea_latency_seconds: float = 2.0
+    gitea_latency_for: str = "10m"
+    gitea_error_ratio: float = 0.05
+    gitea_error_for: str = "10m"
+    gitea_health_check_for: str = "5m"
+    restarts_window: str = "1h"
+    restarts_count: float = 3.0
+    memory_limit_ratio: float = 0.9
+    memory_for: str = "15m"
+    cpu_throttling_ratio: float = 0.25
+    cpu_throttling_for: str = "15m"
+    kube_api_error_ratio: float = 0.05
+    kube_api_error_for: str = "15m"
+    panics_window: str = "10m"
+    terminal_errors_window: str = "10m"
+    exporter_down_for: str = "5m"
+    tls_expiry_days: float = 14.0
+    tls_expiry_for: str = "1h"
+    change_window: str = "1h"
+
+
+@dataclass(frozen=True)
+class SLO:
+    """One service-level objective: the objective and, for latency SLOs, the threshold."""
+
+    objective: Decimal
+    latency_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class SLOConfig:
+    period: str = "30d"
+    reconcile: SLO = SLO(objective=Decimal("0.99"))
+    gitea_availability: SLO = SLO(objective=Decimal("0.995"))
+    # The latency threshold must be a bucket boundary of gitea_api_probe_duration_seconds.
+    gitea_latency: SLO = SLO(objective=Decimal("0.99"), latency_seconds=1.0)
+    fast_burn_for: str = "2m"
+    slow_burn_for: str = "15m"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a definition may read. Renderers get model objects, never this."""
+
+    cluster_label: str = "cluster"
+    scrape_interval: str = "30s"
+    evaluation_interval: str = "1m"
+    runbook_base_url: str = (
+        "https://github.com/gitea-provider-monitoring/gitea-provider-monitoring/blob/main/docs/runbooks.md"
+    )
+    kubernetes_namespace: str = "crossplane-system"
+    grafana_folder: str = "Crossplane Gitea Provider"
+    grafana_instance_selector: dict[str, str] = field(default_factory=lambda: {"dashboards": "grafana"})
+    provider: ProviderConfig = ProviderConfig()
+    exporter: ExporterConfig = ExporterConfig()
+    thresholds: Thresholds = Thresholds()
+    slo: SLOConfig = SLOConfig()
+
+    # Selectors, written once and used by every rule and panel.
+    @property
+    def provider_selector(self) -> str:
+        return f'job="{self.provider.job}", namespace="{self.provider.namespace}"'
+
+    @property
+    def exporter_selector(self) -> str:
+        return f'job="{self.exporter.job}", namespace="{self.provider.namespace}"'
+
+    @property
+    def provider_pod_selector(self) -> str:
+        """kube-state-metrics / cAdvisor series of the provider container."""
+        p = self.provider
+        return f'namespace="{p.namespace}", pod=~"{p.pod_regex}", container="{p.container}"'
+
+    def by(self, *labels: str) -> str:
+        """`cluster, namespace, ...`: the aggregation labels, always keeping the cluster label."""
+        return ", ".join((self.cluster_label, "namespace", *labels))
+
+    def runbook_url(self, alert: str) -> str:
+        return f"{self.runbook_base_url}#{alert.lower()}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading overrides
+
+
+def load_config(path: str | Path | None) -> Config:
+    """Defaults, overridden by the YAML file at `path` when given."""
+    if path is None:
+        return Config()
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise ConfigError(str(path), "<file>", f"cannot read: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(str(path), "<file>", f"invalid YAML: {exc}") from None
+    if raw is None:
+        return Config()
+    if not isinstance(raw, dict):
+        raise ConfigError(str(path), "<file>", "must be a mapping of settings", "see README 'Configuration'")
+    config = _override(Config(), raw, str(path), "")
+    validate_config(config, str(path))
+    return config
+
+
+def _override(obj: Any, raw: dict, path: str, prefix: str) -> Any:
+    fields = {f.name: f for f in dataclasses.fields(obj)}
+    changes: dict[str, Any] = {}
+    for key, value in raw.items():
+        dotted = f"{prefix}{key}"
+        if key not in fields:
+            known = ", ".join(sorted(fields))
+            raise ConfigError(path, dotted, "unknown key", f"known keys here: {known}")
+        current = getattr(obj, key)
+        if dataclasses.is_dataclass(current):
+            if not isinstance(value, dict):
+                raise ConfigError(path, dotted, f"expected a mapping, got {type(value).__name__}")
+            changes[key] = _override(current, value, path, dotted + ".")
+        else:
+            changes[key] = _coerce(current, value, path, dotted)
+    return dataclasses.replace(obj, **changes)
+
+
+def _coerce(current: Any, value: Any, path: str, key: str) -> Any:
+    """Check `value` against the type of the default it replaces."""
+    if isinstance(current, Decimal):
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise ConfigError(path, key, f"expected a number, got {value!r}")
+        return Decimal(str(value))
+    if isinstance(current, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(path, key, f"expected true or false, got {value!r}")
+        return value
+    if isinstance(current, float):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(path, key, f"expected a number, got {value!r}")
+        return float(value)
+    if isinstance(current, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(path, key, f"expected an integer, got {value!r}")
+        return value
+    if isinstance(current, tuple):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(path, key, f"expected a list of strings, got {value!r}")
+        return tuple(value)
+    if isinstance(current, dict):
+        if not isinstance(value, dict):
+            raise ConfigError(path, key, f"expected a mapping, got {value!r}")
+        return {str(k): str(v) for k, v in value.items()}
+    if current is None:  # optional numbers such as slo.gitea_latency.latency_seconds
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(path, key, f"expected a number, got {value!r}")
+        return float(value)
+    if isinstance(current, str):
+        if not isinstance(value, str):
+            raise ConfigError(path, key, f"expected a string, got {value!r}", "quote the value")
+        return value
+    raise ConfigError(path, key, "cannot be overridden")  # pragma: no cover
+
+
+def validate_config(config: Config, path: str = "<config>") -> None:
+    """Semantic checks that types alone cannot express."""
+    for section_name in ("thresholds", "slo", "exporter"):
+        section = getattr(config, section_name)
+        for f in dataclasses.fields(section):
+            value = getattr(section, f.name)
+            if f.name.endswith(("_for", "_window", "interval", "timeout", "period")) and isinstance(value, str):
+                try:
+                    duration_seconds(value)
+                except ValueError as exc:
+                    raise ConfigError(path, f"{section_name}.{f.name}", str(exc)) from None
+    for key in ("scrape_interval", "evaluation_interval"):
+        try:
+            duration_seconds(getattr(config, key))
+        except ValueError as exc:
+            raise ConfigError(path, key, str(exc)) from None
+    for name in ("reconcile", "gitea_availability", "gitea_latency"):
+        slo = getattr(config.slo, name)
+        if not Decimal("0") < slo.objective < Decimal("1"):
+            raise ConfigError(path, f"slo.{name}.objective", f"{slo.objective} is not between 0 and 1",
+                              "use a fraction such as 0.99")
+    for f in dataclasses.fields(config.thresholds):
+        if f.name.endswith(("_ratio", "_quantile")):
+            value = getattr(config.thresholds, f.name)
+            if not 0 < value <= 1:
+                raise ConfigError(path, f"thresholds.{f.name}", f"{value} is not a fraction in (0, 1]")
+    if not config.provider.controllers:
+        raise ConfigError(path, "provider.controllers", "must list at least one controller")

@@ -1,0 +1,60 @@
+"""A dashboard definition: a grafanalib Dashboard plus the name it is emitted under."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from monitoring.grafana.convert import to_current_model
+from monitoring.rules import _caller
+
+# What Grafana substitutes into a query before Prometheus sees it; enough to parse the query offline.
+_RANGE_VARIABLES = re.compile(r"\$(__rate_interval|__interval|__range)\b|\$\{(__rate_interval|__interval|__range)\}")
+_VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
+
+
+def substitute_variables(expr: str) -> str:
+    """Replace Grafana variables with placeholders so the query parses as PromQL."""
+    expr = _RANGE_VARIABLES.sub("5m", expr)
+    return _VARIABLE.sub("var", expr)
+
+
+@dataclass(frozen=True)
+class DashboardDef:
+    name: str  # file stem in build/grafana/dashboards/
+    model: Any  # grafanalib.core.Dashboard
+    source: str = field(default_factory=_caller, compare=False)
+
+    @property
+    def uid(self) -> str:
+        return self.model.uid
+
+    @property
+    def title(self) -> str:
+        return self.model.title
+
+    def render(self) -> dict:
+        return to_current_model(self.model)
+
+
+def panel_queries(dashboard: dict) -> list[tuple[str, str]]:
+    """(panel title, expr) for every Prometheus query of a rendered dashboard, rows included."""
+    out: list[tuple[str, str]] = []
+
+    def visit(panels: list[dict]) -> None:
+        for panel in panels:
+            for target in panel.get("targets", []):
+                if target.get("expr"):
+                    out.append((panel.get("title", f"panel {panel.get('id')}"), target["expr"]))
+            visit(panel.get("panels", []))
+
+    visit(dashboard.get("panels", []))
+    for var in dashboard.get("templating", {}).get("list", []):
+        query = var.get("query")
+        if var.get("type") == "query" and isinstance(query, dict) and query.get("query"):
+            q = query["query"]
+            m = re.match(r"^label_values\((.*),\s*[A-Za-z_]+\)$", q)
+            if m:
+                out.append((f"variable {var['name']}", m.group(1)))
+    return out

@@ -1,0 +1,52 @@
+"""The committed, generated documentation: docs/runbooks.md and the README's generated sections."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from monitoring import runbooks
+from monitoring.compiler import load_model
+from monitoring.config import Config
+from monitoring.output import write_file_atomic
+
+RUNBOOKS = "docs/runbooks.md"
+README = "README.md"
+
+
+def _section(name: str) -> re.Pattern:
+    return re.compile(rf"(<!-- BEGIN GENERATED: {name} -->\n)(.*?)(<!-- END GENERATED: {name} -->)", re.S)
+
+
+def expected_docs(config: Config, root: Path) -> dict[str, str]:
+    """Path -> the text the generated docs should have now."""
+    model = load_model(config)
+    out = {RUNBOOKS: runbooks.render(model.rule_files)}
+    readme_path = root / README
+    if readme_path.exists():
+        readme = readme_path.read_text()
+        sections = {"alerts": runbooks.alert_table(model.rule_files), "dashboards": dashboard_table(model.dashboards)}
+        for name, body in sections.items():
+            readme = _section(name).sub(lambda m, body=body: m.group(1) + body + m.group(3), readme)
+        out[README] = readme
+    return out
+
+
+def dashboard_table(dashboards: dict[str, dict]) -> str:
+    rows = ["| Dashboard | UID | What it answers |", "|---|---|---|"]
+    for name, d in sorted(dashboards.items(), key=lambda kv: kv[1]["title"]):
+        rows.append(f"| {d['title']} (`{name}.json`) | `{d['uid']}` | {d.get('description', '')} |")
+    return "\n".join(rows) + "\n"
+
+
+def update_docs(config: Config, root: Path, check: bool = False) -> list[str]:
+    """Write (or with check=True only compare) the generated docs; returns the paths that differ."""
+    changed = []
+    for rel, text in expected_docs(config, root).items():
+        path = root / rel
+        current = path.read_text() if path.exists() else None
+        if current != text:
+            changed.append(rel)
+            if not check:
+                write_file_atomic(path, text)
+    return changed

@@ -1,0 +1,29 @@
+"""Errors the user can act on: each names where the problem is and what to change."""
+
+from __future__ import annotations
+
+
+class MonitoringError(Exception):
+    """Base class: a message meant for a human, never a stack trace."""
+
+
+class ConfigError(MonitoringError):
+    """The configuration file is invalid."""
+
+    def __init__(self, path: str, key: str, problem: str, fix: str = "") -> None:
+        self.path, self.key, self.problem, self.fix = path, key, problem, fix
+        msg = f"{path}: {key}: {problem}"
+        if fix:
+            msg += f" ({fix})"
+        super().__init__(msg)
+
+
+class DefinitionError(MonitoringError):
+    """A rule or dashboard definition is invalid."""
+
+    def __init__(self, source: str, item: str, problem: str, fix: str = "") -> None:
+        self.source, self.item, self.problem, self.fix = source, item, problem, fix
+        msg = f"{source}: {item}: {problem}"
+        if fix:
+            msg += f"; fix: {fix}"
+        super().__init__(msg)

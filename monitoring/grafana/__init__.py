@@ -1,0 +1,1 @@
+"""Grafana: turning grafanalib output into the current dashboard model, and (later) delivery."""

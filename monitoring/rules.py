@@ -1,0 +1,172 @@
+"""Rule objects (recording rule, alerting rule, group) and the promtool cases that prove them.
+
+A definition in `alerts/` builds these from the config; the compiler renders them to Prometheus
+rule-file YAML and to `promtool test rules` files. Every object remembers the file and line that
+created it, so a build error can name the definition to fix.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+SEVERITIES = ("critical", "warning", "info")
+
+
+def _caller(depth: int = 2) -> str:
+    """`alerts/provider.py:42`: where the definition was written, for error messages."""
+    frame = sys._getframe(depth)
+    filename = frame.f_code.co_filename
+    for marker in ("/alerts/", "/dashboards/", "/monitoring/"):
+        if marker in filename:
+            filename = marker.strip("/") + "/" + filename.rsplit(marker, 1)[1]
+            break
+    return f"{filename}:{frame.f_lineno}"
+
+
+def num(value: float | int | Decimal) -> str:
+    """A number as PromQL and YAML should show it: 0.999, never 0.9989999999; 10, not 10.0."""
+    if isinstance(value, Decimal):
+        d = value
+    else:
+        d = Decimal(repr(float(value)))
+    text = format(d.normalize(), "f")
+    return text
+
+
+@dataclass(frozen=True)
+class Series:
+    """One input series of a promtool test, in promtool's expanding notation (`0+10x30`)."""
+
+    series: str
+    values: str
+
+
+@dataclass(frozen=True)
+class Expected:
+    """One alert instance a firing case expects: the labels the expression yields and its value."""
+
+    labels: dict[str, str]
+    value: float
+
+
+@dataclass(frozen=True)
+class AlertCase:
+    """A promtool case for one alert. No `expected` means the alert must stay silent."""
+
+    name: str
+    eval_time: str
+    series: tuple[Series, ...]
+    expected: tuple[Expected, ...] = ()
+    interval: str = "1m"
+
+    @property
+    def fires(self) -> bool:
+        return bool(self.expected)
+
+
+def fires(name: str, eval_time: str, series: list[Series], *expected: Expected, interval: str = "1m") -> AlertCase:
+    return AlertCase(name, eval_time, tuple(series), tuple(expected), interval)
+
+
+def silent(name: str, eval_time: str, series: list[Series], interval: str = "1m") -> AlertCase:
+    return AlertCase(name, eval_time, tuple(series), (), interval)
+
+
+@dataclass(frozen=True)
+class Runbook:
+    """The generated runbook section of an alert."""
+
+    meaning: str
+    impact: str
+    diagnosis: tuple[str, ...]
+    mitigation: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RecordingRule:
+    record: str
+    expr: str
+    labels: dict[str, str] = field(default_factory=dict)
+    source: str = field(default_factory=_caller, compare=False)
+
+    @property
+    def name(self) -> str:
+        return self.record
+
+    def to_dict(self) -> dict:
+        out: dict = {"record": self.record, "expr": self.expr}
+        if self.labels:
+            out["labels"] = dict(sorted(self.labels.items()))
+        return out
+
+
+@dataclass(frozen=True)
+class AlertingRule:
+    alert: str
+    expr: str
+    severity: str
+    summary: str
+    description: str
+    runbook_url: str
+    runbook: Runbook
+    for_: str = "0s"
+    labels: dict[str, str] = field(default_factory=dict)
+    cases: tuple[AlertCase, ...] = ()
+    source: str = field(default_factory=_caller, compare=False)
+
+    @property
+    def name(self) -> str:
+        return self.alert
+
+    @property
+    def all_labels(self) -> dict[str, str]:
+        return {"severity": self.severity, **self.labels}
+
+    def to_dict(self) -> dict:
+        out: dict = {"alert": self.alert, "expr": self.expr}
+        if self.for_ not in ("0s", "0m", ""):
+            out["for"] = self.for_
+        out["labels"] = dict(sorted(self.all_labels.items()))
+        out["annotations"] = {
+            "description": self.description,
+            "runbook_url": self.runbook_url,
+            "summary": self.summary,
+        }
+        return out
+
+
+Rule = RecordingRule | AlertingRule
+
+
+@dataclass(frozen=True)
+class RuleGroup:
+    name: str
+    rules: tuple[Rule, ...]
+    interval: str | None = None
+    source: str = field(default_factory=_caller, compare=False)
+
+    def to_dict(self) -> dict:
+        out: dict = {"name": self.name}
+        if self.interval:
+            out["interval"] = self.interval
+        out["rules"] = [r.to_dict() for r in self.rules]
+        return out
+
+
+@dataclass(frozen=True)
+class RuleFile:
+    """One rule file in build/prometheus/rules/, from one definition module."""
+
+    name: str  # file stem, e.g. "provider-alerts"
+    groups: tuple[RuleGroup, ...]
+
+    def to_dict(self) -> dict:
+        return {"groups": [g.to_dict() for g in self.groups]}
+
+    def alerts(self) -> list[AlertingRule]:
+        return [r for g in self.groups for r in g.rules if isinstance(r, AlertingRule)]
+
+    def records(self) -> list[RecordingRule]:
+        return [r for g in self.groups for r in g.rules if isinstance(r, RecordingRule)]
