@@ -10,7 +10,7 @@ CONFIG ?=
 CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
 
 .DEFAULT_GOAL := help
-.PHONY: help build test lint tools push e2e bench clean fmt
+.PHONY: help build test lint tools push e2e bench clean fmt docs
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -31,11 +31,14 @@ tools: ## Fetch promtool, prometheus, alertmanager, amtool into .tools/bin (Debi
 build: $(BIN)/.installed ## Compile dashboards, rules, manifests and tests into build/
 	$(BIN)/gitea-monitoring build $(CONFIG_FLAG) --out $(OUT)
 
+docs: $(BIN)/.installed ## Regenerate docs/runbooks.md and the README's alert and dashboard lists
+	$(BIN)/gitea-monitoring docs
+
 lint: build ## Lint the generated rules and dashboards in build/
 	$(BIN)/gitea-monitoring lint $(OUT)
 
 test: $(BIN)/.installed $(TOOLS)/promtool ## Build, then run ruff, pytest and every promtool rule test
-	$(BIN)/ruff check monitoring alerts dashboards exporters tests bench
+	$(BIN)/ruff check .
 	$(BIN)/gitea-monitoring build --out $(OUT)
 	PATH="$(CURDIR)/$(TOOLS):$$PATH" $(BIN)/python -m pytest -q
 
@@ -49,7 +52,7 @@ bench: $(BIN)/.installed ## Run the benchmarks under bench/ (prints numbers)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 fmt: $(BIN)/.installed ## Format and autofix with ruff
-	$(BIN)/ruff check --fix monitoring alerts dashboards exporters tests bench
+	$(BIN)/ruff check --fix .
 
 clean: ## Remove build/, the virtualenv and fetched tools
 	rm -rf $(OUT) $(VENV) .tools .pytest_cache

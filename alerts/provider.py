@@ -503,7 +503,8 @@ def _replicas_changed(config: Config) -> AlertingRule:
 def _version_changed(config: Config) -> AlertingRule:
     t, pod_sel = config.thresholds, config.provider_pod_selector
     by = config.by("image")
-    old, new = "xpkg.upbound.io/crossplane-contrib/provider-gitea:v0.1.0", "xpkg.upbound.io/crossplane-contrib/provider-gitea:v0.2.0"
+    image = "xpkg.upbound.io/crossplane-contrib/provider-gitea"
+    old, new = f"{image}:v0.1.0", f"{image}:v0.2.0"
     labels = td.group_labels(config, image=new)
     info = lambda image, values: td.kube(config, "kube_pod_container_info", values, image=image,  # noqa: E731
                                          image_id="sha256:0", container_id="containerd://0")

@@ -136,6 +136,7 @@ class Config:
     """Everything a definition may read. Renderers get model objects, never this."""
 
     cluster_label: str = "cluster"
+    multi_cluster: bool = False  # show the cluster variable on dashboards
     scrape_interval: str = "30s"
     evaluation_interval: str = "1m"
     runbook_base_url: str = (

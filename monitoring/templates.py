@@ -23,7 +23,7 @@ class TemplateError(ValueError):
 
 def _g4(v: float) -> str:
     """Go's %.4g."""
-    return "%.4g" % v
+    return f"{v:.4g}"
 
 
 def humanize(v: float) -> str:

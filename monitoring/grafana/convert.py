@@ -14,18 +14,30 @@ from grafanalib._gen import DashboardEncoder
 
 SCHEMA_VERSION = 42
 DATASOURCE_VARIABLE = "datasource"
-DATASOURCE_REF = {"type": "prometheus", "uid": "${%s}" % DATASOURCE_VARIABLE}
+DATASOURCE_REF = {"type": "prometheus", "uid": f"${{{DATASOURCE_VARIABLE}}}"}
 
 _LEGACY_DASHBOARD_KEYS = {"rows", "style", "hideControls", "sharedCrosshair", "__inputs", "gnetId"}
-_LEGACY_PANEL_KEYS = {"editable", "error", "height", "minSpan", "span", "cacheTimeout", "repeatDirection"}
+_LEGACY_PANEL_KEYS = {"editable", "error", "height", "minSpan", "span", "cacheTimeout", "repeatDirection",
+                      "maxDataPoints"}  # grafanalib pins 100 points; let Grafana size it
+# Angular-era options grafanalib still writes at panel level for these types.
+_LEGACY_BY_TYPE = {
+    "heatmap": {"cards", "color", "dataFormat", "heatmap", "hideZeroBuckets", "highlightCards", "legend",
+                "reverseYBuckets", "tooltip", "xAxis", "yAxis", "xBucketNumber", "xBucketSize", "yBucketBound",
+                "yBucketNumber", "yBucketSize"},
+    "table": {"color", "columns", "fontSize", "mappings", "styles", "sort"},
+}
+# grafanalib's gauge writes reduce options into fieldConfig, where Grafana 12 does not take them.
+_LEGACY_FIELD_DEFAULTS = {"calcs", "override", "values", "limit"}
 _LEGACY_TARGET_KEYS = {"step", "intervalFactor", "metric", "target", "query", "format"}
 _LEGACY_VARIABLE_KEYS = {"tags", "tagsQuery", "tagValuesQuery", "useTags"}
 _LEGACY_TIMEPICKER_KEYS = {"time_options"}
 
 
 def _drop_nulls(value: Any) -> Any:
+    """Remove grafanalib's explicit nulls; a threshold's base step keeps its `value: null`."""
     if isinstance(value, dict):
-        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
+        is_step = set(value) == {"color", "value"}
+        return {k: _drop_nulls(v) for k, v in value.items() if v is not None or (is_step and k == "value")}
     if isinstance(value, list):
         return [_drop_nulls(v) for v in value]
     return value
@@ -33,6 +45,8 @@ def _drop_nulls(value: Any) -> Any:
 
 def _target(target: dict, index: int) -> dict:
     out = {k: v for k, v in target.items() if k not in _LEGACY_TARGET_KEYS}
+    if target.get("format") in ("heatmap", "table"):
+        out["format"] = target["format"]
     out["datasource"] = dict(DATASOURCE_REF)
     out["refId"] = out.get("refId") or chr(ord("A") + index)
     if not out.get("hide"):
@@ -44,7 +58,9 @@ def _target(target: dict, index: int) -> dict:
 
 
 def _field_config(fc: dict) -> dict:
-    defaults = fc.setdefault("defaults", {})
+    fc = {k: v for k, v in fc.items() if k in ("defaults", "overrides")}
+    defaults = {k: v for k, v in fc.get("defaults", {}).items() if k not in _LEGACY_FIELD_DEFAULTS}
+    fc["defaults"] = defaults
     thresholds = defaults.get("thresholds")
     if isinstance(thresholds, dict) and not isinstance(thresholds.get("steps"), list):
         thresholds["steps"] = []  # grafanalib's Stat emits steps: ""
@@ -54,7 +70,8 @@ def _field_config(fc: dict) -> dict:
 
 def _panel(panel: dict, ids: list[int]) -> dict:
     ids[0] += 1
-    out = {k: v for k, v in panel.items() if k not in _LEGACY_PANEL_KEYS}
+    legacy = _LEGACY_PANEL_KEYS | _LEGACY_BY_TYPE.get(panel.get("type", ""), set())
+    out = {k: v for k, v in panel.items() if k not in legacy}
     out["id"] = ids[0]
     if out.get("type") == "row":
         out["panels"] = [_panel(p, ids) for p in out.get("panels", [])]

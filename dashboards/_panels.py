@@ -1,0 +1,282 @@
+"""Shared panel shapes, variables and layout, so each dashboard file reads like a table of contents.
+
+Every panel gets a unit, a description and (where an alert exists) the alert's threshold from the
+config, drawn as a red step. Panels are placed on Grafana's 24-column grid by `Grid`, never by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import grafanalib.core as G
+
+from monitoring.config import Config
+from monitoring.grafana.convert import DATASOURCE_REF
+
+TAGS = ["gitea-provider", "crossplane"]
+GREEN, YELLOW, RED = "green", "#EAB839", "red"
+
+# Optional rows show this hint instead of an empty panel when their metrics are absent.
+OPTIONAL_HINT = "No data is expected here unless {what}."
+
+
+def provider_sel(config: Config, extra: str = "") -> str:
+    """Selector of the provider's series with the dashboard's cluster and namespace variables."""
+    base = f'job="{config.provider.job}", {config.cluster_label}=~"$cluster", namespace=~"$namespace"'
+    return f"{base}, {extra}" if extra else base
+
+
+def exporter_sel(config: Config, extra: str = "") -> str:
+    base = f'job="{config.exporter.job}", {config.cluster_label}=~"$cluster", namespace=~"$namespace"'
+    return f"{base}, {extra}" if extra else base
+
+
+def scope(config: Config, extra: str = "") -> str:
+    """Matchers for recorded series (which carry cluster and namespace but may not carry job)."""
+    base = f'{config.cluster_label}=~"$cluster", namespace=~"$namespace"'
+    return f"{base}, {extra}" if extra else base
+
+
+def pod_sel(config: Config) -> str:
+    """kube-state-metrics / cAdvisor series of the provider container."""
+    return (f'{config.cluster_label}=~"$cluster", namespace=~"$namespace", pod=~"$pod", '
+            f'container="{config.provider.container}"')
+
+
+# ---------------------------------------------------------------------------------------------
+# Targets and field config
+
+
+def targets(*queries: tuple[str, str], instant: bool = False) -> list[G.Target]:
+    """(expr, legend) pairs -> grafanalib targets with refIds A, B, ..."""
+    return [G.Target(expr=expr, legendFormat=legend, refId=chr(ord("A") + i), instant=instant)
+            for i, (expr, legend) in enumerate(queries)]
+
+
+def thresholds(*steps: tuple[float | None, str]) -> dict:
+    return {"mode": "absolute", "steps": [{"value": v, "color": c} for v, c in steps]}
+
+
+def alert_threshold(value: float) -> dict:
+    """Green below the alert's threshold, red from it."""
+    return thresholds((None, GREEN), (value, RED))
+
+
+NO_THRESHOLD = thresholds((None, GREEN))
+
+
+def _field_config(unit: str, steps: dict, extra: dict | None = None, no_value: str | None = None) -> dict:
+    defaults = {"unit": unit, "thresholds": steps, **(extra or {})}
+    if no_value:
+        defaults["noValue"] = no_value
+    return {"defaults": defaults, "overrides": []}
+
+
+def runbook_links(config: Config, *alerts: str) -> list[dict]:
+    return [{"title": f"Runbook: {a}", "url": config.runbook_url(a), "targetBlank": True, "type": "link",
+             "icon": "doc", "tooltip": f"What to do when {a} fires", "tags": [], "asDropdown": False,
+             "includeVars": False, "keepTime": False} for a in alerts]
+
+
+# ---------------------------------------------------------------------------------------------
+# Panels
+
+
+def timeseries(title: str, description: str, unit: str, queries: list[tuple[str, str]], *,
+               steps: dict = NO_THRESHOLD, links: list[dict] | None = None, stack: bool = False,
+               no_value: str | None = None, min_zero: bool = True) -> G.TimeSeries:
+    custom = {"drawStyle": "line", "lineWidth": 1, "fillOpacity": 10 if stack else 0, "showPoints": "never",
+              "spanNulls": False, "thresholdsStyle": {"mode": "off" if steps is NO_THRESHOLD else "line+area"},
+              "stacking": {"mode": "normal" if stack else "none", "group": "A"}}
+    extra = {"custom": custom, "color": {"mode": "palette-classic"}}
+    if min_zero:
+        extra["min"] = 0
+    return G.TimeSeries(
+        title=title, description=description, targets=targets(*queries), links=links or [],
+        extraJson={"fieldConfig": _field_config(unit, steps, extra, no_value),
+                   "options": {"legend": {"displayMode": "table", "placement": "bottom", "showLegend": True,
+                                          "calcs": ["lastNotNull", "max"]},
+                               "tooltip": {"mode": "multi", "sort": "desc"}}},
+    )
+
+
+def stat(title: str, description: str, unit: str, queries: list[tuple[str, str]], *,
+         steps: dict = NO_THRESHOLD, links: list[dict] | None = None, no_value: str | None = None,
+         mappings: list[dict] | None = None) -> G.Stat:
+    extra = {"color": {"mode": "thresholds"}, "mappings": mappings or []}
+    return G.Stat(
+        title=title, description=description, targets=targets(*queries), links=links or [],
+        extraJson={"fieldConfig": _field_config(unit, steps, extra, no_value),
+                   "options": {"colorMode": "background", "graphMode": "area", "justifyMode": "auto",
+                               "orientation": "auto", "textMode": "auto",
+                               "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False}}},
+    )
+
+
+def gauge(title: str, description: str, unit: str, queries: list[tuple[str, str]], *, steps: dict,
+          maximum: float = 1, links: list[dict] | None = None, no_value: str | None = None) -> G.GaugePanel:
+    extra = {"color": {"mode": "thresholds"}, "min": 0, "max": maximum}
+    return G.GaugePanel(
+        title=title, description=description, targets=targets(*queries), links=links or [],
+        extraJson={"fieldConfig": _field_config(unit, steps, extra, no_value),
+                   "options": {"showThresholdLabels": False, "showThresholdMarkers": True,
+                               "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False}}},
+    )
+
+
+def bargauge(title: str, description: str, unit: str, queries: list[tuple[str, str]], *, steps: dict,
+             no_value: str | None = None) -> G.BarGauge:
+    extra = {"color": {"mode": "thresholds"}, "min": 0}
+    return G.BarGauge(
+        title=title, description=description, targets=targets(*queries, instant=True),
+        extraJson={"fieldConfig": _field_config(unit, steps, extra, no_value),
+                   "options": {"displayMode": "gradient", "orientation": "horizontal", "showUnfilled": True,
+                               "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False}}},
+    )
+
+
+def table(title: str, description: str, unit: str, queries: list[tuple[str, str]], *,
+          no_value: str | None = None, links: list[dict] | None = None) -> G.Table:
+    return G.Table(
+        title=title, description=description, targets=targets(*queries, instant=True), links=links or [],
+        extraJson={"fieldConfig": _field_config(unit, NO_THRESHOLD, {"custom": {"align": "auto"}}, no_value),
+                   "options": {"showHeader": True, "cellHeight": "sm"},
+                   "transformations": [{"id": "labelsToFields", "options": {}}]},
+    )
+
+
+def heatmap(title: str, description: str, unit: str, expr: str) -> G.Heatmap:
+    """A Grafana 12 heatmap of histogram buckets (rate per `le`, as the panel expects)."""
+    target = G.Target(expr=expr, legendFormat="{{le}}", refId="A", format="heatmap")
+    return G.Heatmap(
+        title=title, description=description, targets=[target],
+        extraJson={"fieldConfig": _field_config(unit, NO_THRESHOLD, {"custom": {"hideFrom": {
+            "legend": False, "tooltip": False, "viz": False}, "scaleDistribution": {"type": "linear"}}}),
+            "options": {"calculate": False, "cellGap": 1, "color": {"mode": "scheme", "scheme": "Oranges",
+                                                                    "steps": 64, "exponent": 0.5, "fill": "dark-orange",
+                                                                    "scale": "exponential", "reverse": False},
+                        "yAxis": {"axisPlacement": "left", "unit": unit, "reverse": False},
+                        "rowsFrame": {"layout": "auto"}, "tooltip": {"mode": "single", "yHistogram": True},
+                        "legend": {"show": True}, "showValue": "never", "exemplars": {"color": "orange"},
+                        "filterValues": {"le": 1e-9}, "cellValues": {}}},
+    )
+
+
+def state_timeline(title: str, description: str, queries: list[tuple[str, str]], *, pass_text: str = "up",
+                   fail_text: str = "down", no_value: str | None = None) -> G.StateTimeline:
+    mappings = [{"type": "value", "options": {"0": {"text": fail_text, "color": RED, "index": 0},
+                                              "1": {"text": pass_text, "color": GREEN, "index": 1}}}]
+    return G.StateTimeline(
+        title=title, description=description, targets=targets(*queries),
+        extraJson={"fieldConfig": _field_config("none", thresholds((None, RED), (1, GREEN)),
+                                                {"color": {"mode": "thresholds"}, "mappings": mappings}, no_value),
+                   "options": {"showValue": "never", "mergeValues": True, "rowHeight": 0.9, "alignValue": "left",
+                               "legend": {"displayMode": "list", "placement": "bottom", "showLegend": True},
+                               "tooltip": {"mode": "single", "sort": "none"}}},
+    )
+
+
+def text(title: str, content: str) -> G.Text:
+    return G.Text(title=title, content=content, mode="markdown",
+                  extraJson={"description": title, "fieldConfig": _field_config("none", NO_THRESHOLD),
+                             "options": {"mode": "markdown", "content": content}})
+
+
+# ---------------------------------------------------------------------------------------------
+# Layout
+
+
+@dataclass
+class Grid:
+    """Places panels left to right on the 24-column grid; rows start a new line."""
+
+    panels: list = field(default_factory=list)
+    x: int = 0
+    y: int = 0
+    line_height: int = 0
+    _collapsed: G.RowPanel | None = None
+
+    def add(self, panel: G.Panel, w: int = 8, h: int = 8) -> Grid:
+        if self.x + w > 24:
+            self.newline()
+        panel.gridPos = G.GridPos(h=h, w=w, x=self.x, y=self.y)
+        (self._collapsed.panels if self._collapsed is not None else self.panels).append(panel)
+        self.x += w
+        self.line_height = max(self.line_height, h)
+        return self
+
+    def newline(self) -> None:
+        self.y += self.line_height
+        self.x, self.line_height = 0, 0
+
+    def row(self, title: str, collapsed: bool = False) -> Grid:
+        """A row; panels added after a collapsed row go inside it (Grafana's model for collapsed rows)."""
+        if self.x:
+            self.newline()
+        row = G.RowPanel(title=title, collapsed=collapsed, panels=[])
+        row.gridPos = G.GridPos(h=1, w=24, x=0, y=self.y)
+        self.panels.append(row)
+        self._collapsed = row if collapsed else None
+        self.y += 1
+        return self
+
+
+# ---------------------------------------------------------------------------------------------
+# Variables, links, annotations, dashboard
+
+
+def _query_var(name: str, label: str, query: str, *, include_all: bool = True, multi: bool = True,
+               hide: int = 0, all_value: str = ".*", default: str | None = None) -> G.Template:
+    var = G.Template(name=name, label=label, query=query, dataSource=DATASOURCE_REF, includeAll=include_all,
+                     multi=multi, allValue=all_value if include_all else None, refresh=2, sort=1, hide=hide,
+                     default=default)
+    return var
+
+
+def variables(config: Config, *, controller: bool = False, endpoint: bool = False) -> G.Templating:
+    prov = f'job="{config.provider.job}"'
+    cl = config.cluster_label
+    items = [
+        G.Template(name="datasource", label="Data source", query="prometheus", type="datasource"),
+        _query_var("cluster", "Cluster", f"label_values(up{{{prov}}}, {cl})",
+                   hide=0 if config.multi_cluster else 2),
+        _query_var("namespace", "Namespace", f'label_values(up{{{prov}, {cl}=~"$cluster"}}, namespace)',
+                   include_all=False, multi=False, default=config.provider.namespace),
+        _query_var("pod", "Pod", f'label_values(up{{{prov}, {cl}=~"$cluster", namespace=~"$namespace"}}, pod)'),
+    ]
+    if controller:
+        items.append(_query_var(
+            "controller", "Controller",
+            f'label_values(controller_runtime_reconcile_total{{{prov}, namespace=~"$namespace"}}, controller)'))
+    if endpoint:
+        items.append(_query_var(
+            "endpoint", "Endpoint",
+            f'label_values(gitea_api_probes_total{{job="{config.exporter.job}", namespace=~"$namespace"}}, endpoint)'))
+    return G.Templating(list=items)
+
+
+def links() -> list[G.DashboardLink]:
+    """A dropdown to every dashboard of the project, keeping time range and variables."""
+    return [G.DashboardLink(title="Gitea provider", type="dashboards", tags=TAGS, asDropdown=True,
+                            includeVars=True, keepTime=True, icon="external link", tooltip="", targetBlank=False)]
+
+
+def annotations(config: Config) -> G.Annotations:
+    prov = f'job="{config.provider.job}", {config.cluster_label}=~"$cluster", namespace=~"$namespace"'
+    return G.Annotations(list=[
+        {"name": "Provider restarts", "enable": True, "iconColor": "orange", "datasource": DATASOURCE_REF,
+         "expr": f"changes(process_start_time_seconds{{{prov}}}[2m]) > 0", "step": "1m",
+         "titleFormat": "Provider restarted", "textFormat": "{{pod}}"},
+        {"name": "Firing alerts", "enable": True, "iconColor": "red", "datasource": DATASOURCE_REF,
+         "expr": 'ALERTS{alertstate="firing", alertname=~"Gitea.*", namespace=~"$namespace"}', "step": "1m",
+         "titleFormat": "{{alertname}}", "textFormat": "{{severity}}"},
+    ])
+
+
+def dashboard(config: Config, *, uid: str, title: str, description: str, grid: Grid, templating: G.Templating,
+              time_from: str = "now-6h", refresh: str = "1m") -> G.Dashboard:
+    return G.Dashboard(
+        title=title, uid=uid, description=description, tags=TAGS, panels=grid.panels, templating=templating,
+        links=links(), annotations=annotations(config), time=G.Time(time_from, "now"), refresh=refresh,
+        timezone="browser", sharedCrosshair=True, editable=True,
+    )

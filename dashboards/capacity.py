@@ -1,0 +1,70 @@
+"""Capacity Planning: resources against requests and limits, saturation and trends."""
+
+from __future__ import annotations
+
+from alerts import recording as rec
+from dashboards import _panels as p
+from monitoring.config import Config
+from monitoring.dashboard import DashboardDef
+
+UID = "gitea-provider-capacity"
+
+
+def dashboard(config: Config) -> DashboardDef:
+    t = config.thresholds
+    pod = p.pod_sel(config)
+    prov = p.provider_sel(config, 'pod=~"$pod"')
+    sc = p.scope(config)
+    g = p.Grid()
+    g.row("CPU and memory")
+    g.add(p.timeseries("CPU usage vs request and limit", "Cores used per pod against the container's request and limit.",
+                       "short", [(f"sum by (pod) (rate(container_cpu_usage_seconds_total{{{pod}}}[$__rate_interval]))",
+                                  "{{pod}} used"),
+                                 (f'max by (pod) (kube_pod_container_resource_requests{{{pod}, resource="cpu"}})',
+                                  "{{pod}} request"),
+                                 (f'max by (pod) (kube_pod_container_resource_limits{{{pod}, resource="cpu"}})',
+                                  "{{pod}} limit")]), w=12)
+    g.add(p.timeseries("Memory vs request and limit", "Working-set memory per pod against request and limit.",
+                       "bytes", [(f"max by (pod) (container_memory_working_set_bytes{{{pod}}})", "{{pod}} working set"),
+                                 (f'max by (pod) (kube_pod_container_resource_requests{{{pod}, resource="memory"}})',
+                                  "{{pod}} request"),
+                                 (f'max by (pod) (kube_pod_container_resource_limits{{{pod}, resource="memory"}})',
+                                  "{{pod}} limit")],
+                       links=p.runbook_links(config, "GiteaProviderMemoryNearLimit")), w=12)
+    g.add(p.timeseries("CPU throttling", "Share of CFS periods in which the container was throttled.", "percentunit",
+                       [(f"sum by (pod) (rate(container_cpu_cfs_throttled_periods_total{{{pod}}}[$__rate_interval])) / "
+                         f"sum by (pod) (rate(container_cpu_cfs_periods_total{{{pod}}}[$__rate_interval]))", "{{pod}}")],
+                       steps=p.alert_threshold(t.cpu_throttling_ratio),
+                       links=p.runbook_links(config, "GiteaProviderCPUThrottled")), w=8)
+    g.add(p.timeseries("Goroutines", "Goroutines per replica (a steady climb suggests a leak).", "short",
+                       [(f"go_goroutines{{{prov}}}", "{{pod}}")]), w=8)
+    g.add(p.gauge("Open file descriptors", "Open fds against the process limit, worst replica.", "percentunit",
+                  [(f"max(process_open_fds{{{prov}}} / process_max_fds{{{prov}}})", "fds")],
+                  steps=p.thresholds((None, p.GREEN), (0.8, p.YELLOW), (0.9, p.RED))), w=8)
+    g.row("Throughput and saturation")
+    g.add(p.bargauge("Worker saturation", "Busy workers / pool size per controller on the leader.", "percentunit",
+                     [(f"{rec.WORKERS_SATURATION}{{{sc}}}", "{{controller}}")],
+                     steps=p.alert_threshold(t.workers_saturation_ratio)), w=8)
+    all_prov = p.provider_sel(config)
+    g.add(p.timeseries("Reconcile throughput vs capacity", "Reconciles per second against what the worker pool can "
+                       "do at the current mean reconcile time (workers / mean seconds per reconcile).", "ops",
+                       [(f"sum({rec.RECONCILE_RATE}{{{sc}}})", "throughput"),
+                        (f"sum(max by (controller) (controller_runtime_max_concurrent_reconciles{{{all_prov}}}) / "
+                         "(sum by (controller) (rate(controller_runtime_reconcile_time_seconds_sum"
+                         f"{{{all_prov}}}[$__rate_interval])) / sum by (controller) (rate("
+                         f"controller_runtime_reconcile_time_seconds_count{{{all_prov}}}[$__rate_interval]))))",
+                         "capacity")]), w=16)
+    g.row("Trends")
+    g.add(p.timeseries("Memory forecast (24h)", "Working set predicted 24h ahead from the last 6h, against the limit.",
+                       "bytes", [(f"max by (pod) (predict_linear(container_memory_working_set_bytes{{{pod}}}[6h], 86400))",
+                                  "{{pod}} in 24h"),
+                                 (f'max by (pod) (kube_pod_container_resource_limits{{{pod}, resource="memory"}})',
+                                  "{{pod}} limit")]), w=12)
+    g.add(p.timeseries("Queue depth forecast (1h)", "Work queue depth predicted 1h ahead from the last 30m.", "short",
+                       [(f"predict_linear({rec.WORKQUEUE_DEPTH}{{{sc}}}[30m], 3600)", "{{name}} in 1h")],
+                       steps=p.alert_threshold(t.workqueue_depth)), w=12)
+    return DashboardDef("capacity-planning", p.dashboard(
+        config, uid=UID, title="Gitea Provider / Capacity Planning",
+        description="CPU and memory against requests and limits, throttling, goroutines, fds, worker saturation, "
+                    "throughput against capacity and forecasts.",
+        grid=g, templating=p.variables(config), time_from="now-7d", refresh="5m"))

@@ -1,0 +1,64 @@
+"""Gitea API: how Gitea answers the provider's pod, endpoint by endpoint."""
+
+from __future__ import annotations
+
+from alerts import recording as rec
+from alerts import slo
+from dashboards import _panels as p
+from monitoring.config import Config
+from monitoring.dashboard import DashboardDef
+
+UID = "gitea-provider-gitea-api"
+
+
+def dashboard(config: Config) -> DashboardDef:
+    t = config.thresholds
+    exp = p.exporter_sel(config, 'endpoint=~"$endpoint"')
+    exp_all = p.exporter_sel(config)
+    sc = p.scope(config, 'endpoint=~"$endpoint"')
+    g = p.Grid()
+    g.row("Latency")
+    g.add(p.timeseries("Latency quantiles", "p50, p95 and p99 of probe latency per endpoint.", "s",
+                       [(f"{rec.GITEA_LATENCY}{{{sc}}}", "{{endpoint}} p{{quantile}}")],
+                       steps=p.alert_threshold(t.gitea_latency_seconds),
+                       links=p.runbook_links(config, "GiteaAPILatencyHigh")), w=12)
+    g.add(p.heatmap("Latency distribution", "Distribution of probe latency (selected endpoints).", "s",
+                    f"sum by (le) (rate(gitea_api_probe_duration_seconds_bucket{{{exp}}}[$__rate_interval]))"), w=12)
+    g.row("Availability")
+    g.add(p.timeseries("Success ratio", "Share of probes that succeeded per endpoint.", "percentunit",
+                       [(f"1 - {rec.GITEA_FAILURE_RATIO}{{{sc}}}", "{{endpoint}}")],
+                       steps=p.thresholds((None, p.RED), (1 - t.gitea_error_ratio, p.GREEN)), min_zero=False), w=8)
+    g.add(p.table("Last status code", "HTTP status of the last probe per endpoint and replica.", "none",
+                  [(f"gitea_api_last_status_code{{{exp}}}", "")]), w=8)
+    g.add(p.timeseries("Failures by reason", "Failed probes per second by endpoint and reason.", "ops",
+                       [(f"sum by (endpoint, reason) (rate(gitea_api_probe_failures_total{{{exp}}}[$__rate_interval]))",
+                         "{{endpoint}} {{reason}}")], links=p.runbook_links(config, "GiteaAPIErrorRatioHigh")), w=8)
+    g.add(p.state_timeline("Health checks", "Each check of /api/healthz (database, cache).",
+                           [(f"max by (check) (gitea_api_health_check_status{{{exp_all}}})", "{{check}}")],
+                           pass_text="pass", fail_text="fail"), w=12)
+    g.add(p.state_timeline("Gitea up and token", "Health probe and token validity.",
+                           [(f"max(gitea_api_up{{{exp_all}}})", "up"), (f"max(gitea_api_token_valid{{{exp_all}}})", "token")]),
+          w=12)
+    g.row("Server and exporter")
+    g.add(p.stat("TLS certificate expiry", "Time until Gitea's certificate expires (https URLs only).", "s",
+                 [(f"min(gitea_api_tls_cert_expiry_timestamp_seconds{{{exp_all}}}) - time()", "expires in")],
+                 steps=p.thresholds((None, p.RED), (t.tls_expiry_days * 86400, p.GREEN)),
+                 no_value="no TLS (http URL)", links=p.runbook_links(config, "GiteaAPITLSCertificateExpiring")), w=6, h=5)
+    g.add(p.table("Gitea version", "Version reported by /api/v1/version.", "none",
+                  [(f"count by (version) (gitea_api_info{{{exp_all}}})", "")]), w=6, h=5)
+    g.add(p.stat("Exporters up", "Exporter sidecars scraped successfully.", "none",
+                 [(f"sum(up{{{exp_all}}})", "up")], steps=p.thresholds((None, p.RED), (1, p.GREEN)),
+                 links=p.runbook_links(config, "GiteaAPIExporterDown")), w=6, h=5)
+    g.add(p.table("Exporter version", "gitea-api-exporter build per replica.", "none",
+                  [(f"count by (version) (gitea_api_exporter_build_info{{{exp_all}}})", "")]), w=6, h=5)
+    sc_all = p.scope(config)
+    for d in slo.slo_defs(config)[1:]:
+        g.add(p.timeseries(f"{d.title}: error ratio", f"Error ratio over 1h and 6h against the "
+                           f"{float(d.budget) * 100:g}% budget.", "percentunit",
+                           [(f"max({d.record('1h')}{{{sc_all}}})", "1h"), (f"max({d.record('6h')}{{{sc_all}}})", "6h")],
+                           steps=p.alert_threshold(float(d.budget))), w=12)
+    return DashboardDef("gitea-api", p.dashboard(
+        config, uid=UID, title="Gitea Provider / Gitea API",
+        description="Gitea API as the provider's pod sees it: latency, success, status codes, failure reasons, health "
+                    "checks, TLS expiry, version and the exporter's own health.",
+        grid=g, templating=p.variables(config, endpoint=True), time_from="now-6h", refresh="1m"))

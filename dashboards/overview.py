@@ -1,0 +1,90 @@
+"""Provider Overview: is the provider healthy, and if not, which controller or Gitea endpoint?"""
+
+from __future__ import annotations
+
+from alerts import recording as rec
+from alerts import slo
+from dashboards import _panels as p
+from monitoring.config import Config
+from monitoring.dashboard import DashboardDef
+
+UID = "gitea-provider-overview"
+
+
+def dashboard(config: Config) -> DashboardDef:
+    t = config.thresholds
+    prov, exp, sc = p.provider_sel(config), p.exporter_sel(config), p.scope(config)
+    g = p.Grid()
+    g.row("Health")
+    g.add(p.stat("Replicas up", "Provider replicas Prometheus scrapes successfully, of all it knows.", "none",
+                 [(f"sum({rec.REPLICAS_UP}{{{sc}}})", "up"), (f"sum({rec.REPLICAS}{{{sc}}})", "known")],
+                 steps=p.thresholds((None, p.RED), (1, p.GREEN)),
+                 links=p.runbook_links(config, "GiteaProviderDown")), w=4, h=5)
+    g.add(p.stat("Leader", "Replicas holding the leader lease (exactly 1 with leader election on).", "none",
+                 [(f"sum(max by (pod) (leader_election_master_status{{{prov}}}))", "leaders")],
+                 steps=p.thresholds((None, p.RED), (1, p.GREEN), (2, p.RED)), no_value="no leader metric",
+                 links=p.runbook_links(config, "GiteaProviderNoLeader")), w=4, h=5)
+    g.add(p.stat("Restarts (1h)", "Container restarts of the provider pods over the last hour (kube-state-metrics).",
+                 "none", [(f"sum(increase(kube_pod_container_status_restarts_total{{{p.pod_sel(config)}}}[1h]))",
+                           "restarts")],
+                 steps=p.thresholds((None, p.GREEN), (1, p.YELLOW), (t.restarts_count, p.RED)), no_value="0",
+                 links=p.runbook_links(config, "GiteaProviderRestarting")), w=4, h=5)
+    g.add(p.stat("Gitea API up", "1 when the exporter's last Gitea health probe succeeded (any replica).", "none",
+                 [(f"max(gitea_api_up{{{exp}}})", "up")], steps=p.thresholds((None, p.RED), (1, p.GREEN)),
+                 mappings=[{"type": "value", "options": {"0": {"text": "DOWN"}, "1": {"text": "UP"}}}],
+                 links=p.runbook_links(config, "GiteaAPIDown")), w=4, h=5)
+    g.add(p.stat("Gitea token", "1 when Gitea accepts the provider's token.", "none",
+                 [(f"max(gitea_api_token_valid{{{exp}}})", "valid")], steps=p.thresholds((None, p.RED), (1, p.GREEN)),
+                 mappings=[{"type": "value", "options": {"0": {"text": "REJECTED"}, "1": {"text": "VALID"}}}],
+                 links=p.runbook_links(config, "GiteaAPITokenRejected")), w=4, h=5)
+    g.add(p.stat("Firing alerts", "Alerts of this provider firing now.", "none",
+                 [('count(ALERTS{alertstate="firing", alertname=~"Gitea.*", namespace=~"$namespace"}) or vector(0)',
+                   "firing")], steps=p.thresholds((None, p.GREEN), (1, p.RED))), w=4, h=5)
+
+    g.row("Reconciles")
+    g.add(p.timeseries("Reconcile rate by result", "Reconciles per second per controller and result. Steady state "
+                       "is requeue_after (each resource polled every minute); requeue means a failed Gitea call.",
+                       "ops", [(f"sum by (controller, result) ({rec.RECONCILE_RATE_BY_RESULT}{{{sc}}})",
+                                "{{controller}} {{result}}")], stack=True), w=12)
+    g.add(p.timeseries("Failure ratio (error + requeue)", "Share of reconciles that end in error or requeue, per "
+                       "controller; the red area is the alert threshold.", "percentunit",
+                       [(f"{rec.RECONCILE_FAILURE_RATIO}{{{sc}}}", "{{controller}}")],
+                       steps=p.alert_threshold(t.reconcile_failure_ratio),
+                       links=p.runbook_links(config, "GiteaProviderReconcileFailureRatioHigh")), w=12)
+    g.add(p.timeseries("p95 reconcile latency", "95th percentile reconcile time per controller.", "s",
+                       [(f'{rec.RECONCILE_LATENCY}{{{sc}, quantile="0.95"}}', "{{controller}}")],
+                       steps=p.alert_threshold(t.reconcile_latency_seconds),
+                       links=p.runbook_links(config, "GiteaProviderReconcileLatencyHigh")), w=12)
+    g.add(p.timeseries("Work queue depth", "Items waiting per work queue.", "short",
+                       [(f"{rec.WORKQUEUE_DEPTH}{{{sc}}}", "{{name}}")], steps=p.alert_threshold(t.workqueue_depth),
+                       links=p.runbook_links(config, "GiteaProviderWorkQueueDepthHigh")), w=12)
+
+    g.row("Gitea API")
+    g.add(p.timeseries("Gitea API p95 latency", "95th percentile probe latency per endpoint, from the exporter.", "s",
+                       [(f'{rec.GITEA_LATENCY}{{{sc}, quantile="0.95"}}', "{{endpoint}}")],
+                       steps=p.alert_threshold(t.gitea_latency_seconds),
+                       links=p.runbook_links(config, "GiteaAPILatencyHigh")), w=12)
+    g.add(p.timeseries("Gitea API failure ratio", "Share of failed probes per endpoint.", "percentunit",
+                       [(f"{rec.GITEA_FAILURE_RATIO}{{{sc}}}", "{{endpoint}}")],
+                       steps=p.alert_threshold(t.gitea_error_ratio),
+                       links=p.runbook_links(config, "GiteaAPIErrorRatioHigh")), w=12)
+
+    g.row("SLOs")
+    for d in slo.slo_defs(config):
+        budget = float(d.budget)
+        period = config.slo.period
+        g.add(p.stat(f"{d.title}: error budget left ({period})",
+                     f"Share of the {period} error budget ({float(d.budget) * 100:g}% errors) still unspent.",
+                     "percentunit", [(f"1 - (max({d.record(period)}{{{sc}}}) / {budget:g})", "left")],
+                     steps=p.thresholds((None, p.RED), (0.25, p.YELLOW), (0.5, p.GREEN)),
+                     links=p.runbook_links(config, f"{d.alert_prefix}FastBurn", f"{d.alert_prefix}SlowBurn")), w=8, h=5)
+    for d in slo.slo_defs(config):
+        g.add(p.timeseries(f"{d.title}: burn rate (1h)", "Error ratio over 1h divided by the budget; above "
+                           f"{slo.FAST_BURN[0][2]} pages.", "none",
+                           [(f"max({d.record('1h')}{{{sc}}}) / {float(d.budget):g}", "1h burn rate")],
+                           steps=p.alert_threshold(float(slo.FAST_BURN[0][2]))), w=8, h=7)
+
+    return DashboardDef("provider-overview", p.dashboard(
+        config, uid=UID, title="Gitea Provider / Overview",
+        description="Is the provider healthy? Replicas, reconciles, queues, Gitea API, SLOs and firing alerts.",
+        grid=g, templating=p.variables(config), time_from="now-3h", refresh="30s"))
