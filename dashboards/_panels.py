@@ -16,6 +16,9 @@ from monitoring.grafana.convert import DATASOURCE_REF
 TAGS = ["gitea-provider", "crossplane"]
 GREEN, YELLOW, RED = "green", "#EAB839", "red"
 
+# The alerts of this project, as Prometheus' ALERTS series shows them.
+FIRING_ALERTS = 'ALERTS{alertstate="firing", alertname=~"Gitea.*", namespace=~"$namespace"}'
+
 # Optional rows show this hint instead of an empty panel when their metrics are absent.
 OPTIONAL_HINT = "No data is expected here unless {what}."
 

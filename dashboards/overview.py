@@ -84,6 +84,12 @@ def dashboard(config: Config) -> DashboardDef:
                            [(f"max({d.record('1h')}{{{sc}}}) / {float(d.budget):g}", "1h burn rate")],
                            steps=p.alert_threshold(float(slo.FAST_BURN[0][2]))), w=8, h=7)
 
+    g.row("Alerts")
+    g.add(p.table("Firing alerts of this provider", "Alerts of this project firing now, with severity; each has a "
+                  "runbook section named after it.", "none",
+                  [(p.FIRING_ALERTS, "")],
+                  no_value="no alert firing"), w=24, h=6)
+
     return DashboardDef("provider-overview", p.dashboard(
         config, uid=UID, title="Gitea Provider / Overview",
         description="Is the provider healthy? Replicas, reconciles, queues, Gitea API, SLOs and firing alerts.",

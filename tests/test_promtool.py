@@ -87,3 +87,11 @@ def test_promtool_env_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     monkeypatch.setenv("PROMTOOL", str(tmp_path / "nope"))
     with pytest.raises(promtool.MonitoringError, match="PROMTOOL="):
         promtool.find_promtool()
+
+
+def test_check_metrics_accepts_clean_exposition_and_reports_problems() -> None:
+    good = "# HELP gitea_api_up 1 when Gitea answers.\n# TYPE gitea_api_up gauge\ngitea_api_up 1\n"
+    promtool.check_metrics(good)
+    bad = "# HELP gitea_api_requests Requests.\n# TYPE gitea_api_requests counter\ngitea_api_requests 1\n"
+    with pytest.raises(promtool.PromtoolError, match="counter metrics should have"):
+        promtool.check_metrics(bad)
