@@ -271,7 +271,7 @@ def annotations(config: Config) -> G.Annotations:
          "expr": f"changes(process_start_time_seconds{{{prov}}}[2m]) > 0", "step": "1m",
          "titleFormat": "Provider restarted", "textFormat": "{{pod}}"},
         {"name": "Firing alerts", "enable": True, "iconColor": "red", "datasource": DATASOURCE_REF,
-         "expr": 'ALERTS{alertstate="firing", alertname=~"Gitea.*", namespace=~"$namespace"}', "step": "1m",
+         "expr": FIRING_ALERTS, "step": "1m",
          "titleFormat": "{{alertname}}", "textFormat": "{{severity}}"},
     ])
 

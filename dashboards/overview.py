@@ -38,7 +38,7 @@ def dashboard(config: Config) -> DashboardDef:
                  mappings=[{"type": "value", "options": {"0": {"text": "REJECTED"}, "1": {"text": "VALID"}}}],
                  links=p.runbook_links(config, "GiteaAPITokenRejected")), w=4, h=5)
     g.add(p.stat("Firing alerts", "Alerts of this provider firing now.", "none",
-                 [('count(ALERTS{alertstate="firing", alertname=~"Gitea.*", namespace=~"$namespace"}) or vector(0)',
+                 [(f"count({p.FIRING_ALERTS}) or vector(0)",
                    "firing")], steps=p.thresholds((None, p.GREEN), (1, p.RED))), w=4, h=5)
 
     g.row("Reconciles")
