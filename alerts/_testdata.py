@@ -71,3 +71,17 @@ def group_labels(config: Config, job: str | None = None, **extra: str) -> dict[s
         out["job"] = job
     out.update(extra)
     return out
+
+
+def histogram(make, metric: str, bounds: tuple[str, ...], slowest: str, per_step: int, steps: int,
+              **labels: str) -> list[Series]:
+    """Buckets (and _count) of a histogram whose observations all fall in the bucket ending at `slowest`.
+
+    `make` is provider() or exporter() with the config bound, e.g. `functools.partial(provider, config)`.
+    """
+    out, reached = [], False
+    for le in bounds:
+        reached = reached or le == slowest
+        out.append(make(f"{metric}_bucket", f"0+{per_step if reached else 0}x{steps}", le=le, **labels))
+    out.append(make(f"{metric}_count", f"0+{per_step}x{steps}", **labels))
+    return out

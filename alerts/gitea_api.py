@@ -6,6 +6,8 @@ Every replica of the provider runs an exporter; alerts take the view of all repl
 
 from __future__ import annotations
 
+from functools import partial
+
 from alerts import _testdata as td
 from alerts import recording as rec
 from alerts._common import alert
@@ -81,13 +83,8 @@ def _token(config: Config) -> AlertingRule:
 
 
 def _probe_hist(config: Config, endpoint: str, first_le: str) -> list[Series]:
-    buckets = ("0.5", "1", "2", "5", "+Inf")
-    out, reached = [], False
-    for le in buckets:
-        reached = reached or le == first_le
-        out.append(td.exporter(config, "gitea_api_probe_duration_seconds_bucket", f"0+{4 if reached else 0}x40",
-                               endpoint=endpoint, le=le))
-    return out
+    return td.histogram(partial(td.exporter, config), "gitea_api_probe_duration_seconds", ("0.5", "1", "2", "5", "+Inf"),
+                        first_le, 4, 40, endpoint=endpoint)
 
 
 def _latency(config: Config) -> AlertingRule:

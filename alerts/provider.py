@@ -7,6 +7,8 @@ is aggregated over replicas before a ratio or a quantile is taken.
 
 from __future__ import annotations
 
+from functools import partial
+
 from alerts import _testdata as td
 from alerts import recording as rec
 from alerts._common import alert, kubectl_logs, kubectl_pods
@@ -20,15 +22,7 @@ _TEST_BUCKETS = ("1", "5", "10", "30", "60", "+Inf")
 
 
 def _histogram(config: Config, metric: str, le_from: str, per_minute: int, minutes: int, **labels: str) -> list[Series]:
-    """Buckets of a histogram whose observations all fall in the bucket ending at `le_from`."""
-    out = []
-    reached = False
-    for le in _TEST_BUCKETS:
-        reached = reached or le == le_from
-        step = per_minute if reached else 0
-        out.append(td.provider(config, f"{metric}_bucket", f"0+{step}x{minutes}", le=le, **labels))
-    out.append(td.provider(config, f"{metric}_count", f"0+{per_minute}x{minutes}", **labels))
-    return out
+    return td.histogram(partial(td.provider, config), metric, _TEST_BUCKETS, le_from, per_minute, minutes, **labels)
 
 
 def _reconciles(config: Config, controller: str, *, requeue: int, error: int, good: int, minutes: int = 40,
@@ -233,14 +227,8 @@ def _queue_wait(config: Config) -> AlertingRule:
 
 
 def _queue_hist(config: Config, metric: str, ctrl: str, slow: bool) -> list[Series]:
-    buckets = ("30", "60", "120", "+Inf")
-    first = "120" if slow else "60"
-    out, reached = [], False
-    for le in buckets:
-        reached = reached or le == first
-        out.append(td.provider(config, f"{metric}_bucket", f"0+{6 if reached else 0}x40", le=le, name=ctrl,
-                               controller=ctrl))
-    return out
+    return td.histogram(partial(td.provider, config), metric, ("30", "60", "120", "+Inf"), "120" if slow else "60",
+                        6, 40, name=ctrl, controller=ctrl)
 
 
 def _queue_stuck(config: Config) -> AlertingRule:

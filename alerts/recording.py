@@ -34,6 +34,13 @@ def quantiles(*configured: float) -> list[float]:
     return sorted({0.5, 0.95, 0.99, *configured})
 
 
+def _quantile_rules(record: str, histogram: str, by: str, selector: str, qs: list[float]) -> list[RecordingRule]:
+    """One recording rule per quantile of a histogram, told apart by a `quantile` label."""
+    return [RecordingRule(record, f"histogram_quantile({num(q)}, sum by ({by}, le) "
+                                  f"(rate({histogram}_bucket{{{selector}}}[5m])))", labels={"quantile": num(q)})
+            for q in qs]
+
+
 def rules(config: Config) -> RuleFile:
     t = config.thresholds
     prov, exp = config.provider_selector, config.exporter_selector
@@ -52,24 +59,16 @@ def rules(config: Config) -> RuleFile:
                       f"sum by ({by_ctrl}) (rate(controller_runtime_reconcile_total{{{prov}, {FAILED_RESULTS}}}[5m]))\n"
                       f"/\nsum by ({by_ctrl}) (rate(controller_runtime_reconcile_total{{{prov}}}[5m]))"),
     ]
-    for q in quantiles(t.reconcile_latency_quantile):
-        provider_rules.append(RecordingRule(
-            RECONCILE_LATENCY,
-            f"histogram_quantile({num(q)}, sum by ({by_ctrl}, le) "
-            f"(rate(controller_runtime_reconcile_time_seconds_bucket{{{prov}}}[5m])))",
-            labels={"quantile": num(q)}))
+    provider_rules += _quantile_rules(RECONCILE_LATENCY, "controller_runtime_reconcile_time_seconds", by_ctrl, prov,
+                                      quantiles(t.reconcile_latency_quantile))
     provider_rules += [
         RecordingRule(WORKERS_SATURATION,
                       f"max by ({by_ctrl}) (controller_runtime_active_workers{{{prov}}})\n"
                       f"/\nmax by ({by_ctrl}) (controller_runtime_max_concurrent_reconciles{{{prov}}})"),
         RecordingRule(WORKQUEUE_DEPTH, f"sum by ({by_name}) (workqueue_depth{{{prov}}})"),
     ]
-    for q in quantiles(t.workqueue_wait_quantile):
-        provider_rules.append(RecordingRule(
-            WORKQUEUE_WAIT,
-            f"histogram_quantile({num(q)}, sum by ({by_name}, le) "
-            f"(rate(workqueue_queue_duration_seconds_bucket{{{prov}}}[5m])))",
-            labels={"quantile": num(q)}))
+    provider_rules += _quantile_rules(WORKQUEUE_WAIT, "workqueue_queue_duration_seconds", by_name, prov,
+                                      quantiles(t.workqueue_wait_quantile))
     provider_rules += [
         RecordingRule(KUBE_API_ERROR_RATIO,
                       f'sum by ({by_job}) (rate(rest_client_requests_total{{{prov}, code=~"5..|429"}}[5m]))\n'
@@ -83,12 +82,8 @@ def rules(config: Config) -> RuleFile:
                       f"sum by ({by_endpoint}) (rate(gitea_api_probe_failures_total{{{exp}}}[5m]))\n"
                       f"/\nsum by ({by_endpoint}) (rate(gitea_api_probes_total{{{exp}}}[5m]))"),
     ]
-    for q in quantiles(t.gitea_latency_quantile):
-        gitea_rules.append(RecordingRule(
-            GITEA_LATENCY,
-            f"histogram_quantile({num(q)}, sum by ({by_endpoint}, le) "
-            f"(rate(gitea_api_probe_duration_seconds_bucket{{{exp}}}[5m])))",
-            labels={"quantile": num(q)}))
+    gitea_rules += _quantile_rules(GITEA_LATENCY, "gitea_api_probe_duration_seconds", by_endpoint, exp,
+                                   quantiles(t.gitea_latency_quantile))
 
     return RuleFile(NAME, (
         RuleGroup("gitea-provider.recording", tuple(provider_rules)),
