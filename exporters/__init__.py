@@ -1,0 +1,1 @@
+"""Exporters that run beside the provider. Each stands alone: prometheus-client, requests, pyyaml only."""

@@ -1,0 +1,164 @@
+"""gitea-api-exporter entry point: flags (each also from an environment variable), server, shutdown.
+
+Probing runs in the background on a fixed interval rather than at scrape time (as the exporter
+guidelines describe for blackbox-style probes): /metrics must answer in milliseconds while Gitea
+hangs, and several Prometheus replicas scraping must not multiply the load on Gitea.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import signal
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from exporters.gitea_api import __version__
+from exporters.gitea_api.metrics import Metrics
+from exporters.gitea_api.probes import DEFAULT_PROBES, ProbeConfigError, Prober, load_probes
+
+DEFAULT_LISTEN = ":9523"
+log = logging.getLogger("gitea-api-exporter")
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)$")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a Prometheus-style duration: 15s, 800ms, 1m."""
+    m = _DURATION.match(text.strip())
+    if not m:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration like 15s, 800ms or 1m")
+    return float(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[m.group(2)]
+
+
+class TokenSource:
+    """The token from --token-file (re-read when the file changes, so a rotated Secret works) or GITEA_TOKEN."""
+
+    def __init__(self, path: str | None, env_token: str | None) -> None:
+        self.path, self.env_token = path, env_token
+        self._mtime: float | None = None
+        self._token: str | None = None
+
+    def __call__(self) -> str | None:
+        if not self.path:
+            return self.env_token
+        try:
+            mtime = os.stat(self.path).st_mtime
+            if mtime != self._mtime:
+                self._token, self._mtime = Path(self.path).read_text().strip() or None, mtime
+        except OSError as exc:
+            log.warning("cannot read token file path=%s detail=%s", self.path, exc.strerror)
+        return self._token
+
+    def __repr__(self) -> str:  # never show the token
+        return f"TokenSource(path={self.path!r})"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    env = os.environ.get
+    p = argparse.ArgumentParser(
+        prog="gitea-api-exporter",
+        description="Probe the Gitea API from the provider's pod and export latency and availability. "
+                    "Every flag can also be set with the environment variable named in its help.")
+    p.add_argument("--gitea-url", default=env("GITEA_URL"), help="Gitea base URL, e.g. https://gitea.example.com "
+                   "(GITEA_URL)")
+    p.add_argument("--token-file", default=env("GITEA_TOKEN_FILE"), help="file holding the API token; re-read when "
+                   "it changes (GITEA_TOKEN_FILE). Without it the GITEA_TOKEN variable is used.")
+    p.add_argument("--ca-file", default=env("GITEA_CA_FILE"), help="CA bundle to verify Gitea's certificate "
+                   "(GITEA_CA_FILE)")
+    p.add_argument("--insecure-skip-verify", action="store_true",
+                   default=env("GITEA_INSECURE_SKIP_VERIFY", "") == "true",
+                   help="do not verify TLS certificates; logs a warning (GITEA_INSECURE_SKIP_VERIFY=true)")
+    p.add_argument("--interval", type=parse_duration, default=parse_duration(env("PROBE_INTERVAL", "15s")),
+                   help="time between probe rounds, jittered by 10%% (PROBE_INTERVAL, default 15s)")
+    p.add_argument("--timeout", type=parse_duration, default=parse_duration(env("PROBE_TIMEOUT", "10s")),
+                   help="timeout of each probe; must be below the interval (PROBE_TIMEOUT, default 10s)")
+    p.add_argument("--probes", default=env("PROBES_FILE"), help="YAML list of probes {endpoint, path, kind, auth} "
+                   "replacing the defaults (PROBES_FILE)")
+    p.add_argument("--listen-address", default=env("LISTEN_ADDRESS", DEFAULT_LISTEN),
+                   help=f"host:port for /metrics, /healthz, /readyz (LISTEN_ADDRESS, default {DEFAULT_LISTEN})")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return p
+
+
+def _handler(metrics: Metrics, prober: Prober) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            path = self.path.split("?", 1)[0]
+            if path == "/metrics":
+                body, ctype, code = generate_latest(metrics.registry), CONTENT_TYPE_LATEST, 200
+            elif path == "/healthz":
+                body, ctype, code = b"ok\n", "text/plain", 200
+            elif path == "/readyz":
+                ready = prober.ready.is_set()
+                body, ctype, code = (b"ready\n", "text/plain", 200) if ready else (b"first probe round pending\n",
+                                                                                 "text/plain", 503)
+            else:
+                body, ctype, code = b"not found: try /metrics\n", "text/plain", 404
+            self.send_response(code)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:  # scrapes are not worth a log line each
+            pass
+
+    return Handler
+
+
+def _split_listen(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    return host or "0.0.0.0", int(port)
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format='ts=%(asctime)s level=%(levelname)s msg="%(message)s"')
+    args = build_parser().parse_args(argv)
+    if not args.gitea_url:
+        print("gitea-api-exporter: --gitea-url (or GITEA_URL) is required", file=sys.stderr)
+        return 2
+    if args.timeout >= args.interval:
+        print("gitea-api-exporter: --timeout must be smaller than --interval", file=sys.stderr)
+        return 2
+    try:
+        probes = load_probes(args.probes) if args.probes else DEFAULT_PROBES
+    except ProbeConfigError as exc:
+        print(f"gitea-api-exporter: {exc}", file=sys.stderr)
+        return 2
+    verify: bool | str = args.ca_file or True
+    if args.insecure_skip_verify:
+        log.warning("TLS verification is off (--insecure-skip-verify): Gitea's identity is not checked")
+        verify = False
+    metrics = Metrics([p.endpoint for p in probes])
+    prober = Prober(args.gitea_url, probes, metrics, TokenSource(args.token_file, os.environ.get("GITEA_TOKEN")),
+                    args.interval, args.timeout, verify)
+    try:
+        server = ThreadingHTTPServer(_split_listen(args.listen_address), _handler(metrics, prober))
+    except (OSError, ValueError) as exc:
+        print(f"gitea-api-exporter: cannot listen on {args.listen_address}: {exc}", file=sys.stderr)
+        return 1
+    server.daemon_threads = True
+    threading.Thread(target=prober.run_forever, name="prober", daemon=True).start()
+
+    def shutdown(signum: int, _frame: object) -> None:
+        log.info("shutting down signal=%d", signum)
+        prober.stop()
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    log.info("listening address=%s gitea_url=%s probes=%d interval=%gs", args.listen_address, args.gitea_url,
+             len(probes), args.interval)
+    server.serve_forever()
+    server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""The exporter's metric contract. Dashboards and alerts depend on these names and labels."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from exporters.gitea_api import __version__
+
+REASONS = ("timeout", "connection", "tls", "http_4xx", "http_5xx", "invalid_response")
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class Metrics:
+    """All series of one exporter, in their own registry (no process/platform collectors mixed in)."""
+
+    def __init__(self, endpoints: list[str]) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.duration = Histogram("gitea_api_probe_duration_seconds", "Duration of each Gitea API probe.",
+                                  ["endpoint"], buckets=BUCKETS, registry=r)
+        self.probes = Counter("gitea_api_probes", "Probes sent to the Gitea API.", ["endpoint"], registry=r)
+        self.failures = Counter("gitea_api_probe_failures", "Probes that failed, by reason.",
+                                ["endpoint", "reason"], registry=r)
+        self.up = Gauge("gitea_api_up", "1 when the last health probe succeeded.", registry=r)
+        self.last_status = Gauge("gitea_api_last_status_code", "HTTP status of the last probe (0: no response).",
+                                 ["endpoint"], registry=r)
+        self.health_check = Gauge("gitea_api_health_check_status", "Gitea /api/healthz checks: 1 pass, 0 fail.",
+                                  ["check"], registry=r)
+        self.token_valid = Gauge("gitea_api_token_valid", "1 when Gitea accepts the provider's token.", registry=r)
+        self.tls_expiry = Gauge("gitea_api_tls_cert_expiry_timestamp_seconds",
+                                "Expiry of the TLS certificate Gitea presents (https only).", registry=r)
+        self.info = Gauge("gitea_api_info", "Gitea server version.", ["version"], registry=r)
+        self.last_probe = Gauge("gitea_api_last_probe_timestamp_seconds", "When each endpoint was last probed.",
+                                ["endpoint"], registry=r)
+        build = Gauge("gitea_api_exporter_build_info", "Exporter version.", ["version"], registry=r)
+        build.labels(version=__version__).set(1)
+        # Pre-create every series so rates and ratios exist (as 0) before the first failure.
+        for endpoint in endpoints:
+            self.probes.labels(endpoint=endpoint)
+            self.duration.labels(endpoint=endpoint)
+            for reason in REASONS:
+                self.failures.labels(endpoint=endpoint, reason=reason)
+
+    def set_version(self, version: str) -> None:
+        """One gitea_api_info series: the current version only."""
+        self.info.clear()
+        self.info.labels(version=version).set(1)

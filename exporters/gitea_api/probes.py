@@ -1,0 +1,222 @@
+"""Probing the Gitea API in the background, and classifying every failure into one reason."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+import yaml
+
+from exporters.gitea_api.metrics import Metrics
+
+log = logging.getLogger("gitea-api-exporter")
+
+MAX_BODY_BYTES = 1024 * 1024  # reads are bounded: a huge body is an invalid response, not an OOM
+KINDS = ("health", "version", "token", "read")
+
+
+@dataclass(frozen=True)
+class Probe:
+    endpoint: str  # the `endpoint` label: a fixed name, never a URL with ids in it
+    path: str
+    kind: str = "read"
+    auth: bool = True
+
+
+DEFAULT_PROBES = (
+    Probe("healthz", "/api/healthz", kind="health", auth=False),
+    Probe("version", "/api/v1/version", kind="version", auth=False),
+    Probe("user", "/api/v1/user", kind="token", auth=True),
+    Probe("repos_search", "/api/v1/repos/search?limit=1", kind="read", auth=True),
+)
+
+
+class ProbeConfigError(ValueError):
+    pass
+
+
+def load_probes(path: str | Path) -> tuple[Probe, ...]:
+    """Probes from a YAML file: a list of {endpoint, path, kind, auth}."""
+    try:
+        raw = yaml.safe_load(Path(path).read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ProbeConfigError(f"{path}: cannot read probes: {exc}") from None
+    if not isinstance(raw, list) or not raw:
+        raise ProbeConfigError(f"{path}: expected a non-empty list of probes")
+    probes = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict) or set(item) - {"endpoint", "path", "kind", "auth"}:
+            raise ProbeConfigError(f"{path}: probe {i}: keys are endpoint, path, kind, auth")
+        probe = Probe(str(item.get("endpoint", "")), str(item.get("path", "")), str(item.get("kind", "read")),
+                      bool(item.get("auth", True)))
+        if not probe.endpoint or not probe.path.startswith("/") or probe.kind not in KINDS:
+            raise ProbeConfigError(f"{path}: probe {i}: needs an endpoint name, a path starting with / and "
+                                   f"kind in {', '.join(KINDS)}")
+        probes.append(probe)
+    if sum(p.kind == "health" for p in probes) > 1:
+        raise ProbeConfigError(f"{path}: at most one probe of kind health")
+    return tuple(probes)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int  # 0 when no response
+    reason: str | None  # None on success
+    body: bytes = b""
+    detail: str = ""
+
+
+def _read_bounded(response: requests.Response) -> bytes:
+    chunks, size = [], 0
+    for chunk in response.iter_content(64 * 1024):
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise OverflowError(f"body larger than {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class Prober:
+    """Runs every probe each interval (jittered) in a thread; /metrics never waits on Gitea."""
+
+    def __init__(self, base_url: str, probes: tuple[Probe, ...], metrics: Metrics, token: Callable[[], str | None],
+                 interval: float, timeout: float, verify: bool | str = True) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.probes, self.metrics, self.token = probes, metrics, token
+        self.interval, self.timeout, self.verify = interval, timeout, verify
+        self.session = requests.Session()
+        self.session.max_redirects = 5
+        self._stop = threading.Event()
+        self.cycles = 0
+        self.ready = threading.Event()  # set after the first full cycle
+
+    def run_once(self) -> None:
+        for probe in self.probes:
+            self._probe(probe)
+        if urlsplit(self.base_url).scheme == "https":
+            self._tls_expiry()
+        self.cycles += 1
+        self.ready.set()
+
+    def run_forever(self) -> None:
+        while not self._stop.is_set():
+            started = time.monotonic()
+            self.run_once()
+            jitter = random.uniform(-0.1, 0.1) * self.interval
+            self._stop.wait(max(0.0, self.interval + jitter - (time.monotonic() - started)))
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _request(self, probe: Probe) -> Outcome:
+        headers = {"Accept": "application/json", "User-Agent": "gitea-api-exporter"}
+        token = self.token() if probe.auth else None
+        if token:
+            headers["Authorization"] = f"token {token}"
+        try:
+            with self.session.get(self.base_url + probe.path, headers=headers, timeout=self.timeout,
+                                  verify=self.verify, stream=True) as response:
+                body = _read_bounded(response)
+                status = response.status_code
+        except requests.exceptions.SSLError as exc:
+            return Outcome(0, "tls", detail=type(exc).__name__)
+        except requests.exceptions.Timeout:
+            return Outcome(0, "timeout", detail=f"no answer within {self.timeout:g}s")
+        except requests.exceptions.TooManyRedirects:
+            return Outcome(0, "invalid_response", detail="too many redirects")
+        except requests.exceptions.ConnectionError as exc:
+            return Outcome(0, "connection", detail=_short(exc))
+        except (requests.exceptions.RequestException, OverflowError) as exc:
+            return Outcome(0, "invalid_response", detail=_short(exc))
+        if probe.kind == "health" and status in (200, 424):
+            return Outcome(status, None if status == 200 else "http_4xx", body)
+        if status >= 500:
+            return Outcome(status, "http_5xx", body, f"HTTP {status}")
+        if status >= 400:
+            return Outcome(status, "http_4xx", body, f"HTTP {status}")
+        if status >= 300:
+            return Outcome(status, "invalid_response", body, f"HTTP {status} redirect")
+        try:
+            json.loads(body or b"null")
+        except ValueError:
+            return Outcome(status, "invalid_response", body, "body is not JSON")
+        return Outcome(status, None, body)
+
+    def _probe(self, probe: Probe) -> None:
+        m = self.metrics
+        started = time.perf_counter()
+        outcome = self._request(probe)
+        elapsed = time.perf_counter() - started
+        m.probes.labels(endpoint=probe.endpoint).inc()
+        m.duration.labels(endpoint=probe.endpoint).observe(elapsed)
+        m.last_status.labels(endpoint=probe.endpoint).set(outcome.status)
+        m.last_probe.labels(endpoint=probe.endpoint).set(time.time())
+        if outcome.reason:
+            m.failures.labels(endpoint=probe.endpoint, reason=outcome.reason).inc()
+            log.warning("probe failed endpoint=%s reason=%s status=%d detail=%s", probe.endpoint, outcome.reason,
+                        outcome.status, outcome.detail)
+        if probe.kind == "health":
+            self._health(outcome)
+        elif probe.kind == "version" and outcome.reason is None:
+            version = _json_field(outcome.body, "version")
+            if version:
+                m.set_version(version)
+        elif probe.kind == "token" and outcome.status:
+            # Only an answer about the token changes the gauge; a timeout says nothing about it.
+            if outcome.status in (401, 403):
+                m.token_valid.set(0)
+            elif outcome.reason is None:
+                m.token_valid.set(1)
+
+    def _health(self, outcome: Outcome) -> None:
+        m = self.metrics
+        m.up.set(1 if outcome.reason is None else 0)
+        if outcome.status in (200, 424):
+            try:
+                data = json.loads(outcome.body)
+                checks = data.get("checks", {}) if isinstance(data, dict) else {}
+            except ValueError:
+                checks = {}
+            for name, results in checks.items():
+                results = results if isinstance(results, list) else [results]
+                failed = any(isinstance(r, dict) and r.get("status") == "fail" for r in results)
+                m.health_check.labels(check=name).set(0 if failed else 1)
+
+    def _tls_expiry(self) -> None:
+        parts = urlsplit(self.base_url)
+        host, port = parts.hostname or "", parts.port or 443
+        context = ssl.create_default_context(cafile=self.verify if isinstance(self.verify, str) else None)
+        if self.verify is False:
+            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        try:
+            with socket.create_connection((host, port), timeout=self.timeout) as sock, \
+                    context.wrap_socket(sock, server_hostname=host) as tls:
+                cert = tls.getpeercert()
+            if cert and cert.get("notAfter"):
+                self.metrics.tls_expiry.set(ssl.cert_time_to_seconds(cert["notAfter"]))
+        except (OSError, ValueError) as exc:
+            log.warning("tls expiry check failed detail=%s", _short(exc))
+
+
+def _json_field(body: bytes, key: str) -> str | None:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    value = data.get(key) if isinstance(data, dict) else None
+    return str(value) if value else None
+
+
+def _short(exc: BaseException) -> str:
+    """One line, no URL query strings or headers (the token never travels in them, but keep logs tidy)."""
+    return type(exc).__name__ + ": " + str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
