@@ -185,6 +185,20 @@ def text(title: str, content: str) -> G.Text:
                              "options": {"mode": "markdown", "content": content}})
 
 
+def gitea_failures(config: Config, selector: str, title: str = "Failures by reason") -> G.TimeSeries:
+    """Failed exporter probes by endpoint and reason: shown on Troubleshooting and Gitea API."""
+    return timeseries(title, "Failed exporter probes per second by endpoint and reason.", "ops",
+                      [(f"sum by (endpoint, reason) (rate(gitea_api_probe_failures_total{{{selector}}}[$__rate_interval]))",
+                        "{{endpoint}} {{reason}}")], links=runbook_links(config, "GiteaAPIErrorRatioHigh"))
+
+
+def gitea_health_checks(selector: str, title: str = "Health checks") -> G.StateTimeline:
+    """Each check of Gitea's /api/healthz over time."""
+    return state_timeline(title, "Each check of Gitea's /api/healthz (database, cache): pass or fail.",
+                          [(f"max by (check) (gitea_api_health_check_status{{{selector}}})", "{{check}}")],
+                          pass_text="pass", fail_text="fail")
+
+
 # ---------------------------------------------------------------------------------------------
 # Layout
 

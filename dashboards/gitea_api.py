@@ -30,12 +30,8 @@ def dashboard(config: Config) -> DashboardDef:
                        steps=p.thresholds((None, p.RED), (1 - t.gitea_error_ratio, p.GREEN)), min_zero=False), w=8)
     g.add(p.table("Last status code", "HTTP status of the last probe per endpoint and replica.", "none",
                   [(f"gitea_api_last_status_code{{{exp}}}", "")]), w=8)
-    g.add(p.timeseries("Failures by reason", "Failed probes per second by endpoint and reason.", "ops",
-                       [(f"sum by (endpoint, reason) (rate(gitea_api_probe_failures_total{{{exp}}}[$__rate_interval]))",
-                         "{{endpoint}} {{reason}}")], links=p.runbook_links(config, "GiteaAPIErrorRatioHigh")), w=8)
-    g.add(p.state_timeline("Health checks", "Each check of /api/healthz (database, cache).",
-                           [(f"max by (check) (gitea_api_health_check_status{{{exp_all}}})", "{{check}}")],
-                           pass_text="pass", fail_text="fail"), w=12)
+    g.add(p.gitea_failures(config, exp), w=8)
+    g.add(p.gitea_health_checks(exp_all), w=12)
     g.add(p.state_timeline("Gitea up and token", "Health probe and token validity.",
                            [(f"max(gitea_api_up{{{exp_all}}})", "up"), (f"max(gitea_api_token_valid{{{exp_all}}})", "token")]),
           w=12)

@@ -38,12 +38,8 @@ def dashboard(config: Config) -> DashboardDef:
                                   "[$__rate_interval]))", "{{code}}")],
                        links=p.runbook_links(config, "GiteaProviderKubernetesAPIErrors")), w=12)
     g.row("Gitea API")
-    g.add(p.timeseries("Gitea probe failures by endpoint and reason", "Failed exporter probes per second.", "ops",
-                       [(f"sum by (endpoint, reason) (rate(gitea_api_probe_failures_total{{{exp}}}[$__rate_interval]))",
-                         "{{endpoint}} {{reason}}")], links=p.runbook_links(config, "GiteaAPIErrorRatioHigh")), w=12)
-    g.add(p.state_timeline("Gitea health checks", "Each check of Gitea's /api/healthz (pass/fail).",
-                           [(f"max by (check) (gitea_api_health_check_status{{{exp}}})", "{{check}}")],
-                           pass_text="pass", fail_text="fail"), w=12)
+    g.add(p.gitea_failures(config, exp, "Gitea probe failures by endpoint and reason"), w=12)
+    g.add(p.gitea_health_checks(exp, "Gitea health checks"), w=12)
     g.add(p.state_timeline("Token validity", "Whether Gitea accepts the provider's token.",
                            [(f"max(gitea_api_token_valid{{{exp}}})", "token")], pass_text="valid",
                            fail_text="rejected"), w=12, h=5)
