@@ -428,19 +428,18 @@ def _counter_alert(config: Config, name: str, metric: str, window: str, what: st
     """An alert on any increase of a per-controller counter (panics, terminal errors)."""
     ctrl = config.provider.controllers[0]
     labels = td.group_labels(config, job=config.provider.job, controller=ctrl)
-    return AlertingRule(
-        alert=name, severity="warning", for_="0m", runbook_url=config.runbook_url(name), runbook=runbook,
+    return alert(
+        config, name, severity="warning", for_="0m", runbook=runbook,
         expr=f"sum by ({config.by('job', 'controller')}) (increase({metric}{{{config.provider_selector}}}[{window}])) > 0",
         summary=summary,
         description=f"Controller {{{{ $labels.controller }}}} in {{{{ $labels.namespace }}}} had "
                     f"{{{{ printf \"%.0f\" $value }}}} {what} in the last {window}.",
-        cases=(
+        cases=[
             fires(f"one {what[:-1] if what.endswith('s') else what}", "10m",
                   [td.provider(config, metric, "0x5 1x10", controller=ctrl)], Expected(labels, 1)),
             silent("counter flat (also after a restart resets it to 0)", "20m",
                    [td.provider(config, metric, "0x10 _ 0x10", controller=ctrl)]),
-        ),
-        source=f"alerts/provider.py ({name})",
+        ],
     )
 
 

@@ -43,9 +43,7 @@ def kube_settings(config: Config) -> k8s.KubeSettings:
         grafana_folder=config.grafana_folder,
         provider_package=config.provider.package_name,
         provider_job=config.provider.job,
-        provider_metrics_port=config.provider.metrics_port,
         exporter_job=config.exporter.job,
-        exporter_port=config.exporter.port,
         scrape_interval=config.scrape_interval,
     )
 

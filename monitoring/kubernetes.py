@@ -21,9 +21,7 @@ class KubeSettings:
     grafana_folder: str
     provider_package: str
     provider_job: str
-    provider_metrics_port: int
     exporter_job: str
-    exporter_port: int
     scrape_interval: str
 
 

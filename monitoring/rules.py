@@ -31,8 +31,7 @@ def num(value: float | int | Decimal) -> str:
         d = value
     else:
         d = Decimal(repr(float(value)))
-    text = format(d.normalize(), "f")
-    return text
+    return format(d.normalize(), "f")
 
 
 @dataclass(frozen=True)
