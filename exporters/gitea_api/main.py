@@ -8,7 +8,6 @@ hangs, and several Prometheus replicas scraping must not multiply the load on Gi
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import re
 import signal
@@ -16,15 +15,16 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from exporters.gitea_api import __version__
+from exporters.gitea_api.logs import event, log, setup
 from exporters.gitea_api.metrics import Metrics
 from exporters.gitea_api.probes import DEFAULT_PROBES, ProbeConfigError, Prober, load_probes
 
 DEFAULT_LISTEN = ":9523"
-log = logging.getLogger("gitea-api-exporter")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)$")
 
 
@@ -43,6 +43,7 @@ class TokenSource:
         self.path, self.env_token = path, env_token
         self._mtime: float | None = None
         self._token: str | None = None
+        self._error: str | None = None
 
     def __call__(self) -> str | None:
         if not self.path:
@@ -52,7 +53,11 @@ class TokenSource:
             if mtime != self._mtime:
                 self._token, self._mtime = Path(self.path).read_text().strip() or None, mtime
         except OSError as exc:
-            log.warning("cannot read token file path=%s detail=%s", self.path, exc.strerror)
+            if exc.strerror != self._error:  # once per change, not every probe
+                log.warning(event("cannot read token file", path=self.path, detail=exc.strerror))
+            self._error = exc.strerror
+            return self._token
+        self._error = None
         return self._token
 
     def __repr__(self) -> str:  # never show the token
@@ -112,13 +117,19 @@ def _handler(metrics: Metrics, prober: Prober) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+def _redact(url: str) -> str:
+    """The URL without user:password@ (never log credentials)."""
+    parts = urlsplit(url)
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+
+
 def _split_listen(address: str) -> tuple[str, int]:
     host, _, port = address.rpartition(":")
     return host or "0.0.0.0", int(port)
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format='ts=%(asctime)s level=%(levelname)s msg="%(message)s"')
+    setup()
     args = build_parser().parse_args(argv)
     if not args.gitea_url:
         print("gitea-api-exporter: --gitea-url (or GITEA_URL) is required", file=sys.stderr)
@@ -133,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     verify: bool | str = args.ca_file or True
     if args.insecure_skip_verify:
-        log.warning("TLS verification is off (--insecure-skip-verify): Gitea's identity is not checked")
+        log.warning(event("TLS verification is off (--insecure-skip-verify): Gitea's identity is not checked"))
         verify = False
     metrics = Metrics([p.endpoint for p in probes])
     prober = Prober(args.gitea_url, probes, metrics, TokenSource(args.token_file, os.environ.get("GITEA_TOKEN")),
@@ -147,14 +158,14 @@ def main(argv: list[str] | None = None) -> int:
     threading.Thread(target=prober.run_forever, name="prober", daemon=True).start()
 
     def shutdown(signum: int, _frame: object) -> None:
-        log.info("shutting down signal=%d", signum)
+        log.info(event("shutting down", signal=signum))
         prober.stop()
         threading.Thread(target=server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
-    log.info("listening address=%s gitea_url=%s probes=%d interval=%gs", args.listen_address, args.gitea_url,
-             len(probes), args.interval)
+    log.info(event("listening", address=args.listen_address, gitea_url=_redact(args.gitea_url), probes=len(probes),
+                   interval=f"{args.interval:g}s", timeout=f"{args.timeout:g}s"))
     server.serve_forever()
     server.server_close()
     return 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import random
 import socket
 import ssl
@@ -17,9 +16,8 @@ from urllib.parse import urlsplit
 import requests
 import yaml
 
+from exporters.gitea_api.logs import event, log
 from exporters.gitea_api.metrics import Metrics
-
-log = logging.getLogger("gitea-api-exporter")
 
 MAX_BODY_BYTES = 1024 * 1024  # reads are bounded: a huge body is an invalid response, not an OOM
 KINDS = ("health", "version", "token", "read")
@@ -76,14 +74,25 @@ class Outcome:
     detail: str = ""
 
 
-def _read_bounded(response: requests.Response) -> bytes:
+class BodyTimeout(Exception):
+    """The body kept trickling past the probe's deadline (requests' timeout is per read, not total)."""
+
+
+def _read_bounded(response: requests.Response, deadline: float) -> bytes:
+    """The body, at most MAX_BODY_BYTES, given up at `deadline` (time.monotonic)."""
+    raw = response.raw
+    read = getattr(raw, "read1", None) or raw.read  # read1 returns what has arrived, not a full chunk
     chunks, size = [], 0
-    for chunk in response.iter_content(64 * 1024):
+    while True:
+        chunk = read(64 * 1024, decode_content=True)
+        if not chunk:
+            return b"".join(chunks)
         size += len(chunk)
         if size > MAX_BODY_BYTES:
             raise OverflowError(f"body larger than {MAX_BODY_BYTES} bytes")
         chunks.append(chunk)
-    return b"".join(chunks)
+        if time.monotonic() > deadline:
+            raise BodyTimeout
 
 
 class Prober:
@@ -98,6 +107,8 @@ class Prober:
         self.session.max_redirects = 5
         self._stop = threading.Event()
         self.cycles = 0
+        self._last_reason: dict[str, str | None] = {}
+        self._tls_error: str | None = None
         self.ready = threading.Event()  # set after the first full cycle
 
     def run_once(self) -> None:
@@ -123,32 +134,36 @@ class Prober:
         token = self.token() if probe.auth else None
         if token:
             headers["Authorization"] = f"token {token}"
+        deadline = time.monotonic() + self.timeout
         try:
             with self.session.get(self.base_url + probe.path, headers=headers, timeout=self.timeout,
                                   verify=self.verify, stream=True) as response:
-                body = _read_bounded(response)
+                body = _read_bounded(response, deadline)
                 status = response.status_code
         except requests.exceptions.SSLError as exc:
-            return Outcome(0, "tls", detail=type(exc).__name__)
-        except requests.exceptions.Timeout:
-            return Outcome(0, "timeout", detail=f"no answer within {self.timeout:g}s")
+            return Outcome(0, "tls", detail=_cause(exc))
+        except (requests.exceptions.Timeout, BodyTimeout):
+            return Outcome(0, "timeout", detail=f"no complete answer within {self.timeout:g}s")
         except requests.exceptions.TooManyRedirects:
-            return Outcome(0, "invalid_response", detail="too many redirects")
+            return Outcome(0, "invalid_response", detail=f"more than {self.session.max_redirects} redirects")
         except requests.exceptions.ConnectionError as exc:
-            return Outcome(0, "connection", detail=_short(exc))
-        except (requests.exceptions.RequestException, OverflowError) as exc:
-            return Outcome(0, "invalid_response", detail=_short(exc))
+            return Outcome(0, "connection", detail=_cause(exc))
+        except OverflowError as exc:
+            return Outcome(0, "invalid_response", detail=str(exc))
+        except requests.exceptions.RequestException as exc:
+            return Outcome(0, "invalid_response", detail=_cause(exc))
         if probe.kind == "health" and status in (200, 424):
-            return Outcome(status, None if status == 200 else "http_4xx", body)
+            # Gitea answers 424 with the failing checks in the body: a 4xx failure that still reports checks.
+            if not isinstance(_json(body), dict):
+                return Outcome(status, "invalid_response", body, "health body is not a JSON object")
+            return Outcome(status, None if status == 200 else "http_4xx", body, "" if status == 200 else "HTTP 424")
         if status >= 500:
             return Outcome(status, "http_5xx", body, f"HTTP {status}")
         if status >= 400:
             return Outcome(status, "http_4xx", body, f"HTTP {status}")
         if status >= 300:
             return Outcome(status, "invalid_response", body, f"HTTP {status} redirect")
-        try:
-            json.loads(body or b"null")
-        except ValueError:
+        if _json(body) is _INVALID:
             return Outcome(status, "invalid_response", body, "body is not JSON")
         return Outcome(status, None, body)
 
@@ -163,8 +178,7 @@ class Prober:
         m.last_probe.labels(endpoint=probe.endpoint).set(time.time())
         if outcome.reason:
             m.failures.labels(endpoint=probe.endpoint, reason=outcome.reason).inc()
-            log.warning("probe failed endpoint=%s reason=%s status=%d detail=%s", probe.endpoint, outcome.reason,
-                        outcome.status, outcome.detail)
+        self._log_change(probe, outcome)
         if probe.kind == "health":
             self._health(outcome)
         elif probe.kind == "version" and outcome.reason is None:
@@ -178,15 +192,24 @@ class Prober:
             elif outcome.reason is None:
                 m.token_valid.set(1)
 
+    def _log_change(self, probe: Probe, outcome: Outcome) -> None:
+        """One line when an endpoint starts failing, changes reason or recovers; not one per cycle."""
+        previous = self._last_reason.get(probe.endpoint, None)
+        self._last_reason[probe.endpoint] = outcome.reason
+        if outcome.reason == previous:
+            return
+        if outcome.reason:
+            log.warning(event("probe failing", endpoint=probe.endpoint, reason=outcome.reason, status=outcome.status,
+                              detail=outcome.detail))
+        else:
+            log.info(event("probe ok", endpoint=probe.endpoint, status=outcome.status))
+
     def _health(self, outcome: Outcome) -> None:
         m = self.metrics
         m.up.set(1 if outcome.reason is None else 0)
-        if outcome.status in (200, 424):
-            try:
-                data = json.loads(outcome.body)
-                checks = data.get("checks", {}) if isinstance(data, dict) else {}
-            except ValueError:
-                checks = {}
+        data = _json(outcome.body) if outcome.status in (200, 424) else None
+        if isinstance(data, dict) and isinstance(data.get("checks"), dict):
+            checks = data["checks"]
             for name, results in checks.items():
                 results = results if isinstance(results, list) else [results]
                 failed = any(isinstance(r, dict) and r.get("status") == "fail" for r in results)
@@ -204,19 +227,53 @@ class Prober:
                 cert = tls.getpeercert()
             if cert and cert.get("notAfter"):
                 self.metrics.tls_expiry.set(ssl.cert_time_to_seconds(cert["notAfter"]))
+            self._tls_error = None
         except (OSError, ValueError) as exc:
-            log.warning("tls expiry check failed detail=%s", _short(exc))
+            detail = _cause(exc)
+            if detail != self._tls_error:  # once per change, like probe failures
+                log.warning(event("tls certificate expiry unknown", detail=detail))
+            self._tls_error = detail
+
+
+_INVALID = object()
+
+
+def _json(body: bytes) -> object:
+    """Parsed JSON, or _INVALID."""
+    try:
+        return json.loads(body or b"null")
+    except ValueError:
+        return _INVALID
 
 
 def _json_field(body: bytes, key: str) -> str | None:
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return None
+    data = _json(body)
     value = data.get(key) if isinstance(data, dict) else None
     return str(value) if value else None
 
 
-def _short(exc: BaseException) -> str:
-    """One line, no URL query strings or headers (the token never travels in them, but keep logs tidy)."""
-    return type(exc).__name__ + ": " + str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+def _cause(exc: BaseException) -> str:
+    """A one-line reason from the innermost cause: no URL, no headers, no stack trace."""
+    seen = exc
+    while True:
+        inner = seen.__cause__ or seen.__context__ or (seen.args[0] if seen.args and isinstance(seen.args[0],
+                                                                                              BaseException) else None)
+        reason = getattr(seen, "reason", None)
+        if isinstance(reason, BaseException):
+            inner = reason
+        if inner is None or inner is seen:
+            break
+        seen = inner
+    text = str(seen)
+    if "Name or service not known" in text or "NameResolution" in type(seen).__name__ or "getaddrinfo" in text \
+            or "nodename nor servname" in text or "Temporary failure in name resolution" in text:
+        return "DNS lookup failed"
+    if isinstance(seen, ConnectionRefusedError) or "Connection refused" in text:
+        return "connection refused"
+    if "RemoteDisconnected" in type(seen).__name__ or "closed connection" in text or "reset by peer" in text:
+        return "connection closed by Gitea before an answer"
+    if isinstance(seen, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in text:
+        return "certificate not trusted: " + (getattr(seen, "verify_message", "") or "verify failed")
+    first = text.splitlines()[0] if text else ""
+    # urllib3 messages start with the pool and URL; keep the part after the last colon-separated prefix.
+    return (type(seen).__name__ + (": " + first[-160:] if first else ""))

@@ -1,0 +1,242 @@
+"""A local Gitea simulator: the endpoints the exporter probes, with injectable latency and faults.
+
+Every request it receives and every in-spec response it sends is checked against
+`gitea-swagger.json` (Gitea 1.26.3); problems are collected in `violations` and the fixtures fail the
+test when any appear. `/api/healthz` sits outside the API's basePath and is not in the swagger, so its
+shape is checked against `HEALTHZ_SCHEMA`, written from Gitea's `routers/web/healthcheck` (status
+pass|warn|fail, checks keyed `component:measurement`, each a list of results).
+
+Faults (set `sim.fault`, optionally only for some paths with `sim.fault_paths`):
+  none, hang (sleep `hang_seconds` before answering), slow_body (headers at once, body trickled),
+  http_500, http_401, http_403, healthz_fail (424 with a failing database check), invalid_json,
+  redirect_loop, oversized (a 4 MiB JSON body), drop (close the connection without an answer).
+`latency` adds a delay to every answer. `stop()` / `start()` simulate a restart on the same port.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import jsonschema
+
+from tests.sim.openapi import SwaggerSpec
+
+HEALTHZ_SCHEMA = {
+    "type": "object",
+    "required": ["status", "checks"],
+    "additionalProperties": False,
+    "properties": {
+        "status": {"enum": ["pass", "warn", "fail"]},
+        "description": {"type": "string"},
+        "checks": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["status"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "status": {"enum": ["pass", "warn", "fail"]},
+                        "time": {"type": "string"},
+                        "componentId": {"type": "string"},
+                        "output": {"type": "string"},
+                    },
+                },
+            },
+        },
+    },
+}
+
+FAULTS = ("none", "hang", "slow_body", "http_500", "http_401", "http_403", "healthz_fail", "invalid_json",
+          "redirect_loop", "oversized", "drop")
+
+USER = {"id": 1, "login": "crossplane", "login_name": "", "source_id": 0, "full_name": "Crossplane provider",
+        "email": "crossplane@example.com", "avatar_url": "https://gitea.example.com/avatars/1", "html_url":
+        "https://gitea.example.com/crossplane", "language": "en-US", "is_admin": True, "active": True,
+        "prohibit_login": False, "restricted": False, "visibility": "public", "created": "2026-01-01T00:00:00Z",
+        "last_login": "2026-11-27T00:00:00Z", "location": "", "website": "", "description": "",
+        "followers_count": 0, "following_count": 0, "starred_repos_count": 0}
+REPOSITORY = {"id": 7, "name": "platform", "full_name": "crossplane/platform", "owner": USER, "private": False,
+              "fork": False, "empty": False, "archived": False, "size": 42, "default_branch": "main",
+              "html_url": "https://gitea.example.com/crossplane/platform",
+              "clone_url": "https://gitea.example.com/crossplane/platform.git",
+              "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-11-27T00:00:00Z"}
+
+
+class GiteaSimulator:
+    def __init__(self, spec_path: Path, token: str, version: str = "1.26.3", tls: tuple[str, str] | None = None,
+                 port: int = 0) -> None:
+        self.spec = SwaggerSpec(spec_path)
+        self.error_schema = {"$ref": "#/definitions/APIError"}
+        self.token, self.version, self.tls = token, version, tls
+        self.fault = "none"
+        self.fault_paths: tuple[str, ...] = ()  # empty: the fault applies to every path
+        self.latency = 0.0
+        self.hang_seconds = 5.0
+        self.violations: list[str] = []
+        self.requests: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._connections: set[socket.socket] = set()
+        self.port = port
+        self.start()
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> None:
+        sim = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                with sim._lock:
+                    sim._connections.add(self.connection)
+
+            def finish(self) -> None:
+                with sim._lock:
+                    sim._connections.discard(self.connection)
+                super().finish()
+
+            def do_GET(self) -> None:  # noqa: N802
+                sim._handle(self)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        ThreadingHTTPServer.allow_reuse_address = True
+        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        server.daemon_threads = True
+        if self.tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self.tls)
+            server.socket = context.wrap_socket(server.socket, server_side=True)
+        self.port = server.server_address[1]
+        self._server = server
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        """Stop like a restarting Gitea: the port closes and open keep-alive connections drop."""
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        with self._lock:
+            connections, self._connections = list(self._connections), set()
+        for conn in connections:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    def set_fault(self, fault: str, *paths: str) -> None:
+        if fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}; one of {', '.join(FAULTS)}")
+        self.fault, self.fault_paths = fault, paths
+
+    def count(self, path: str) -> int:
+        with self._lock:
+            return sum(1 for _, p in self.requests if p == path)
+
+    # -- request handling ------------------------------------------------------------------------
+    def _violation(self, text: str) -> None:
+        with self._lock:
+            self.violations.append(text)
+
+    def _handle(self, h: BaseHTTPRequestHandler) -> None:
+        parts = urlsplit(h.path)
+        path, query = parts.path, parse_qs(parts.query, keep_blank_values=True)
+        with self._lock:
+            self.requests.append(("GET", path))
+        if path != "/api/healthz":
+            for problem in self.spec.check_request("GET", path, query):
+                self._violation(problem)
+        fault = self.fault if (not self.fault_paths or path in self.fault_paths) else "none"
+        if self.latency:
+            time.sleep(self.latency)
+        if fault == "hang":
+            time.sleep(self.hang_seconds)
+        if fault == "drop":
+            h.close_connection = True
+            h.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if fault == "redirect_loop":
+            self._send(h, 302, b"", headers={"Location": h.path})
+            return
+        status, body = self._answer(path, h.headers.get("Authorization"), fault)
+        if fault == "invalid_json":
+            body = b"<html><body>502 Bad Gateway</body></html>"
+        elif fault == "oversized":
+            body = b'{"data": [' + b",".join([json.dumps(REPOSITORY).encode()] * 6000) + b'], "ok": true}'
+        else:
+            self._check_response(path, status, body)
+        self._send(h, status, body, slow=fault == "slow_body")
+
+    def _answer(self, path: str, authorization: str | None, fault: str) -> tuple[int, bytes]:
+        if fault == "http_500":
+            return 500, json.dumps({"message": "internal server error", "url": ""}).encode()
+        if path == "/api/healthz":
+            failing = fault == "healthz_fail"
+            status = "fail" if failing else "pass"
+            doc = {"status": status, "description": "Gitea: Git with a cup of tea",
+                   "checks": {"database:ping": [{"status": status, "componentId": "sqlite3",
+                                                 "time": "2026-11-27T00:00:00Z"}],
+                              "cache:ping": [{"status": "pass", "componentId": "memory",
+                                              "time": "2026-11-27T00:00:00Z"}]}}
+            if failing:
+                doc["checks"]["database:ping"][0]["output"] = "database is locked"
+            return (424 if failing else 200), json.dumps(doc).encode()
+        if path == "/api/v1/version":
+            return 200, json.dumps({"version": self.version}).encode()
+        if path in ("/api/v1/user", "/api/v1/repos/search"):
+            if fault == "http_401" or authorization != f"token {self.token}":
+                return 401, json.dumps({"message": "user does not exist [uid: 0, name: ]", "url": ""}).encode()
+            if fault == "http_403":
+                return 403, json.dumps({"message": "token does not have at least one of required scope(s)",
+                                        "url": ""}).encode()
+            if path == "/api/v1/user":
+                return 200, json.dumps(USER).encode()
+            return 200, json.dumps({"data": [REPOSITORY], "ok": True}).encode()
+        return 404, json.dumps({"message": "not found", "url": ""}).encode()
+
+    def _check_response(self, path: str, status: int, body: bytes) -> None:
+        if path == "/api/healthz":
+            if status not in (200, 424):
+                return  # Gitea itself only answers 200 or 424 here; a 5xx comes from a proxy in front
+            errors = [e.message for e in jsonschema.Draft7Validator(HEALTHZ_SCHEMA).iter_errors(json.loads(body))]
+            problems = [f"GET /api/healthz {status}: {e}" for e in errors]
+        else:
+            problems = self.spec.check_response("GET", path, status, body, fallback_error=self.error_schema)
+        for problem in problems:
+            self._violation(problem)
+
+    def _send(self, h: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict | None = None,
+              slow: bool = False) -> None:
+        try:
+            h.send_response(status)
+            h.send_header("Content-Type", "application/json;charset=utf-8")
+            h.send_header("Content-Length", str(len(body)))
+            for k, v in (headers or {}).items():
+                h.send_header(k, v)
+            h.end_headers()
+            if slow:
+                for i in range(0, len(body), 8):
+                    h.wfile.write(body[i:i + 8])
+                    h.wfile.flush()
+                    time.sleep(self.hang_seconds / max(1, len(body) // 8))
+            else:
+                h.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+            pass  # the client gave up (timeout): nothing to answer
