@@ -48,6 +48,24 @@ def kube_settings(config: Config) -> k8s.KubeSettings:
     )
 
 
+def sidecar_settings(config: Config) -> k8s.SidecarSettings:
+    e, p = config.exporter, config.provider
+    return k8s.SidecarSettings(
+        runtime_config_name=e.runtime_config_name,
+        provider_name=p.package_name,
+        provider_package=p.package_ref,
+        image=e.image,
+        port=e.port,
+        port_name=k8s.EXPORTER_PORT_NAME,
+        gitea_url=e.gitea_url,
+        interval=e.interval,
+        timeout=e.timeout,
+        token_secret_name=e.token_secret_name,
+        token_secret_key=e.token_secret_key,
+        runtime_container=p.container,
+    )
+
+
 def render(model: Model, config: Config) -> dict[str, str]:
     """Relative path -> file text, for everything under build/."""
     files: dict[str, str] = {}
@@ -66,6 +84,7 @@ def render(model: Model, config: Config) -> dict[str, str]:
     manifests: dict[str, dict] = {
         "prometheusrule.yaml": k8s.prometheus_rule(model.rule_files, settings),
         "podmonitor.yaml": k8s.pod_monitor(settings),
+        "runtimeconfig.yaml": k8s.deployment_runtime_config(sidecar_settings(config)),
     }
     for name, dashboard in sorted(model.dashboards.items()):
         manifests[f"dashboards/configmap-{name}.yaml"] = k8s.dashboard_configmap(name, dashboard, settings)
@@ -73,6 +92,8 @@ def render(model: Model, config: Config) -> dict[str, str]:
     for rel, manifest in manifests.items():
         files[f"{KUBERNETES_DIR}/{rel}"] = to_yaml(manifest)
     files[f"{KUBERNETES_DIR}/kustomization.yaml"] = to_yaml(k8s.kustomization(list(manifests)))
+    # Not in the kustomization: users merge runtimeConfigRef into the Provider they already have.
+    files[f"{KUBERNETES_DIR}/examples/provider.yaml"] = to_yaml(k8s.provider(sidecar_settings(config)))
     files["docs/runbooks.md"] = runbooks.render(model.rule_files)
     return files
 

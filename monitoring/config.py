@@ -51,7 +51,8 @@ class ProviderConfig:
     metrics_port: int = 8080
     controllers: tuple[str, ...] = DEFAULT_CONTROLLERS
     leader_election: bool = True
-    package_name: str = "provider-gitea"
+    package_name: str = "provider-gitea"  # the Provider object's name (pods carry pkg.crossplane.io/provider=<it>)
+    package_ref: str = "ghcr.io/rossigee/provider-gitea:v0.15.9"  # the package the example Provider installs
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class ExporterConfig:
     timeout: str = "10s"
     token_secret_name: str = "gitea-credentials"
     token_secret_key: str = "token"
+    runtime_config_name: str = "provider-gitea-monitoring"  # the DeploymentRuntimeConfig adding the sidecar
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Kubernetes manifests: PrometheusRule, dashboard ConfigMaps, GrafanaDashboards, PodMonitor.
+"""Kubernetes manifests: PrometheusRule, dashboard ConfigMaps, GrafanaDashboards, PodMonitor, exporter sidecar.
 
 Renderers take model objects and a small `KubeSettings`, never the whole config, so that what a
 manifest depends on is visible in its signature.
@@ -23,6 +23,29 @@ class KubeSettings:
     provider_job: str
     exporter_job: str
     scrape_interval: str
+
+
+@dataclass(frozen=True)
+class SidecarSettings:
+    """What the gitea-api-exporter sidecar needs: image, Gitea URL, probe timing, the token Secret."""
+
+    runtime_config_name: str
+    provider_name: str
+    provider_package: str
+    image: str
+    port: int
+    port_name: str
+    gitea_url: str
+    interval: str
+    timeout: str
+    token_secret_name: str
+    token_secret_key: str
+    runtime_container: str
+
+
+TOKEN_DIR = "/etc/gitea-api-exporter"
+PROVIDER_PORT_NAME = "metrics"  # Crossplane names the provider's :8080 port so
+EXPORTER_PORT_NAME = "gitea-exporter"
 
 
 def _metadata(name: str, namespace: str, extra_labels: dict[str, str] | None = None) -> dict:
@@ -88,8 +111,8 @@ def pod_monitor(settings: KubeSettings) -> dict:
             "selector": {"matchLabels": {"pkg.crossplane.io/provider": settings.provider_package}},
             "namespaceSelector": {"matchNames": [settings.namespace]},
             "podMetricsEndpoints": [
-                endpoint("metrics", settings.provider_job),
-                endpoint("gitea-exporter", settings.exporter_job),
+                endpoint(PROVIDER_PORT_NAME, settings.provider_job),
+                endpoint(EXPORTER_PORT_NAME, settings.exporter_job),
             ],
         },
     }
@@ -100,4 +123,89 @@ def kustomization(resources: list[str]) -> dict:
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
         "resources": sorted(resources),
+    }
+
+
+def deployment_runtime_config(s: SidecarSettings) -> dict:
+    """A Crossplane DeploymentRuntimeConfig adding the exporter beside the provider (cluster-scoped).
+
+    Crossplane merges this template into the provider's Deployment and adds its own `package-runtime`
+    container, so only the sidecar is listed. The token is the one the ProviderConfig's Secret holds,
+    mounted read-only as a file the exporter re-reads when the Secret is rotated.
+    """
+    container = {
+        "name": "gitea-api-exporter",
+        "image": s.image,
+        "imagePullPolicy": "IfNotPresent",
+        "env": [
+            {"name": "GITEA_URL", "value": s.gitea_url},
+            {"name": "GITEA_TOKEN_FILE", "value": f"{TOKEN_DIR}/token"},
+            {"name": "PROBE_INTERVAL", "value": s.interval},
+            {"name": "PROBE_TIMEOUT", "value": s.timeout},
+            {"name": "LISTEN_ADDRESS", "value": f":{s.port}"},
+        ],
+        "ports": [{"name": s.port_name, "containerPort": s.port, "protocol": "TCP"}],
+        "livenessProbe": {"httpGet": {"path": "/healthz", "port": s.port_name}, "periodSeconds": 20},
+        "readinessProbe": {"httpGet": {"path": "/readyz", "port": s.port_name}, "periodSeconds": 10},
+        "resources": {
+            "requests": {"cpu": "10m", "memory": "32Mi"},
+            "limits": {"cpu": "200m", "memory": "64Mi"},
+        },
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": 65532,
+            "runAsGroup": 65532,
+            "readOnlyRootFilesystem": True,
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "volumeMounts": [{"name": "gitea-token", "mountPath": TOKEN_DIR, "readOnly": True}],
+    }
+    return {
+        "apiVersion": "pkg.crossplane.io/v1beta1",
+        "kind": "DeploymentRuntimeConfig",
+        "metadata": {"name": s.runtime_config_name, "labels": {"app.kubernetes.io/part-of": PART_OF}},
+        "spec": {
+            "deploymentTemplate": {
+                "spec": {
+                    "selector": {},
+                    "template": {
+                        "metadata": {
+                            "annotations": {"kubectl.kubernetes.io/default-container": s.runtime_container},
+                        },
+                        "spec": {
+                            "containers": [container],
+                            "volumes": [{
+                                "name": "gitea-token",
+                                "secret": {
+                                    "secretName": s.token_secret_name,
+                                    "items": [{"key": s.token_secret_key, "path": "token"}],
+                                    # World-readable inside the pod: the sidecar's UID need not match
+                                    # the fsGroup Crossplane sets, and only this pod mounts it.
+                                    "defaultMode": 0o444,
+                                },
+                            }],
+                        },
+                    },
+                },
+            },
+        },
+    }
+
+
+def provider(s: SidecarSettings) -> dict:
+    """The Provider, referencing the runtime config: an example to merge into the user's own Provider."""
+    return {
+        "apiVersion": "pkg.crossplane.io/v1",
+        "kind": "Provider",
+        "metadata": {"name": s.provider_name},
+        "spec": {
+            "package": s.provider_package,
+            "runtimeConfigRef": {
+                "apiVersion": "pkg.crossplane.io/v1beta1",
+                "kind": "DeploymentRuntimeConfig",
+                "name": s.runtime_config_name,
+            },
+        },
     }

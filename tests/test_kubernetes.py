@@ -48,7 +48,7 @@ def _manifests(built: Path) -> list[tuple[str, dict]]:
 def test_every_manifest_validates_against_its_schema(built: Path, specs: Path) -> None:
     manifests = _manifests(built)
     kinds = {doc["kind"] for _, doc in manifests}
-    assert {"PrometheusRule", "ConfigMap", "GrafanaDashboard", "PodMonitor"} <= kinds
+    assert {"PrometheusRule", "ConfigMap", "GrafanaDashboard", "PodMonitor", "DeploymentRuntimeConfig", "Provider"} <= kinds
     for rel, doc in manifests:
         key = (doc["apiVersion"], doc["kind"])
         assert key in SCHEMAS, f"{rel}: no schema known for {key}"
@@ -65,7 +65,8 @@ def test_schema_check_can_fail(specs: Path) -> None:
 def test_kustomization_lists_every_manifest(built: Path) -> None:
     kdir = built / "kubernetes"
     listed = set(yaml.safe_load((kdir / "kustomization.yaml").read_text())["resources"])
-    present = {str(p.relative_to(kdir)) for p in kdir.rglob("*.yaml") if p.name != "kustomization.yaml"}
+    present = {str(p.relative_to(kdir)) for p in kdir.rglob("*.yaml")
+               if p.name != "kustomization.yaml" and p.parent.name != "examples"}
     assert listed == present
 
 
@@ -91,3 +92,29 @@ def test_prometheusrule_holds_every_group(built: Path, kind: str) -> None:
     names = {g["name"] for g in rule["spec"]["groups"]}
     files = [yaml.safe_load(p.read_text()) for p in (built / "prometheus" / "rules").glob("*.yaml")]
     assert names == {g["name"] for f in files for g in f["groups"]}
+
+
+def test_sidecar_is_locked_down_and_reads_the_providers_secret(built: Path) -> None:
+    (drc,) = [d for _, d in _manifests(built) if d["kind"] == "DeploymentRuntimeConfig"]
+    pod = drc["spec"]["deploymentTemplate"]["spec"]["template"]["spec"]
+    (sidecar,) = pod["containers"]
+    sc = sidecar["securityContext"]
+    assert sc["runAsNonRoot"] and sc["readOnlyRootFilesystem"] and not sc["allowPrivilegeEscalation"]
+    assert sc["capabilities"]["drop"] == ["ALL"] and sc["seccompProfile"]["type"] == "RuntimeDefault"
+    assert set(sidecar["resources"]) == {"requests", "limits"}
+    env = {e["name"]: e.get("value") for e in sidecar["env"]}
+    assert "GITEA_TOKEN" not in env  # the token comes from a mounted Secret file, never a literal
+    (volume,) = pod["volumes"]
+    assert volume["secret"]["secretName"] == "gitea-credentials"
+    assert env["GITEA_TOKEN_FILE"].startswith(volume_mount(sidecar, volume["name"]))
+    (port,) = sidecar["ports"]
+    (pm,) = [d for _, d in _manifests(built) if d["kind"] == "PodMonitor"]
+    assert port["name"] in {e["port"] for e in pm["spec"]["podMetricsEndpoints"]}
+    (provider,) = [d for _, d in _manifests(built) if d["kind"] == "Provider"]
+    assert provider["spec"]["runtimeConfigRef"]["name"] == drc["metadata"]["name"]
+
+
+def volume_mount(container: dict, volume: str) -> str:
+    (mount,) = [m for m in container["volumeMounts"] if m["name"] == volume]
+    assert mount["readOnly"]
+    return mount["mountPath"]
