@@ -81,6 +81,7 @@ def test_healthy_gitea_exposes_the_contract(healthy: ExporterProcess) -> None:
 FAULTS = {
     "hang": ((), "healthz", "timeout", {"gitea_api_up": 0}),
     "slow_body": (("/api/healthz",), "healthz", "timeout", {"gitea_api_up": 0}),
+    "stall_body": (("/api/v1/version",), "version", "timeout", {"gitea_api_up": 1}),
     "http_500": ((), "version", "http_5xx", {"gitea_api_up": 0}),
     "http_401": (("/api/v1/user",), "user", "http_4xx", {"gitea_api_token_valid": 0, "gitea_api_up": 1}),
     "http_403": (("/api/v1/user",), "user", "http_4xx", {"gitea_api_token_valid": 0}),
@@ -111,6 +112,9 @@ def test_fault_moves_the_right_series(fault: str, gitea: GiteaSimulator, healthy
     line = [x for x in new_logs.splitlines() if f"endpoint={endpoint}" in x and f"reason={reason}" in x]
     assert len(line) == 1, new_logs  # one line per change, not one per round
     assert "Traceback" not in new_logs and TOKEN not in new_logs
+    rounds = sample(text, "gitea_api_probes_total", endpoint="healthz")
+    wait_for(lambda: sample(healthy.metrics(), "gitea_api_probes_total", endpoint="healthz") > rounds,
+             "probing to go on under the fault")
     gitea.set_fault("none")
     wait_for(lambda: f"msg=\"probe ok\" endpoint={endpoint}" in healthy.logs()[log_size:], "a recovery line")
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 import yaml
 
 from exporters.gitea_api.logs import event, log
@@ -113,7 +114,11 @@ class Prober:
 
     def run_once(self) -> None:
         for probe in self.probes:
-            self._probe(probe)
+            try:
+                self._probe(probe)
+            except Exception as exc:  # noqa: BLE001 (a bug in one probe must not stop the probing thread)
+                self.metrics.failures.labels(endpoint=probe.endpoint, reason="invalid_response").inc()
+                self._log_change(probe, Outcome(0, "invalid_response", detail=f"internal error: {_cause(exc)}"))
         if urlsplit(self.base_url).scheme == "https":
             self._tls_expiry()
         self.cycles += 1
@@ -142,15 +147,16 @@ class Prober:
                 status = response.status_code
         except requests.exceptions.SSLError as exc:
             return Outcome(0, "tls", detail=_cause(exc))
-        except (requests.exceptions.Timeout, BodyTimeout):
+        except (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError, BodyTimeout):
             return Outcome(0, "timeout", detail=f"no complete answer within {self.timeout:g}s")
         except requests.exceptions.TooManyRedirects:
             return Outcome(0, "invalid_response", detail=f"more than {self.session.max_redirects} redirects")
-        except requests.exceptions.ConnectionError as exc:
+        except (requests.exceptions.ConnectionError, urllib3.exceptions.ProtocolError) as exc:
+            # The body is read from urllib3 directly, so its exceptions arrive unwrapped.
             return Outcome(0, "connection", detail=_cause(exc))
         except OverflowError as exc:
             return Outcome(0, "invalid_response", detail=str(exc))
-        except requests.exceptions.RequestException as exc:
+        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
             return Outcome(0, "invalid_response", detail=_cause(exc))
         if probe.kind == "health" and status in (200, 424):
             # Gitea answers 424 with the failing checks in the body: a 4xx failure that still reports checks.

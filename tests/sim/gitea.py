@@ -8,6 +8,7 @@ pass|warn|fail, checks keyed `component:measurement`, each a list of results).
 
 Faults (set `sim.fault`, optionally only for some paths with `sim.fault_paths`):
   none, hang (sleep `hang_seconds` before answering), slow_body (headers at once, body trickled),
+  stall_body (half the body, then silence for `hang_seconds`),
   http_500, http_401, http_403, healthz_fail (424 with a failing database check), invalid_json,
   redirect_loop, oversized (a 4 MiB JSON body), drop (close the connection without an answer).
 `latency` adds a delay to every answer. `stop()` / `start()` simulate a restart on the same port.
@@ -55,7 +56,7 @@ HEALTHZ_SCHEMA = {
     },
 }
 
-FAULTS = ("none", "hang", "slow_body", "http_500", "http_401", "http_403", "healthz_fail", "invalid_json",
+FAULTS = ("none", "hang", "slow_body", "stall_body", "http_500", "http_401", "http_403", "healthz_fail", "invalid_json",
           "redirect_loop", "oversized", "drop")
 
 USER = {"id": 1, "login": "crossplane", "login_name": "", "source_id": 0, "full_name": "Crossplane provider",
@@ -182,7 +183,7 @@ class GiteaSimulator:
             body = b'{"data": [' + b",".join([json.dumps(REPOSITORY).encode()] * 6000) + b'], "ok": true}'
         else:
             self._check_response(path, status, body)
-        self._send(h, status, body, slow=fault == "slow_body")
+        self._send(h, status, body, slow=fault == "slow_body", stall=fault == "stall_body")
 
     def _answer(self, path: str, authorization: str | None, fault: str) -> tuple[int, bytes]:
         if fault == "http_500":
@@ -223,7 +224,7 @@ class GiteaSimulator:
             self._violation(problem)
 
     def _send(self, h: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict | None = None,
-              slow: bool = False) -> None:
+              slow: bool = False, stall: bool = False) -> None:
         try:
             h.send_response(status)
             h.send_header("Content-Type", "application/json;charset=utf-8")
@@ -236,6 +237,11 @@ class GiteaSimulator:
                     h.wfile.write(body[i:i + 8])
                     h.wfile.flush()
                     time.sleep(self.hang_seconds / max(1, len(body) // 8))
+            elif stall:
+                h.wfile.write(body[:len(body) // 2])
+                h.wfile.flush()
+                time.sleep(self.hang_seconds)
+                h.wfile.write(body[len(body) // 2:])
             else:
                 h.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
