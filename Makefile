@@ -25,6 +25,9 @@ $(BIN)/.installed: pyproject.toml
 $(TOOLS)/promtool:
 	scripts/fetch-tools
 
+$(TOOLS)/blackbox_exporter:
+	scripts/fetch-tools --with-blackbox
+
 tools: ## Fetch promtool, prometheus, alertmanager, amtool into .tools/bin (Debian packages)
 	scripts/fetch-tools $(if $(WITH_BLACKBOX),--with-blackbox,)
 
@@ -48,7 +51,7 @@ push: build ## Push the dashboards in build/ to Grafana (GRAFANA_URL, GRAFANA_TO
 e2e: $(BIN)/.installed $(TOOLS)/promtool ## Full end-to-end run on a real Prometheus and Alertmanager
 	PATH="$(CURDIR)/$(TOOLS):$$PATH" $(BIN)/python -m pytest -q -m e2e tests/e2e
 
-bench: $(BIN)/.installed ## Run the benchmarks under bench/ (prints numbers)
+bench: $(BIN)/.installed $(TOOLS)/blackbox_exporter ## Run the benchmarks under bench/ (prints numbers)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 fmt: $(BIN)/.installed ## Format and autofix with ruff

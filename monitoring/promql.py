@@ -28,7 +28,8 @@ _OPS = (
 )
 
 
-def _op(op: promql_parser.MatchOp) -> str:
+def match_op(op: promql_parser.MatchOp) -> str:
+    """The operator as written: = != =~ !~."""
     return next(text for value, text in _OPS if value == op)
 
 
@@ -53,7 +54,7 @@ def _selector(vs: promql_parser.VectorSelector, range_: str | None) -> Selector:
         if m.name == "__name__" and m.op == promql_parser.MatchOp.Equal:
             name = m.value
             continue
-        matchers.append((m.name, _op(m.op), m.value))
+        matchers.append((m.name, match_op(m.op), m.value))
     return Selector(name=name, matchers=tuple(matchers), range=range_)
 
 

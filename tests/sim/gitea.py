@@ -56,6 +56,8 @@ HEALTHZ_SCHEMA = {
     },
 }
 
+_HEALTHZ_VALIDATOR = jsonschema.Draft7Validator(HEALTHZ_SCHEMA)
+
 FAULTS = ("none", "hang", "slow_body", "stall_body", "http_500", "http_401", "http_403", "healthz_fail", "invalid_json",
           "redirect_loop", "oversized", "drop")
 
@@ -84,6 +86,8 @@ class GiteaSimulator:
         self.hang_seconds = 5.0
         self.violations: list[str] = []
         self.requests: list[tuple[str, str]] = []
+        # path -> (perf_counter at the request, seconds from request line to last byte sent)
+        self.service_times: dict[str, list[tuple[float, float]]] = {}
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._connections: set[socket.socket] = set()
@@ -157,6 +161,13 @@ class GiteaSimulator:
             self.violations.append(text)
 
     def _handle(self, h: BaseHTTPRequestHandler) -> None:
+        started = time.perf_counter()
+        self._serve(h)
+        path = urlsplit(h.path).path
+        with self._lock:
+            self.service_times.setdefault(path, []).append((started, time.perf_counter() - started))
+
+    def _serve(self, h: BaseHTTPRequestHandler) -> None:
         parts = urlsplit(h.path)
         path, query = parts.path, parse_qs(parts.query, keep_blank_values=True)
         with self._lock:
@@ -216,7 +227,7 @@ class GiteaSimulator:
         if path == "/api/healthz":
             if status not in (200, 424):
                 return  # Gitea itself only answers 200 or 424 here; a 5xx comes from a proxy in front
-            errors = [e.message for e in jsonschema.Draft7Validator(HEALTHZ_SCHEMA).iter_errors(json.loads(body))]
+            errors = [e.message for e in _HEALTHZ_VALIDATOR.iter_errors(json.loads(body))]
             problems = [f"GET /api/healthz {status}: {e}" for e in errors]
         else:
             problems = self.spec.check_response("GET", path, status, body, fallback_error=self.error_schema)

@@ -57,6 +57,7 @@ class SwaggerSpec:
         definitions = self.doc.get("definitions", {})
         self.definitions = _strict(definitions) if strict else copy.deepcopy(definitions)
         self._routes: list[tuple[re.Pattern, str, int]] = []
+        self._validators: dict[str, jsonschema.Draft4Validator] = {}
         for template in self.doc["paths"]:
             regex = re.sub(r"\{[^/}]+\}", "[^/]+", re.escape(template).replace(r"\{", "{").replace(r"\}", "}"))
             # Literal segments win over parameters: /repos/search before /repos/{owner}/{repo}.
@@ -139,12 +140,18 @@ class SwaggerSpec:
             return [] if not body else [f"{method} {op.template}: {status} has a body the spec does not describe"]
         return self._validate(body, schema, f"{method} {op.template} {status}")
 
+    def _validator(self, schema_key: str) -> jsonschema.Draft4Validator:
+        """One compiled validator per schema: building one per response would dominate the latency."""
+        if schema_key not in self._validators:
+            root = {"definitions": self.definitions, **_strict(json.loads(schema_key))}
+            self._validators[schema_key] = jsonschema.Draft4Validator(root)
+        return self._validators[schema_key]
+
     def _validate(self, body: bytes, schema: dict, where: str) -> list[str]:
         try:
             instance = json.loads(body)
         except ValueError:
             return [f"{where}: body is not JSON"]
-        root = {"definitions": self.definitions, **_strict(schema)}
-        validator = jsonschema.Draft4Validator(root)
+        validator = self._validator(json.dumps(schema, sort_keys=True))
         return [f"{where}: {'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
                 for e in validator.iter_errors(instance)]

@@ -1,0 +1,105 @@
+"""Findings, the registry of checks (id, level, one-line why) and the two output formats."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+ERROR, WARNING = "error", "warning"
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    level: str
+    why: str
+    group: str
+
+
+_CHECKS = (
+    # Syntax
+    Check("promql-syntax", ERROR, "an expression that does not parse never evaluates", "syntax"),
+    Check("template-syntax", ERROR, "a broken Go template makes Prometheus reject the rule file", "syntax"),
+    Check("invalid-duration", ERROR, "Prometheus rejects a rule file with a malformed for/keep_firing_for", "syntax"),
+    # Style (as mixtool's)
+    Check("alert-name-case", WARNING, "CamelCase alert names are what routes, silences and runbooks expect", "style"),
+    Check("severity-label", ERROR, "routing keys on severity: critical, warning or info", "style"),
+    Check("missing-summary", WARNING, "a notification without a summary says nothing at 3 a.m.", "style"),
+    Check("missing-description", WARNING, "the description should say what is wrong, with label values", "style"),
+    Check("missing-runbook", WARNING, "every alert needs a runbook_url telling the on-call what to do", "style"),
+    Check("group-too-large", WARNING, "groups over 20 rules evaluate slowly and are hard to review", "style"),
+    Check("duplicate-rule", ERROR, "two rules with one name and labels overwrite each other's series", "style"),
+    # Semantics, offline
+    Check("alert-without-comparison", WARNING, "without a comparison the alert fires whenever the series exists",
+          "semantics"),
+    Check("plain-regex", WARNING, "=~ with a plain string is an exact match written the slow, confusing way",
+          "semantics"),
+    Check("unstable-aggregation", WARNING, "topk/bottomk/limit in an alert pick different series per evaluation "
+          "(flapping)", "semantics"),
+    Check("impossible-selector", ERROR, "matchers that contradict each other select nothing, so the rule never "
+          "fires", "semantics"),
+    Check("undefined-recording-rule", ERROR, "a level:metric:operation name that no rule file records is always "
+          "empty", "semantics"),
+    Check("short-range-window", WARNING, "a range shorter than 4 scrape intervals has too few samples; rate() "
+          "gaps", "semantics"),
+    # Type-aware, with the catalog
+    Check("rate-on-non-counter", ERROR, "rate/increase/irate on a gauge or histogram sum is meaningless",
+          "catalog"),
+    Check("histogram-quantile-input", ERROR, "histogram_quantile needs _bucket series with le kept through "
+          "aggregation", "catalog"),
+    Check("unknown-label", ERROR, "by/without/on a label the series do not have groups everything into one",
+          "catalog"),
+    Check("unknown-metric", ERROR, "a metric the exporter does not expose selects nothing", "catalog"),
+    Check("unmatchable-label-value", ERROR, "a label value the metric never has selects nothing", "catalog"),
+    # Relabel-aware
+    Check("metric-dropped-by-relabel", ERROR, "a metric dropped at scrape time is never stored", "relabel"),
+    # Dashboards
+    Check("deprecated-panel-type", WARNING, "Angular panels (graph, singlestat, table-old) no longer render in "
+          "Grafana 12", "dashboard"),
+    Check("no-datasource-variable", WARNING, "without a datasource variable the dashboard is tied to one "
+          "Prometheus", "dashboard"),
+    Check("panel-without-unit", WARNING, "numbers without units get misread", "dashboard"),
+    Check("duplicate-panel-id", ERROR, "Grafana links, alerts and repeats address panels by id", "dashboard"),
+    Check("grid-layout", WARNING, "overlapping or out-of-grid panels render on top of each other", "dashboard"),
+    Check("dashboard-uid", ERROR, "without a stable, unique uid every import makes a new copy and links break",
+          "dashboard"),
+    Check("dashboard-schema", ERROR, "Grafana's dashboard JSON schema rejects it", "dashboard"),
+)
+
+CHECKS: dict[str, Check] = {c.id: c for c in _CHECKS}
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    path: str
+    location: str  # group/rule, or panel "Title" (id N)
+    check: str
+    message: str
+
+    @property
+    def level(self) -> str:
+        return CHECKS[self.check].level
+
+    def text(self) -> str:
+        return f"{self.path}:{self.location}: {self.level.upper()} {self.check}: {self.message}"
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "level": self.level, "why": CHECKS[self.check].why}
+
+
+def render_text(findings: list[Finding], files: int, skipped: list[str], verbose: bool = False) -> str:
+    lines = [f.text() for f in findings]
+    errors = sum(f.level == ERROR for f in findings)
+    summary = f"{len(findings)} finding(s): {errors} error(s), {len(findings) - errors} warning(s) in {files} file(s)"
+    ignored = [s for s in skipped if s.startswith("ignored ")]
+    lines += [f"note: {s}" for s in skipped if verbose or not s.startswith("ignored ")]
+    if ignored and not verbose:
+        summary += f"; {len(ignored)} document(s) of other kinds not checked (--verbose lists them)"
+    return "\n".join(lines + [summary]) + "\n"
+
+
+def render_json(findings: list[Finding], files: int, skipped: list[str]) -> str:
+    errors = sum(f.level == ERROR for f in findings)
+    doc = {"findings": [f.to_dict() for f in findings], "files": files, "errors": errors,
+           "warnings": len(findings) - errors, "skipped": skipped}
+    return json.dumps(doc, indent=2) + "\n"

@@ -1,0 +1,116 @@
+"""Checks on rule groups: syntax of durations and templates, mixtool-style conventions, expressions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from monitoring.lint import exprs
+from monitoring.lint.inputs import RuleSource
+
+SEVERITIES = ("critical", "warning", "info")
+MAX_GROUP_RULES = 20
+DISABLE_ANNOTATION = "lint_disable"  # comma-separated check ids; annotation names must be label names
+_ALERT_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+_DURATION = re.compile(r"^(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$")
+_ACTION = re.compile(r"{{-?(.*?)-?}}", re.S)
+_BLOCK_OPEN = re.compile(r"^\s*(if|range|with|define|block)\b")
+_BLOCK_END = re.compile(r"^\s*end\s*$")
+
+Report = Callable[[str, str, str], None]  # (location, check id, message)
+
+
+def template_problem(text: str) -> str | None:
+    """What is wrong with a Go template, roughly as text/template's parser would see it; None when fine."""
+    if text.count("{{") != text.count("}}"):
+        return "unbalanced {{ }}"
+    depth = 0
+    for action in _ACTION.findall(text):
+        body = action.strip()
+        if not body:
+            return "empty action {{ }}"
+        if "{{" in body:
+            return "nested {{ inside an action"
+        if body.count('"') % 2 or body.count("`") % 2:
+            return f"unterminated string in {{{{{action}}}}}"
+        if body.count("(") != body.count(")"):
+            return f"unbalanced parentheses in {{{{{action}}}}}"
+        if _BLOCK_OPEN.match(body):
+            depth += 1
+        elif _BLOCK_END.match(body):
+            depth -= 1
+            if depth < 0:
+                return "{{ end }} without an opening if/range/with"
+        elif re.match(r"^\s*\$labels\s*\.\s*$", body) or re.search(r"\$labels\.\s", body):
+            return f"incomplete label reference in {{{{{action}}}}}"
+    return "missing {{ end }}" if depth else None
+
+
+def _valid_duration(value: object) -> bool:
+    return isinstance(value, str) and bool(value) and bool(_DURATION.match(value))
+
+
+def check(source: RuleSource, ctx_for: Callable[[bool], exprs.Context], report: Report) -> None:
+    seen: dict[tuple, str] = {}
+    if not isinstance(source.groups, list):
+        report("", "promql-syntax", "`groups` is not a list")
+        return
+    for gi, group in enumerate(source.groups):
+        if not isinstance(group, dict):
+            continue
+        gname = str(group.get("name") or f"group[{gi}]")
+        rules = group.get("rules") or []
+        if len(rules) > MAX_GROUP_RULES:
+            report(gname, "group-too-large", f"{len(rules)} rules (at most {MAX_GROUP_RULES}); split the group by "
+                   "concern")
+        for ri, rule in enumerate(rules):
+            if isinstance(rule, dict):
+                _rule(gname, ri, rule, seen, ctx_for, report)
+
+
+def _rule(gname: str, index: int, rule: dict, seen: dict, ctx_for: Callable[[bool], exprs.Context],
+          report: Report) -> None:
+    is_alert = "alert" in rule
+    name = str(rule.get("alert") or rule.get("record") or f"rule[{index}]")
+    where = f"{gname}/{name}"
+    labels = rule.get("labels") or {}
+    annotations = rule.get("annotations") or {}
+    disabled = {c.strip() for c in str(annotations.get(DISABLE_ANNOTATION, "")).split(",") if c.strip()}
+
+    def emit(check_id: str, message: str) -> None:
+        if check_id not in disabled:
+            report(where, check_id, message)
+
+    key = (name, tuple(sorted((str(k), str(v)) for k, v in labels.items())))
+    if key in seen:
+        emit("duplicate-rule", f"same name and labels as {seen[key]}; rename one or give them different labels")
+    seen[key] = f"rule {seen.__len__() + 1} ({where})"
+    for field in ("for", "keep_firing_for"):
+        if field in rule and not _valid_duration(rule[field]):
+            emit("invalid-duration", f"{field}: {rule[field]!r} is not a Prometheus duration (like 5m or 1h30m)")
+    for kind, mapping in (("label", labels), ("annotation", annotations)):
+        for k, v in mapping.items():
+            problem = template_problem(str(v))
+            if problem:
+                emit("template-syntax", f"{kind} {k}: {problem}")
+    if is_alert:
+        if not _ALERT_NAME.match(name):
+            emit("alert-name-case", f"{name!r} is not CamelCase (e.g. GiteaProviderDown)")
+        severity = labels.get("severity")
+        if severity not in SEVERITIES:
+            emit("severity-label", f"severity {severity!r}; use one of {', '.join(SEVERITIES)}" if severity else
+                 f"no severity label; add severity: {' | '.join(SEVERITIES)}")
+        if not annotations.get("summary"):
+            emit("missing-summary", "no summary annotation; add a one-line summary")
+        description = annotations.get("description")
+        if not description:
+            emit("missing-description", "no description annotation; say what is wrong and where, with {{ $labels }}")
+        elif "{{" not in str(description):
+            emit("missing-description", "the description is not templated; include {{ $labels.x }} or {{ $value }}")
+        if not annotations.get("runbook_url"):
+            emit("missing-runbook", "no runbook_url annotation; link the runbook for this alert")
+    expr = rule.get("expr")
+    if expr is None or str(expr).strip() == "":
+        emit("promql-syntax", "no expr")
+        return
+    exprs.check(str(expr), ctx_for(is_alert), emit)

@@ -1,0 +1,99 @@
+"""Run every check over the inputs and collect findings."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jsonschema
+
+from monitoring.config import Config, duration_seconds
+from monitoring.lint import dashboards, exprs, rules
+from monitoring.lint.catalog import LintCatalog, builtin
+from monitoring.lint.findings import CHECKS, ERROR, Finding
+from monitoring.lint.inputs import load
+
+SCHEMA_NAME = "grafana-dashboard.schema.json"
+
+
+@dataclass
+class LintResult:
+    findings: list[Finding]
+    files: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return sum(f.level == ERROR for f in self.findings)
+
+
+def default_dashboard_schema() -> Path | None:
+    """Grafana's dashboard schema from $SPECS_DIR or ../shared/specs, when present (not shipped)."""
+    root = Path(__file__).resolve().parents[2]
+    for folder in (os.environ.get("SPECS_DIR"), root.parent / "shared" / "specs"):
+        if folder and (Path(folder) / SCHEMA_NAME).is_file():
+            return Path(folder) / SCHEMA_NAME
+    return None
+
+
+def _schema_validator(path: Path) -> jsonschema.protocols.Validator:
+    schema = json.loads(path.read_text())
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema)
+
+
+def lint_paths(paths: list[Path], catalog: LintCatalog | None = None, disabled: set[str] | None = None,
+               scrape_interval: str | None = None, dashboard_schema: Path | None = None) -> LintResult:
+    """Lint files and directories. Raises LintInputError (exit 2) for unreadable or unparsable input."""
+    unknown = sorted((disabled or set()) - set(CHECKS))
+    if unknown:
+        raise ValueError(f"--disable {', '.join(unknown)}: no such check; `gitea-monitoring lint --list-checks`")
+    config = Config()
+    inputs = load(paths)
+    catalog = catalog or builtin(config)
+    for source in inputs.rules:  # recording rules defined by any input count as defined
+        for group in source.groups if isinstance(source.groups, list) else []:
+            for rule in (group or {}).get("rules") or [] if isinstance(group, dict) else []:
+                if isinstance(rule, dict) and rule.get("record"):
+                    catalog.records.add(str(rule["record"]))
+    interval = duration_seconds(scrape_interval or config.scrape_interval)
+    drops = tuple(inputs.drops)
+    findings: set[Finding] = set()
+    notes = [f"ignored {x}" for x in inputs.ignored]
+
+    def ctx(is_alert: bool, grafana: bool = False) -> exprs.Context:
+        return exprs.Context(catalog, drops, interval, is_alert=is_alert, grafana=grafana)
+
+    for source in inputs.rules:
+        prefix = f"{source.where}:" if source.where else ""
+
+        def report(where: str, check_id: str, message: str, prefix: str = prefix, path: str = source.path) -> None:
+            findings.add(Finding(path, prefix + where, check_id, message))
+
+        rules.check(source, ctx, report)
+
+    schema_path = dashboard_schema or default_dashboard_schema()
+    schema = _schema_validator(schema_path) if schema_path else None
+    if schema is None and inputs.dashboards:
+        notes.append("dashboard-schema skipped: Grafana's dashboard JSON schema not found (pass --dashboard-schema "
+                     f"FILE or set SPECS_DIR to a folder holding {SCHEMA_NAME})")
+    uids: dict[str, str] = {}
+    for source in inputs.dashboards:
+        prefix = f"{source.where}:" if source.where else ""
+
+        def dreport(where: str, check_id: str, message: str, prefix: str = prefix, path: str = source.path) -> None:
+            findings.add(Finding(path, prefix + where, check_id, message))
+
+        dashboards.check(source, ctx(False, grafana=True), schema, dreport)
+        uid, title = source.dashboard.get("uid"), source.dashboard.get("title", "")
+        if uid:
+            # One dashboard shipped as JSON, ConfigMap and GrafanaDashboard shares its uid legitimately;
+            # two different dashboards (another title) with one uid overwrite each other.
+            if uid in uids and uids[uid] != title:
+                dreport(f'dashboard "{title}"', "dashboard-uid", f"uid {uid!r} is also used by dashboard "
+                        f"{uids[uid]!r}; give each dashboard its own uid")
+            uids.setdefault(uid, title)
+    result = sorted(f for f in findings if f.check not in (disabled or set()))
+    return LintResult(result, inputs.files, notes)

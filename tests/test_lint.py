@@ -1,0 +1,270 @@
+"""gitea-monitoring lint: every check has a case that triggers it and one that does not."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from monitoring.lint import CHECKS, lint_paths
+from monitoring.lint.catalog import from_file
+from monitoring.lint.inputs import LintInputError
+
+HERE = Path(__file__).resolve().parent
+ANN = {"summary": "s", "description": "on {{ $labels.controller }}", "runbook_url": "https://r.example.com/x"}
+
+
+def alert(expr: str, name: str = "GiteaThing", **extra: object) -> dict:
+    rule = {"alert": name, "expr": expr, "for": "5m", "labels": {"severity": "warning"}, "annotations": dict(ANN)}
+    for key, value in extra.items():
+        if key in ("labels", "annotations"):
+            rule[key] = {**rule[key], **value}  # type: ignore[dict-item]
+            rule[key] = {k: v for k, v in rule[key].items() if v is not None}  # type: ignore[union-attr]
+        else:
+            rule[key] = value
+    return rule
+
+
+def record(expr: str, name: str = "job:thing:rate5m") -> dict:
+    return {"record": name, "expr": expr}
+
+
+def checks_for(tmp_path: Path, *rules: dict, extra_docs: tuple = (), **kwargs: object) -> set[str]:
+    path = tmp_path / "rules.yaml"
+    docs = [{"groups": [{"name": "g", "rules": list(rules)}]}, *extra_docs]
+    path.write_text(yaml.safe_dump_all(docs))
+    return {f.check for f in lint_paths([path], **kwargs).findings}
+
+
+GOOD = "sum by (controller) (rate(controller_runtime_reconcile_total{result=\"error\"}[5m])) > 0"
+
+# check id -> (bad rules, good rules): each pair differs only in the mistake.
+RULE_CASES = {
+    "promql-syntax": ([alert("sum(rate(x[5m])")], [alert(GOOD)]),
+    "template-syntax": ([alert(GOOD, annotations={"summary": "{{ $labels.controller"})],
+                        [alert(GOOD, annotations={"summary": "{{ $labels.controller }}"})]),
+    "invalid-duration": ([alert(GOOD, **{"for": "5 minutes"})], [alert(GOOD, **{"for": "1h30m"})]),
+    "alert-name-case": ([alert(GOOD, name="gitea_down")], [alert(GOOD, name="GiteaDown")]),
+    "severity-label": ([alert(GOOD, labels={"severity": "page"})], [alert(GOOD, labels={"severity": "info"})]),
+    "missing-summary": ([alert(GOOD, annotations={"summary": None})], [alert(GOOD)]),
+    "missing-description": ([alert(GOOD, annotations={"description": "it is broken"})], [alert(GOOD)]),
+    "missing-runbook": ([alert(GOOD, annotations={"runbook_url": None})], [alert(GOOD)]),
+    "group-too-large": ([record("up", f"job:up{i}:sum") for i in range(21)],
+                        [record("up", f"job:up{i}:sum") for i in range(20)]),
+    "duplicate-rule": ([alert(GOOD), alert(GOOD)], [alert(GOOD), alert(GOOD, labels={"severity": "critical"})]),
+    "alert-without-comparison": ([alert("sum(controller_runtime_active_workers)")],
+                                 [alert("absent(up{job=\"provider-gitea\"})")]),
+    "plain-regex": ([alert('up{job=~"provider-gitea"} == 0')], [alert('up{job=~"provider-gitea|x"} == 0')]),
+    "unstable-aggregation": ([alert("topk(1, controller_runtime_active_workers) > 1")],
+                             [alert("max(controller_runtime_active_workers) > 1")]),
+    "impossible-selector": ([alert('workqueue_depth{name="a", name="b"} > 1')],
+                            [alert('workqueue_depth{name="managed/user", controller!="x"} > 1')]),
+    "undefined-recording-rule": ([alert("job:nothing:rate5m > 1")],
+                                 [record("sum(up)", "job:thing:sum"), alert("job:thing:sum > 1")]),
+    "short-range-window": ([alert("rate(controller_runtime_reconcile_total[1m]) > 0")],
+                           [alert("rate(controller_runtime_reconcile_total[2m]) > 0")]),
+    "rate-on-non-counter": ([alert("rate(crossplane_managed_resource_exists[5m]) > 0")],
+                            [alert("deriv(crossplane_managed_resource_exists[5m]) > 0")]),
+    "histogram-quantile-input": (
+        [alert("histogram_quantile(0.9, sum by (controller) (rate(controller_runtime_reconcile_time_seconds_bucket[5m])))"
+               " > 1")],
+        [alert("histogram_quantile(0.9, sum by (controller, le) (rate(controller_runtime_reconcile_time_seconds_bucket"
+               "[5m]))) > 1")]),
+    "unknown-label": ([alert("sum by (gvk) (workqueue_depth) > 1")], [alert("sum by (name) (workqueue_depth) > 1")]),
+    "unknown-metric": ([alert("gitea_api_upp == 0")], [alert("gitea_api_up == 0")]),
+    "unmatchable-label-value": ([alert('controller_runtime_reconcile_errors_total{controller=~".*gitea-repo.*"} > 0')],
+                                [alert('controller_runtime_reconcile_errors_total{controller=~"managed/.*"} > 0')]),
+}
+
+
+@pytest.mark.parametrize("check_id", sorted(RULE_CASES))
+def test_rule_check_fires_on_bad_and_not_on_good(check_id: str, tmp_path: Path) -> None:
+    bad, good = RULE_CASES[check_id]
+    assert check_id in checks_for(tmp_path, *bad)
+    assert check_id not in checks_for(tmp_path, *good)
+
+
+def test_relabel_drop_from_service_monitor_and_scrape_config(tmp_path: Path) -> None:
+    rule = alert("rate(gitea_api_probes_total[5m]) > 0")
+    sm = {"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", "metadata": {"name": "m"},
+          "spec": {"endpoints": [{"metricRelabelings": [{"sourceLabels": ["__name__"], "regex": "gitea_api_.*",
+                                                         "action": "drop"}]}]}}
+    assert "metric-dropped-by-relabel" in checks_for(tmp_path, rule, extra_docs=(sm,))
+    keep = {"scrape_configs": [{"job_name": "x", "metric_relabel_configs": [
+        {"source_labels": ["__name__"], "regex": "controller_runtime_.*", "action": "keep"}]}]}
+    assert "metric-dropped-by-relabel" in checks_for(tmp_path, rule, extra_docs=(keep,))
+    harmless = {"scrape_configs": [{"job_name": "x", "metric_relabel_configs": [
+        {"source_labels": ["__name__"], "regex": "go_gc_.*", "action": "drop"}]}]}
+    assert "metric-dropped-by-relabel" not in checks_for(tmp_path, rule, extra_docs=(harmless,))
+
+
+def test_disable_annotation_and_flag(tmp_path: Path) -> None:
+    bad = alert('up{job=~"provider-gitea"} == 0', annotations={"lint_disable": "plain-regex"})
+    assert "plain-regex" not in checks_for(tmp_path, bad)
+    assert "plain-regex" not in checks_for(tmp_path, alert('up{job=~"x"} == 0'), disabled={"plain-regex"})
+    with pytest.raises(ValueError, match="no such check"):
+        checks_for(tmp_path, bad, disabled={"no-such-check"})
+
+
+# -- dashboards ------------------------------------------------------------------------------------
+def panel(pid: int, y: int = 0, **extra: object) -> dict:
+    return {"id": pid, "type": "timeseries", "title": f"p{pid}", "gridPos": {"x": 0, "y": y, "w": 12, "h": 8},
+            "fieldConfig": {"defaults": {"unit": "s"}, "overrides": []},
+            "targets": [{"refId": "A", "expr": "sum(rate(controller_runtime_reconcile_total[$__rate_interval]))"}],
+            **extra}
+
+
+def dashboard(*panels: dict, **extra: object) -> dict:
+    return {"uid": "u1", "title": "T", "schemaVersion": 42, "annotations": {"list": []},
+            "templating": {"list": [{"name": "datasource", "type": "datasource", "query": "prometheus"}]},
+            "panels": list(panels), **extra}
+
+
+def dash_checks(tmp_path: Path, *docs: dict, name: str = "d.json", **kwargs: object) -> set[str]:
+    for i, doc in enumerate(docs):
+        (tmp_path / f"{i}-{name}").write_text(json.dumps(doc))
+    return {f.check for f in lint_paths([tmp_path], **kwargs).findings}
+
+
+DASH_CASES = {
+    "deprecated-panel-type": (dashboard(panel(1, type="graph")), dashboard(panel(1))),
+    "no-datasource-variable": (dashboard(panel(1), templating={"list": []}), dashboard(panel(1))),
+    "panel-without-unit": (dashboard(panel(1, fieldConfig={"defaults": {}})), dashboard(panel(1))),
+    "duplicate-panel-id": (dashboard(panel(1), panel(1, y=8)), dashboard(panel(1), panel(2, y=8))),
+    "grid-layout": (dashboard(panel(1), panel(2, y=4)), dashboard(panel(1), panel(2, y=8))),
+    "dashboard-uid": (dashboard(panel(1), uid=None), dashboard(panel(1))),
+    "promql-syntax": (dashboard(panel(1, targets=[{"refId": "A", "expr": "sum(up"}])), dashboard(panel(1))),
+    "unknown-metric": (dashboard(panel(1, targets=[{"refId": "A", "expr": "workqueue_dept"}])), dashboard(panel(1))),
+}
+
+
+@pytest.mark.parametrize("check_id", sorted(DASH_CASES))
+def test_dashboard_check_fires_on_bad_and_not_on_good(check_id: str, tmp_path: Path) -> None:
+    bad, good = DASH_CASES[check_id]
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "good").mkdir()
+    assert check_id in dash_checks(tmp_path / "bad", bad)
+    assert check_id not in dash_checks(tmp_path / "good", good)
+
+
+def test_grafana_variables_are_not_value_checked(tmp_path: Path) -> None:
+    q = 'sum(workqueue_depth{controller=~"$controller", job="${job}"}) by (controller)'
+    assert dash_checks(tmp_path, dashboard(panel(1, targets=[{"refId": "A", "expr": q}]))) == set()
+
+
+def test_duplicate_uid_across_different_dashboards(tmp_path: Path) -> None:
+    assert "dashboard-uid" in dash_checks(tmp_path, dashboard(panel(1)), dashboard(panel(1), title="Other"))
+    # The same dashboard shipped twice (JSON and API wrapper) is one dashboard, not a clash.
+    (tmp_path / "x").mkdir()
+    assert "dashboard-uid" not in dash_checks(tmp_path / "x", dashboard(panel(1)), {"dashboard": dashboard(panel(1))})
+
+
+def test_dashboard_schema(tmp_path: Path, specs: Path) -> None:
+    schema = specs / "grafana-dashboard.schema.json"
+    bad = dashboard(panel(1), schemaVersion="42")
+    assert "dashboard-schema" in dash_checks(tmp_path, bad, dashboard_schema=schema)
+    (tmp_path / "g").mkdir()
+    assert "dashboard-schema" not in dash_checks(tmp_path / "g", dashboard(panel(1)), dashboard_schema=schema)
+
+
+# -- catalogs, inputs, the broken chart and our own build --------------------------------------------
+def test_user_catalog_from_a_metrics_dump(tmp_path: Path) -> None:
+    dump = tmp_path / "metrics.txt"
+    dump.write_text("# TYPE my_requests_total counter\nmy_requests_total{code=\"200\"} 3\n"
+                    "# TYPE my_queue gauge\nmy_queue 1\n")
+    cat = from_file(dump)
+    assert "unknown-metric" in checks_for(tmp_path, alert("my_request_total > 1"), catalog=cat)
+    assert "rate-on-non-counter" in checks_for(tmp_path, alert("rate(my_queue[5m]) > 1"), catalog=from_file(dump))
+    assert checks_for(tmp_path, alert("sum by (code) (rate(my_requests_total[5m])) > 1"), catalog=from_file(dump)) \
+        == set()
+
+
+def test_user_catalog_yaml(tmp_path: Path) -> None:
+    cat = tmp_path / "catalog.yaml"
+    cat.write_text("metrics:\n  - {name: jobs_total, type: counter, labels: [state], values: {state: [ok, failed]}}\n")
+    assert "unmatchable-label-value" in checks_for(tmp_path, alert('rate(jobs_total{state="error"}[5m]) > 0'),
+                                                   catalog=from_file(cat))
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("metrics: nope\n")
+    with pytest.raises(ValueError, match="bad.yaml"):
+        from_file(bad)
+
+
+def test_broken_hand_written_chart_reports_every_mistake() -> None:
+    result = lint_paths([HERE / "lint" / "broken-chart"])
+    got = {(f.location.rsplit("/", 1)[-1].split(":")[-1], f.check) for f in result.findings}
+    expected = {
+        ("GiteaReconcileErrors", "unmatchable-label-value"),
+        ("GiteaManagedResourcesGrowing", "rate-on-non-counter"),
+        ("GiteaManagedResourcesGrowing", "severity-label"),
+        ("GiteaSlowReconciles", "histogram-quantile-input"),
+        ("GiteaSlowReconciles", "metric-dropped-by-relabel"),
+        ("gitea_provider_down", "alert-without-comparison"),
+        ("gitea_provider_down", "unknown-metric"),
+        ("gitea_provider_down", "invalid-duration"),
+        ("gitea_provider_down", "alert-name-case"),
+        ("gitea_provider_down", "missing-description"),
+        ("gitea_provider_down", "missing-runbook"),
+        ("GiteaRequeueStorm", "undefined-recording-rule"),
+        ("GiteaRequeueStorm", "short-range-window"),
+        ("GiteaRequeueStorm", "unstable-aggregation"),
+        ("GiteaRequeueStorm", "template-syntax"),
+        ("GiteaRequeueStorm", "missing-description"),
+        ("GiteaWorkqueueBacklog", "unknown-label"),
+        ("GiteaWorkqueueBacklog", "impossible-selector"),
+        ('dashboard "Gitea provider"', "dashboard-uid"),
+        ('dashboard "Gitea provider"', "no-datasource-variable"),
+        ('panel "Reconciles" (id 1)', "deprecated-panel-type"),
+        ('panel "Reconciles" (id 1)', "plain-regex"),
+        ('panel "Queue" (id 1)', "duplicate-panel-id"),
+        ('panel "Queue" (id 1)', "grid-layout"),
+        ('panel "Queue" (id 1)', "unmatchable-label-value"),
+        ('panel "Latency" (id 3)', "promql-syntax"),
+        ('panel "Latency" (id 3)', "panel-without-unit"),
+    }
+    assert expected <= got, sorted(expected - got)
+    assert result.errors > 0
+
+
+def test_our_build_is_clean(built: Path) -> None:
+    result = lint_paths([built / "prometheus", built / "grafana", built / "kubernetes"])
+    assert [f.text() for f in result.findings] == []
+    assert result.files > 10
+
+
+def test_every_check_is_tested() -> None:
+    tested = set(RULE_CASES) | set(DASH_CASES) | {"metric-dropped-by-relabel", "dashboard-schema"}
+    assert tested == set(CHECKS)
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "monitoring.cli", "lint", *args], capture_output=True, text=True)
+
+
+def test_exit_codes_and_json(tmp_path: Path) -> None:
+    out = _cli(str(HERE / "lint" / "broken-chart"), "--format", "json")
+    assert out.returncode == 1
+    doc = json.loads(out.stdout)
+    assert doc["errors"] > 0 and {"path", "location", "level", "check", "message", "why"} <= set(doc["findings"][0])
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("groups: [\n")
+    out = _cli(str(broken))
+    assert out.returncode == 2 and "broken.yaml" in out.stderr and "invalid YAML" in out.stderr
+    out = _cli(str(tmp_path / "missing.yaml"))
+    assert out.returncode == 2 and "missing.yaml" in out.stderr
+    fine = tmp_path / "fine.yaml"
+    fine.write_text(yaml.safe_dump({"groups": [{"name": "g", "rules": [alert(GOOD)]}]}))
+    out = _cli(str(fine))
+    assert out.returncode == 0, out.stdout
+    assert out.stdout.strip().endswith("in 1 file(s)")
+
+
+def test_invalid_json_names_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "d.json"
+    bad.write_text("{ nope")
+    with pytest.raises(LintInputError, match="d.json:1: invalid JSON"):
+        lint_paths([bad])
