@@ -37,12 +37,13 @@ build: $(BIN)/.installed ## Compile dashboards, rules, manifests and tests into 
 docs: $(BIN)/.installed ## Regenerate docs/runbooks.md and the README's alert and dashboard lists
 	$(BIN)/gitea-monitoring docs
 
-lint: build ## Lint the generated rules and dashboards in build/
+lint: build ## Lint build/ (rules, dashboards, manifests); `gitea-monitoring lint PATH...` for your own files
 	$(BIN)/gitea-monitoring lint $(OUT)
 
 test: $(BIN)/.installed $(TOOLS)/promtool ## Build, then run ruff, pytest and every promtool rule test
 	$(BIN)/ruff check .
 	$(BIN)/gitea-monitoring build --out $(OUT)
+	$(BIN)/gitea-monitoring lint $(OUT)
 	PATH="$(CURDIR)/$(TOOLS):$$PATH" $(BIN)/python -m pytest -q
 
 push: build ## Push the dashboards in build/ to Grafana (GRAFANA_URL, GRAFANA_TOKEN)

@@ -128,7 +128,8 @@ def _errors(config: Config) -> AlertingRule:
         expr=f"{rec.GITEA_FAILURE_RATIO} > {num(t.gitea_error_ratio)}",
         summary="Many Gitea API probes fail.",
         description="{{ $value | humanizePercentage }} of probes of Gitea endpoint {{ $labels.endpoint }} from "
-                    f"{{{{ $labels.namespace }}}} failed over 5m (threshold {num(t.gitea_error_ratio * 100)}%).",
+                    f"{{{{ $labels.namespace }}}} failed over {config.rate_window} "
+                    f"(threshold {num(t.gitea_error_ratio * 100)}%).",
         runbook=Runbook(
             meaning="A share of the exporter's probes fail (timeout, connection, TLS, 4xx, 5xx, invalid response).",
             impact="The provider's calls fail at a similar rate: reconciles requeue.",

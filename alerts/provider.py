@@ -66,6 +66,35 @@ def _down(config: Config) -> AlertingRule:
     )
 
 
+def _replica_down(config: Config) -> AlertingRule:
+    t = config.thresholds
+    by = config.by("job")
+    up = lambda replica, values: td.provider(config, "up", values, replica)  # noqa: E731
+    labels = td.group_labels(config, job=config.provider.job)
+    return alert(
+        config, "GiteaProviderReplicaDown", severity="warning", for_=t.replica_down_for,
+        expr=f"{rec.REPLICAS_UP} < on ({by}) {rec.REPLICAS}",
+        summary="A replica of the Gitea provider cannot be scraped.",
+        description="Only {{ $value | humanize }} replica(s) of {{ $labels.job }} in {{ $labels.namespace }} answer "
+                    f"scrapes (for {t.replica_down_for}); the standby that would take over the leader lease is "
+                    "missing.",
+        runbook=Runbook(
+            meaning="Some, not necessarily all, provider pods fail their scrapes. With one replica this fires "
+                    "together with GiteaProviderDown, which inhibits it.",
+            impact="Reconciling goes on while the leader is up; a leader failure now stops it.",
+            diagnosis=(kubectl_pods(config), kubectl_logs(config)),
+            mitigation=("Fix the pod that is not Ready (see its events and logs); check node pressure and "
+                        "the PodMonitor if the pod runs but is not scraped.",),
+        ),
+        cases=[
+            fires("one of three replicas is down", "15m", [up(0, "0x20"), up(1, "1x20"), up(2, "1x20")],
+                  Expected(labels, 2)),
+            silent("all replicas up", "15m", [up(i, "1x20") for i in range(3)]),
+            silent("a replica restarts briefly", "15m", [up(0, "1x5 0x3 1x12"), up(1, "1x20")]),
+        ],
+    )
+
+
 def _no_leader(config: Config) -> AlertingRule:
     t, sel = config.thresholds, config.provider_selector
     by = config.by("job")
@@ -111,7 +140,7 @@ def _failure_ratio(config: Config) -> AlertingRule:
         expr=f"{rec.RECONCILE_FAILURE_RATIO} > {num(t.reconcile_failure_ratio)}",
         summary="Many reconciles of a Gitea provider controller fail (error or requeue).",
         description="{{ $value | humanizePercentage }} of reconciles of controller {{ $labels.controller }} in "
-                    f"{{{{ $labels.namespace }}}} failed over 5m (threshold {pct}%). A failed Gitea call "
+                    f"{{{{ $labels.namespace }}}} failed over {config.rate_window} (threshold {pct}%). A failed Gitea call "
                     "counts as a requeue, not as an error.",
         runbook=Runbook(
             meaning="The share of reconciles that end in `error` or `requeue` is above the threshold. "
@@ -372,8 +401,8 @@ def _cpu(config: Config) -> AlertingRule:
 
     return alert(
         config, "GiteaProviderCPUThrottled", severity="warning", for_=t.cpu_throttling_for,
-        expr=f"sum by ({by}) (rate(container_cpu_cfs_throttled_periods_total{{{pod_sel}}}[5m]))\n/ on ({by})\n"
-             f"sum by ({by}) (rate(container_cpu_cfs_periods_total{{{pod_sel}}}[5m]))\n"
+        expr=f"sum by ({by}) (rate(container_cpu_cfs_throttled_periods_total{{{pod_sel}}}[{config.rate_window}]))\n/ on ({by})\n"
+             f"sum by ({by}) (rate(container_cpu_cfs_periods_total{{{pod_sel}}}[{config.rate_window}]))\n"
              f"> {num(t.cpu_throttling_ratio)}",
         summary="A Gitea provider pod is CPU-throttled.",
         description="{{ $value | humanizePercentage }} of CPU periods of pod {{ $labels.pod }} in "
@@ -517,7 +546,7 @@ def _version_changed(config: Config) -> AlertingRule:
 
 
 def rules(config: Config) -> RuleFile:
-    availability = [_down(config)]
+    availability = [_down(config), _replica_down(config)]
     if config.provider.leader_election:
         availability.append(_no_leader(config))
     availability += [_restarting(config), _replicas_changed(config), _version_changed(config)]

@@ -34,15 +34,17 @@ def quantiles(*configured: float) -> list[float]:
     return sorted({0.5, 0.95, 0.99, *configured})
 
 
-def _quantile_rules(record: str, histogram: str, by: str, selector: str, qs: list[float]) -> list[RecordingRule]:
+def _quantile_rules(record: str, histogram: str, by: str, selector: str, qs: list[float],
+                    window: str) -> list[RecordingRule]:
     """One recording rule per quantile of a histogram, told apart by a `quantile` label."""
     return [RecordingRule(record, f"histogram_quantile({num(q)}, sum by ({by}, le) "
-                                  f"(rate({histogram}_bucket{{{selector}}}[5m])))", labels={"quantile": num(q)})
+                                  f"(rate({histogram}_bucket{{{selector}}}[{window}])))", labels={"quantile": num(q)})
             for q in qs]
 
 
 def rules(config: Config) -> RuleFile:
     t = config.thresholds
+    w = config.rate_window  # the names say 5m, the default; the e2e config shortens the window
     prov, exp = config.provider_selector, config.exporter_selector
     by_job = config.by("job")
     by_ctrl = config.by("job", "controller")
@@ -52,15 +54,15 @@ def rules(config: Config) -> RuleFile:
     provider_rules: list[RecordingRule] = [
         RecordingRule(RECONCILE_RATE_BY_RESULT,
                       f"sum by ({config.by('job', 'controller', 'result')}) "
-                      f"(rate(controller_runtime_reconcile_total{{{prov}}}[5m]))"),
+                      f"(rate(controller_runtime_reconcile_total{{{prov}}}[{w}]))"),
         RecordingRule(RECONCILE_RATE,
-                      f"sum by ({by_ctrl}) (rate(controller_runtime_reconcile_total{{{prov}}}[5m]))"),
+                      f"sum by ({by_ctrl}) (rate(controller_runtime_reconcile_total{{{prov}}}[{w}]))"),
         RecordingRule(RECONCILE_FAILURE_RATIO,
-                      f"sum by ({by_ctrl}) (rate(controller_runtime_reconcile_total{{{prov}, {FAILED_RESULTS}}}[5m]))\n"
-                      f"/\nsum by ({by_ctrl}) (rate(controller_runtime_reconcile_total{{{prov}}}[5m]))"),
+                      f"sum by ({by_ctrl}) (rate(controller_runtime_reconcile_total{{{prov}, {FAILED_RESULTS}}}[{w}]))\n"
+                      f"/\nsum by ({by_ctrl}) (rate(controller_runtime_reconcile_total{{{prov}}}[{w}]))"),
     ]
     provider_rules += _quantile_rules(RECONCILE_LATENCY, "controller_runtime_reconcile_time_seconds", by_ctrl, prov,
-                                      quantiles(t.reconcile_latency_quantile))
+                                      quantiles(t.reconcile_latency_quantile), w)
     provider_rules += [
         RecordingRule(WORKERS_SATURATION,
                       f"max by ({by_ctrl}) (controller_runtime_active_workers{{{prov}}})\n"
@@ -68,22 +70,22 @@ def rules(config: Config) -> RuleFile:
         RecordingRule(WORKQUEUE_DEPTH, f"sum by ({by_name}) (workqueue_depth{{{prov}}})"),
     ]
     provider_rules += _quantile_rules(WORKQUEUE_WAIT, "workqueue_queue_duration_seconds", by_name, prov,
-                                      quantiles(t.workqueue_wait_quantile))
+                                      quantiles(t.workqueue_wait_quantile), w)
     provider_rules += [
         RecordingRule(KUBE_API_ERROR_RATIO,
-                      f'sum by ({by_job}) (rate(rest_client_requests_total{{{prov}, code=~"5..|429"}}[5m]))\n'
-                      f"/\nsum by ({by_job}) (rate(rest_client_requests_total{{{prov}}}[5m]))"),
+                      f'sum by ({by_job}) (rate(rest_client_requests_total{{{prov}, code=~"5..|429"}}[{w}]))\n'
+                      f"/\nsum by ({by_job}) (rate(rest_client_requests_total{{{prov}}}[{w}]))"),
         RecordingRule(REPLICAS_UP, f"sum by ({by_job}) (up{{{prov}}})"),
         RecordingRule(REPLICAS, f"count by ({by_job}) (up{{{prov}}})"),
     ]
 
     gitea_rules: list[RecordingRule] = [
         RecordingRule(GITEA_FAILURE_RATIO,
-                      f"sum by ({by_endpoint}) (rate(gitea_api_probe_failures_total{{{exp}}}[5m]))\n"
-                      f"/\nsum by ({by_endpoint}) (rate(gitea_api_probes_total{{{exp}}}[5m]))"),
+                      f"sum by ({by_endpoint}) (rate(gitea_api_probe_failures_total{{{exp}}}[{w}]))\n"
+                      f"/\nsum by ({by_endpoint}) (rate(gitea_api_probes_total{{{exp}}}[{w}]))"),
     ]
     gitea_rules += _quantile_rules(GITEA_LATENCY, "gitea_api_probe_duration_seconds", by_endpoint, exp,
-                                   quantiles(t.gitea_latency_quantile))
+                                   quantiles(t.gitea_latency_quantile), w)
 
     return RuleFile(NAME, (
         RuleGroup("gitea-provider.recording", tuple(provider_rules)),

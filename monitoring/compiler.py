@@ -7,8 +7,8 @@ from pathlib import Path
 
 import alerts
 import dashboards
+from monitoring import alertmanager, runbooks
 from monitoring import kubernetes as k8s
-from monitoring import runbooks
 from monitoring.config import Config
 from monitoring.output import to_json, to_yaml, write_tree
 from monitoring.rules import RuleFile
@@ -19,6 +19,7 @@ RULES_DIR = "prometheus/rules"
 TESTS_DIR = "tests"
 DASHBOARDS_DIR = "grafana/dashboards"
 KUBERNETES_DIR = "kubernetes"
+ALERTMANAGER_FILE = "alertmanager/alertmanager.yml"
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,16 @@ def sidecar_settings(config: Config) -> k8s.SidecarSettings:
     )
 
 
+def alertmanager_settings(config: Config, rule_files: list[RuleFile]) -> alertmanager.AlertmanagerSettings:
+    a = config.alertmanager
+    return alertmanager.AlertmanagerSettings(
+        urls={"critical": a.page_url, "warning": a.chat_url, "info": a.ticket_url},
+        group_wait=a.group_wait, group_interval=a.group_interval, repeat_interval=a.repeat_interval,
+        inhibit_equal=a.inhibit_equal, cluster_label=config.cluster_label,
+        alert_names=tuple(sorted({r.alert for rf in rule_files for r in rf.alerts()})),
+    )
+
+
 def render(model: Model, config: Config) -> dict[str, str]:
     """Relative path -> file text, for everything under build/."""
     files: dict[str, str] = {}
@@ -94,6 +105,7 @@ def render(model: Model, config: Config) -> dict[str, str]:
     files[f"{KUBERNETES_DIR}/kustomization.yaml"] = to_yaml(k8s.kustomization(list(manifests)))
     # Not in the kustomization: users merge runtimeConfigRef into the Provider they already have.
     files[f"{KUBERNETES_DIR}/examples/provider.yaml"] = to_yaml(k8s.provider(sidecar_settings(config)))
+    files[ALERTMANAGER_FILE] = to_yaml(alertmanager.config(alertmanager_settings(config, model.rule_files)))
     files["docs/runbooks.md"] = runbooks.render(model.rule_files)
     return files
 

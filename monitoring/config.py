@@ -75,6 +75,7 @@ class Thresholds:
     """Every alert threshold and `for` duration. Dashboards draw the same numbers."""
 
     provider_down_for: str = "5m"
+    replica_down_for: str = "10m"
     no_leader_for: str = "5m"
     gitea_down_for: str = "3m"
     token_rejected_for: str = "5m"
@@ -115,6 +116,20 @@ class Thresholds:
 
 
 @dataclass(frozen=True)
+class AlertmanagerConfig:
+    """Routing in build/alertmanager/alertmanager.yml: one receiver per severity, webhooks by default."""
+
+    page_url: str = "http://alert-receiver.monitoring.svc/page"  # critical: wake someone up
+    chat_url: str = "http://alert-receiver.monitoring.svc/chat"  # warning: the team's channel
+    ticket_url: str = "http://alert-receiver.monitoring.svc/ticket"  # info: a ticket queue
+    group_wait: str = "30s"
+    group_interval: str = "5m"
+    repeat_interval: str = "4h"
+    # A critical alert silences warnings that share these labels (same cluster and namespace).
+    inhibit_equal: tuple[str, ...] = ("namespace",)
+
+
+@dataclass(frozen=True)
 class SLO:
     """One service-level objective: the objective and, for latency SLOs, the threshold."""
 
@@ -138,6 +153,8 @@ class Config:
     """Everything a definition may read. Renderers get model objects, never this."""
 
     cluster_label: str = "cluster"
+    # The rate() window of recording rules and ratio alerts (names keep saying 5m, the default).
+    rate_window: str = "5m"
     multi_cluster: bool = False  # show the cluster variable on dashboards
     scrape_interval: str = "30s"
     evaluation_interval: str = "1m"
@@ -151,6 +168,7 @@ class Config:
     exporter: ExporterConfig = ExporterConfig()
     thresholds: Thresholds = Thresholds()
     slo: SLOConfig = SLOConfig()
+    alertmanager: AlertmanagerConfig = AlertmanagerConfig()
 
     # Selectors, written once and used by every rule and panel.
     @property
@@ -256,7 +274,7 @@ def _coerce(current: Any, value: Any, path: str, key: str) -> Any:
 
 def validate_config(config: Config, path: str = "<config>") -> None:
     """Semantic checks that types alone cannot express."""
-    for section_name in ("thresholds", "slo", "exporter"):
+    for section_name in ("thresholds", "slo", "exporter", "alertmanager"):
         section = getattr(config, section_name)
         for f in dataclasses.fields(section):
             value = getattr(section, f.name)
@@ -265,11 +283,14 @@ def validate_config(config: Config, path: str = "<config>") -> None:
                     duration_seconds(value)
                 except ValueError as exc:
                     raise ConfigError(path, f"{section_name}.{f.name}", str(exc)) from None
-    for key in ("scrape_interval", "evaluation_interval"):
+    for key in ("scrape_interval", "evaluation_interval", "rate_window"):
         try:
             duration_seconds(getattr(config, key))
         except ValueError as exc:
             raise ConfigError(path, key, str(exc)) from None
+    if duration_seconds(config.rate_window) < 4 * duration_seconds(config.scrape_interval):
+        raise ConfigError(path, "rate_window", f"{config.rate_window} spans fewer than 4 scrapes of {config.scrape_interval}",
+                          "make it at least 4x scrape_interval")
     for name in ("reconcile", "gitea_availability", "gitea_latency"):
         slo = getattr(config.slo, name)
         if not Decimal("0") < slo.objective < Decimal("1"):

@@ -268,3 +268,11 @@ def test_invalid_json_names_the_file(tmp_path: Path) -> None:
     bad.write_text("{ nope")
     with pytest.raises(LintInputError, match="d.json:1: invalid JSON"):
         lint_paths([bad])
+
+
+def test_readme_example_is_the_real_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(HERE.parent)
+    readme = (HERE.parent / "README.md").read_text()
+    result = lint_paths([Path("tests/lint/broken-chart")])  # relative, as in the README command
+    for finding in result.findings:
+        assert finding.text() in readme, f"README lint example is stale (missing: {finding.text()})"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import socket
@@ -73,6 +74,7 @@ class Outcome:
     reason: str | None  # None on success
     body: bytes = b""
     detail: str = ""
+    seconds: float | None = None  # request sent -> body read; None when there was no response
 
 
 class BodyTimeout(Exception):
@@ -143,8 +145,12 @@ class Prober:
         try:
             with self.session.get(self.base_url + probe.path, headers=headers, timeout=self.timeout,
                                   verify=self.verify, stream=True) as response:
+                headers_at = time.perf_counter()
                 body = _read_bounded(response, deadline)
                 status = response.status_code
+                # requests' elapsed runs from sending to the headers, so the time requests spends preparing
+                # the call (merging settings, proxies) is not counted as Gitea's latency.
+                seconds = response.elapsed.total_seconds() + time.perf_counter() - headers_at
         except requests.exceptions.SSLError as exc:
             return Outcome(0, "tls", detail=_cause(exc))
         except (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError, BodyTimeout):
@@ -158,6 +164,9 @@ class Prober:
             return Outcome(0, "invalid_response", detail=str(exc))
         except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
             return Outcome(0, "invalid_response", detail=_cause(exc))
+        return dataclasses.replace(self._classify(probe, status, body), seconds=seconds)
+
+    def _classify(self, probe: Probe, status: int, body: bytes) -> Outcome:
         if probe.kind == "health" and status in (200, 424):
             # Gitea answers 424 with the failing checks in the body: a 4xx failure that still reports checks.
             if not isinstance(_json(body), dict):
@@ -177,7 +186,7 @@ class Prober:
         m = self.metrics
         started = time.perf_counter()
         outcome = self._request(probe)
-        elapsed = time.perf_counter() - started
+        elapsed = outcome.seconds if outcome.seconds is not None else time.perf_counter() - started
         m.probes.labels(endpoint=probe.endpoint).inc()
         m.duration.labels(endpoint=probe.endpoint).observe(elapsed)
         m.last_status.labels(endpoint=probe.endpoint).set(outcome.status)

@@ -1,0 +1,283 @@
+"""A provider simulator: the controller-runtime exposition of the Crossplane Gitea provider, 1 or 3 replicas.
+
+Metric names, label names and values, histogram buckets and the `process_*` series follow what the
+provider serves on :8080/metrics (controller-runtime 0.19+ default buckets). Only the leader reconciles;
+the others expose the same families at zero with leader_election_master_status 0.
+
+Modes (`sim.mode`): healthy (steady state: requeue_after polls, a few successes), requeue (failing Gitea
+calls: crossplane-runtime returns a requeue), error_storm (reconcile errors), panic (reconcile panics),
+backlog (work queue depth and waiting time grow). `stop(i)` / `start(i)` take a replica down and up; the
+leader lease moves to a running replica after `lease_seconds`.
+
+A second exposition (`cluster_url`) stands in for kube-state-metrics and cAdvisor for the same pods.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from monitoring.config import DEFAULT_CONTROLLERS
+
+try:  # controller-runtime exposes no *_created series
+    from prometheus_client import disable_created_metrics
+
+    disable_created_metrics()
+except ImportError:  # pragma: no cover (prometheus-client < 0.17)
+    pass
+
+MODES = ("healthy", "requeue", "error_storm", "panic", "backlog")
+RECONCILE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9,
+                     1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50, 60)
+QUEUE_BUCKETS = tuple(10.0 ** e for e in range(-8, 2))  # workqueue: 1e-8 .. 10 s, x10
+LEASE_NAME = "provider-gitea-leader-election"
+KUBE_HOST = "10.96.0.1:443"
+
+
+class Replica:
+    def __init__(self, index: int, controllers: tuple[str, ...]) -> None:
+        self.index, self.controllers = index, controllers
+        self.pod = f"provider-gitea-7d9f8b6c5-{'abcdefghij'[index]}x{index}z"
+        r = self.registry = CollectorRegistry()
+        self.reconcile = Counter("controller_runtime_reconcile", "Total number of reconciliations per controller",
+                                 ["controller", "result"], registry=r)
+        self.errors = Counter("controller_runtime_reconcile_errors", "Total number of reconciliation errors per "
+                              "controller", ["controller"], registry=r)
+        self.terminal = Counter("controller_runtime_terminal_reconcile_errors", "Total number of terminal "
+                                "reconciliation errors per controller", ["controller"], registry=r)
+        self.panics = Counter("controller_runtime_reconcile_panics", "Total number of reconciliation panics per "
+                              "controller", ["controller"], registry=r)
+        self.time = Histogram("controller_runtime_reconcile_time_seconds", "Length of time per reconciliation per "
+                              "controller", ["controller"], buckets=RECONCILE_BUCKETS, registry=r)
+        self.active = Gauge("controller_runtime_active_workers", "Number of currently used workers per controller",
+                            ["controller"], registry=r)
+        self.max_workers = Gauge("controller_runtime_max_concurrent_reconciles", "Maximum number of concurrent "
+                                 "reconciles per controller", ["controller"], registry=r)
+        q = ["name", "controller"]
+        self.depth = Gauge("workqueue_depth", "Current depth of workqueue", q, registry=r)
+        self.adds = Counter("workqueue_adds", "Total number of adds handled by workqueue", q, registry=r)
+        self.retries = Counter("workqueue_retries", "Total number of retries handled by workqueue", q, registry=r)
+        self.queue_duration = Histogram("workqueue_queue_duration_seconds", "How long in seconds an item stays in "
+                                        "workqueue before being requested", q, buckets=QUEUE_BUCKETS, registry=r)
+        self.work_duration = Histogram("workqueue_work_duration_seconds", "How long in seconds processing an item "
+                                       "from workqueue takes", q, buckets=QUEUE_BUCKETS, registry=r)
+        self.unfinished = Gauge("workqueue_unfinished_work_seconds", "How many seconds of work has been done that "
+                                "is in progress", q, registry=r)
+        self.longest = Gauge("workqueue_longest_running_processor_seconds", "How many seconds has the longest "
+                             "running processor for workqueue been running", q, registry=r)
+        self.rest = Counter("rest_client_requests", "Number of HTTP requests, partitioned by status code, method, "
+                            "and host", ["code", "method", "host"], registry=r)
+        self.leader = Gauge("leader_election_master_status", "Gauge of if the reporting system is master of the "
+                            "relevant lease, 0 indicates backup, 1 indicates master", ["name"], registry=r)
+        self.cpu = Counter("process_cpu_seconds", "Total user and system CPU time spent in seconds", registry=r)
+        self.rss = Gauge("process_resident_memory_bytes", "Resident memory size in bytes", registry=r)
+        self.start_time = Gauge("process_start_time_seconds", "Start time of the process since unix epoch in "
+                                "seconds", registry=r)
+        self.fds = Gauge("process_open_fds", "Number of open file descriptors", registry=r)
+        self.max_fds = Gauge("process_max_fds", "Maximum number of open file descriptors", registry=r)
+        self.goroutines = Gauge("go_goroutines", "Number of goroutines that currently exist", registry=r)
+        self.heap = Gauge("go_memstats_heap_inuse_bytes", "Number of heap bytes that are in use", registry=r)
+        Gauge("go_info", "Information about the Go environment", ["version"], registry=r).labels("go1.24.4").set(1)
+        for c in controllers:
+            for result in ("success", "error", "requeue", "requeue_after"):
+                self.reconcile.labels(c, result)
+            for m in (self.errors, self.terminal, self.panics):
+                m.labels(c)
+            self.time.labels(c)
+            self.max_workers.labels(c).set(1)
+            self.active.labels(c).set(0)
+            for m in (self.depth, self.unfinished, self.longest):
+                m.labels(c, c).set(0)
+            for m in (self.adds, self.retries):
+                m.labels(c, c)
+            self.queue_duration.labels(c, c)
+            self.work_duration.labels(c, c)
+        self.leader.labels(LEASE_NAME).set(0)
+        self.start_time.set(time.time())
+        self.max_fds.set(1048576)
+        self.server: ThreadingHTTPServer | None = None
+        self.port = 0
+
+    def tick(self, mode: str, leader: bool, dt: float) -> None:
+        """Advance the replica's counters by `dt` seconds of work in `mode`."""
+        self.leader.labels(LEASE_NAME).set(1 if leader else 0)
+        self.cpu.inc(0.01 * dt)
+        self.rss.set(48e6 + random.uniform(0, 4e6))
+        self.fds.set(12)
+        self.goroutines.set(140 if leader else 60)
+        self.heap.set(21e6)
+        self.rest.labels("200", "GET", KUBE_HOST).inc(2 * dt)
+        self.rest.labels("200", "PATCH", KUBE_HOST).inc(0.2 * dt if leader else 0)
+        if not leader:
+            return
+        for c in self.controllers:
+            managed = c.startswith("managed/")
+            rate = 2.0 * dt  # reconciles per second per controller, sped up from 1/min per resource
+            failing = managed and mode in ("requeue", "error_storm")
+            self.reconcile.labels(c, "requeue_after").inc(rate * (0.3 if failing else 0.9))
+            self.reconcile.labels(c, "success").inc(rate * 0.1)
+            if failing and mode == "requeue":
+                self.reconcile.labels(c, "requeue").inc(rate * 0.6)
+                self.retries.labels(c, c).inc(rate * 0.6)
+            if failing and mode == "error_storm":
+                self.reconcile.labels(c, "error").inc(rate * 0.6)
+                self.errors.labels(c).inc(rate * 0.6)
+                self.retries.labels(c, c).inc(rate * 0.6)
+            if managed and mode == "panic":
+                self.panics.labels(c).inc(1)
+                self.reconcile.labels(c, "error").inc(1)
+                self.errors.labels(c).inc(1)
+            self.adds.labels(c, c).inc(rate)
+            slow = mode == "requeue" and managed
+            for _ in range(max(1, int(rate))):
+                self.time.labels(c).observe(random.uniform(0.05, 0.4) if not slow else random.uniform(0.5, 2.0))
+                self.work_duration.labels(c, c).observe(random.uniform(0.05, 0.4))
+                self.queue_duration.labels(c, c).observe(random.uniform(0.0005, 0.005) if mode != "backlog"
+                                                         else random.uniform(5, 9))
+            backlog = mode == "backlog" and managed
+            self.depth.labels(c, c).set(800 if backlog else random.choice((0, 0, 1)))
+            self.active.labels(c).set(1 if backlog else random.choice((0, 1)))
+            self.unfinished.labels(c, c).set(0)
+            self.longest.labels(c, c).set(0)
+
+    def serve(self, port: int = 0) -> None:
+        registry = self.registry
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                body = generate_latest(registry) if self.path.startswith("/metrics") else b"not found\n"
+                self.send_response(200 if self.path.startswith("/metrics") else 404)
+                self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        ThreadingHTTPServer.allow_reuse_address = True
+        self.server = ThreadingHTTPServer(("127.0.0.1", port or self.port), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def shutdown(self) -> None:
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+
+class ClusterMetrics:
+    """kube-state-metrics and cAdvisor series for the provider pods (container package-runtime)."""
+
+    def __init__(self, replicas: list[Replica], namespace: str, container: str) -> None:
+        self.replicas, self.namespace, self.container = replicas, namespace, container
+        self.cpu: dict[str, float] = {}
+        self.periods: dict[str, float] = {}
+        self.server: ThreadingHTTPServer | None = None
+        self.port = 0
+
+    def exposition(self) -> bytes:
+        lines = []
+        for r in self.replicas:
+            base = f'namespace="{self.namespace}",pod="{r.pod}",container="{self.container}"'
+            self.cpu[r.pod] = self.cpu.get(r.pod, 0) + 0.02
+            self.periods[r.pod] = self.periods.get(r.pod, 0) + 10
+            lines += [
+                f"kube_pod_container_status_restarts_total{{{base},uid=\"{r.index}\"}} 0",
+                f'kube_pod_container_resource_limits{{{base},resource="memory",unit="byte"}} 536870912',
+                f'kube_pod_container_resource_requests{{{base},resource="memory",unit="byte"}} 268435456',
+                f'kube_pod_container_resource_limits{{{base},resource="cpu",unit="core"}} 1',
+                f'kube_pod_container_resource_requests{{{base},resource="cpu",unit="core"}} 0.1',
+                f'kube_pod_container_info{{{base},image="ghcr.io/rossigee/provider-gitea:v0.15.9",'
+                f'image_id="sha256:0",container_id="containerd://{r.index}"}} 1',
+                f"container_memory_working_set_bytes{{{base}}} {5.2e7 + r.index * 1e6:.0f}",
+                f"container_cpu_usage_seconds_total{{{base}}} {self.cpu[r.pod]:.3f}",
+                f"container_cpu_cfs_periods_total{{{base}}} {self.periods[r.pod]:.0f}",
+                f"container_cpu_cfs_throttled_periods_total{{{base}}} 0",
+            ]
+        return ("\n".join(lines) + "\n").encode()
+
+    def serve(self) -> None:
+        sim = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                body = sim.exposition()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain; version=0.0.4")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+class ProviderSimulator:
+    def __init__(self, replicas: int = 3, controllers: tuple[str, ...] = DEFAULT_CONTROLLERS,
+                 namespace: str = "crossplane-system", container: str = "package-runtime",
+                 tick_seconds: float = 0.5, lease_seconds: float = 3.0) -> None:
+        self.replicas = [Replica(i, controllers) for i in range(replicas)]
+        self.mode = "healthy"
+        self.leader = 0
+        self.tick_seconds, self.lease_seconds = tick_seconds, lease_seconds
+        self._leader_lost_at: float | None = None
+        self._stop = threading.Event()
+        for r in self.replicas:
+            r.serve()
+        self.cluster = ClusterMetrics(self.replicas, namespace, container)
+        self.cluster.serve()
+        threading.Thread(target=self._loop, daemon=True).start()
+
+    @property
+    def targets(self) -> list[tuple[str, str]]:
+        """(host:port, pod) per replica."""
+        return [(f"127.0.0.1:{r.port}", r.pod) for r in self.replicas]
+
+    @property
+    def cluster_target(self) -> str:
+        return f"127.0.0.1:{self.cluster.port}"
+
+    def set_mode(self, mode: str) -> None:
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; one of {', '.join(MODES)}")
+        self.mode = mode
+
+    def stop(self, index: int) -> None:
+        self.replicas[index].shutdown()
+
+    def start(self, index: int) -> None:
+        self.replicas[index].serve(self.replicas[index].port)
+
+    def running(self, index: int) -> bool:
+        return self.replicas[index].server is not None
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.tick_seconds):
+            if not self.running(self.leader):
+                # The lease expires, then a running replica takes it.
+                now = time.monotonic()
+                self._leader_lost_at = self._leader_lost_at or now
+                alive = [r.index for r in self.replicas if r.server]
+                if alive and now - self._leader_lost_at >= self.lease_seconds:
+                    self.leader, self._leader_lost_at = alive[0], None
+            for r in self.replicas:
+                r.tick(self.mode, r.index == self.leader and r.server is not None, self.tick_seconds)
+
+    def close(self) -> None:
+        self._stop.set()
+        for r in self.replicas:
+            r.shutdown()
+        if self.cluster.server:
+            self.cluster.server.shutdown()

@@ -1,0 +1,56 @@
+"""The generated Alertmanager configuration, checked by the real amtool."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from monitoring.alertmanager import RECEIVERS
+from monitoring.compiler import load_model
+from monitoring.config import Config
+
+
+@pytest.fixture(scope="module")
+def amtool() -> str:
+    found = shutil.which("amtool")
+    if not found:
+        pytest.skip("amtool not on PATH: run `make tools` (make test puts .tools/bin on PATH)")
+    return found
+
+
+def _route(amtool: str, config: Path, *labels: str) -> str:
+    out = subprocess.run([amtool, "config", "routes", "test", f"--config.file={config}", *labels],
+                         capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def test_amtool_accepts_the_config(amtool: str, built: Path) -> None:
+    out = subprocess.run([amtool, "check-config", str(built / "alertmanager" / "alertmanager.yml")],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "3 receivers" in out.stdout and "1 inhibit rules" in out.stdout
+
+
+def test_every_alert_routes_to_its_severity_receiver(amtool: str, built: Path) -> None:
+    config = built / "alertmanager" / "alertmanager.yml"
+    alerts = [a for rf in load_model(Config()).rule_files for a in rf.alerts()]
+    assert {a.severity for a in alerts} == set(RECEIVERS)
+    for a in alerts:
+        assert _route(amtool, config, f"alertname={a.alert}", f"severity={a.severity}") == RECEIVERS[a.severity], a.alert
+
+
+def test_other_teams_alerts_are_not_routed_by_severity(amtool: str, built: Path) -> None:
+    config = built / "alertmanager" / "alertmanager.yml"
+    assert _route(amtool, config, "alertname=KubePodCrashLooping", "severity=critical") == RECEIVERS["warning"]
+
+
+def test_critical_inhibits_warnings_in_the_same_namespace(built: Path) -> None:
+    doc = yaml.safe_load((built / "alertmanager" / "alertmanager.yml").read_text())
+    (rule,) = doc["inhibit_rules"]
+    assert 'severity="critical"' in rule["source_matchers"] and 'severity="warning"' in rule["target_matchers"]
+    assert rule["equal"] == ["cluster", "namespace"]
+    assert all(r["webhook_configs"][0]["send_resolved"] for r in doc["receivers"])
