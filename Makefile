@@ -22,7 +22,9 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@
 
-$(TOOLS)/promtool:
+TOOLS_STAMP := .tools/.fetched-v2
+
+$(TOOLS_STAMP): scripts/fetch-tools
 	scripts/fetch-tools
 
 $(TOOLS)/blackbox_exporter:
@@ -40,17 +42,17 @@ docs: $(BIN)/.installed ## Regenerate docs/runbooks.md and the README's alert an
 lint: build ## Lint build/ (rules, dashboards, manifests); `gitea-monitoring lint PATH...` for your own files
 	$(BIN)/gitea-monitoring lint $(OUT)
 
-test: $(BIN)/.installed $(TOOLS)/promtool ## Build, then run ruff, pytest and every promtool rule test
+test: $(BIN)/.installed $(TOOLS_STAMP) ## Build, then run ruff, pytest and every promtool rule test
 	$(BIN)/ruff check .
 	$(BIN)/gitea-monitoring build --out $(OUT)
 	$(BIN)/gitea-monitoring lint $(OUT)
-	PATH="$(CURDIR)/$(TOOLS):$$PATH" $(BIN)/python -m pytest -q
+	PATH="$(CURDIR)/$(TOOLS):$$PATH" $(BIN)/python -m pytest -q -m "not e2e"
 
 push: build ## Push the dashboards in build/ to Grafana (GRAFANA_URL, GRAFANA_TOKEN)
 	$(BIN)/gitea-monitoring push --dir $(OUT)/grafana/dashboards $(PUSH_FLAGS)
 
-e2e: $(BIN)/.installed $(TOOLS)/promtool ## Full end-to-end run on a real Prometheus and Alertmanager
-	PATH="$(CURDIR)/$(TOOLS):$$PATH" $(BIN)/python -m pytest -q -m e2e tests/e2e
+e2e: $(BIN)/.installed $(TOOLS_STAMP) ## Full end-to-end run on a real Prometheus and Alertmanager
+	PATH="$(CURDIR)/$(TOOLS):$$PATH" $(BIN)/python -m tests.e2e.run
 
 bench: $(BIN)/.installed $(TOOLS)/blackbox_exporter ## Run the benchmarks under bench/ (prints numbers)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -73,8 +73,21 @@ def test_healthy_gitea_exposes_the_contract(healthy: ExporterProcess) -> None:
     assert sample(text, "gitea_api_exporter_build_info", version="0.1.0") == 1
     assert failures(text, "user", "timeout") == 0  # pre-created, so rate() works before the first failure
     assert sample(text, "gitea_api_probe_duration_seconds_count", endpoint="healthz") >= 1
+    assert sample(text, "gitea_api_tls_cert_expiry_timestamp_seconds") is None  # http: no certificate
+    assert "_created" not in text
     promtool.check_metrics(text)
     assert TOKEN not in text
+
+
+def test_gauges_are_absent_until_measured() -> None:
+    """0 would read as "Gitea down" or "token rejected" before the first probe has answered."""
+    from prometheus_client import generate_latest
+
+    from exporters.gitea_api.metrics import Metrics
+
+    text = generate_latest(Metrics(["healthz"]).registry).decode()
+    for name in ("gitea_api_up", "gitea_api_token_valid", "gitea_api_tls_cert_expiry_timestamp_seconds"):
+        assert sample(text, name) is None, name
 
 
 # fault -> (paths it applies to, endpoint whose counter moves, reason, gauge expectations)

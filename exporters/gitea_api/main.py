@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, disable_created_metrics, generate_latest
 
 from exporters.gitea_api import __version__
 from exporters.gitea_api.logs import event, log, setup
@@ -130,6 +130,7 @@ def _split_listen(address: str) -> tuple[str, int]:
 
 def main(argv: list[str] | None = None) -> int:
     setup()
+    disable_created_metrics()  # *_created series double the exposition and no rule uses them
     args = build_parser().parse_args(argv)
     if not args.gitea_url:
         print("gitea-api-exporter: --gitea-url (or GITEA_URL) is required", file=sys.stderr)

@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from exporters.gitea_api import __version__
 
 REASONS = ("timeout", "connection", "tls", "http_4xx", "http_5xx", "invalid_response")
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class UnknownUntilSet(Collector):
+    """An unlabelled gauge that is absent until first set: a plain Gauge would say 0 before anything is
+    known, and 0 means "Gitea down", "token rejected" or "certificate expired" to the alerts."""
+
+    def __init__(self, name: str, documentation: str, registry: CollectorRegistry) -> None:
+        self.name, self.documentation = name, documentation
+        self.value: float | None = None
+        registry.register(self)
+
+    def set(self, value: float) -> None:
+        self.value = float(value)
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        yield GaugeMetricFamily(self.name, self.documentation)
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(self.name, self.documentation)
+        if self.value is not None:
+            family.add_metric([], self.value)
+        yield family
 
 
 class Metrics:
@@ -21,14 +47,14 @@ class Metrics:
         self.probes = Counter("gitea_api_probes", "Probes sent to the Gitea API.", ["endpoint"], registry=r)
         self.failures = Counter("gitea_api_probe_failures", "Probes that failed, by reason.",
                                 ["endpoint", "reason"], registry=r)
-        self.up = Gauge("gitea_api_up", "1 when the last health probe succeeded.", registry=r)
+        self.up = UnknownUntilSet("gitea_api_up", "1 when the last health probe succeeded.", r)
         self.last_status = Gauge("gitea_api_last_status_code", "HTTP status of the last probe (0: no response).",
                                  ["endpoint"], registry=r)
         self.health_check = Gauge("gitea_api_health_check_status", "Gitea /api/healthz checks: 1 pass, 0 fail.",
                                   ["check"], registry=r)
-        self.token_valid = Gauge("gitea_api_token_valid", "1 when Gitea accepts the provider's token.", registry=r)
-        self.tls_expiry = Gauge("gitea_api_tls_cert_expiry_timestamp_seconds",
-                                "Expiry of the TLS certificate Gitea presents (https only).", registry=r)
+        self.token_valid = UnknownUntilSet("gitea_api_token_valid", "1 when Gitea accepts the provider's token.", r)
+        self.tls_expiry = UnknownUntilSet("gitea_api_tls_cert_expiry_timestamp_seconds",
+                                          "Expiry of the TLS certificate Gitea presents (https only).", r)
         self.info = Gauge("gitea_api_info", "Gitea server version.", ["version"], registry=r)
         self.last_probe = Gauge("gitea_api_last_probe_timestamp_seconds", "When each endpoint was last probed.",
                                 ["endpoint"], registry=r)

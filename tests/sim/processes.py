@@ -40,11 +40,11 @@ class ExporterProcess:
     """`python -m exporters.gitea_api.main` with the given flags; logs go to `log_path`."""
 
     def __init__(self, gitea_url: str, log_path: Path, *extra: str, env: dict[str, str] | None = None,
-                 wait_ready: bool = True) -> None:
-        self.port = free_port()
+                 wait_ready: bool = True, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
-        self._log = open(log_path, "w")  # noqa: SIM115 (closed in stop)
+        self._log = open(log_path, "a")  # noqa: SIM115 (closed in stop)
         cmd = [sys.executable, "-m", "exporters.gitea_api.main", "--gitea-url", gitea_url,
                "--listen-address", f"127.0.0.1:{self.port}", *extra]
         self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO_ROOT,

@@ -35,6 +35,7 @@ RECONCILE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 
                      1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50, 60)
 QUEUE_BUCKETS = tuple(10.0 ** e for e in range(-8, 2))  # workqueue: 1e-8 .. 10 s, x10
 LEASE_NAME = "provider-gitea-leader-election"
+MAX_WORKERS = 10  # crossplane-runtime providers default to --max-reconcile-rate=10
 KUBE_HOST = "10.96.0.1:443"
 
 
@@ -88,7 +89,7 @@ class Replica:
             for m in (self.errors, self.terminal, self.panics):
                 m.labels(c)
             self.time.labels(c)
-            self.max_workers.labels(c).set(1)
+            self.max_workers.labels(c).set(MAX_WORKERS)
             self.active.labels(c).set(0)
             for m in (self.depth, self.unfinished, self.longest):
                 m.labels(c, c).set(0)
@@ -140,7 +141,7 @@ class Replica:
                                                          else random.uniform(5, 9))
             backlog = mode == "backlog" and managed
             self.depth.labels(c, c).set(800 if backlog else random.choice((0, 0, 1)))
-            self.active.labels(c).set(1 if backlog else random.choice((0, 1)))
+            self.active.labels(c).set(MAX_WORKERS if backlog else random.choice((0, 0, 1, 2)))
             self.unfinished.labels(c, c).set(0)
             self.longest.labels(c, c).set(0)
 

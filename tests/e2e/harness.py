@@ -1,0 +1,416 @@
+"""End-to-end harness: simulators -> exporter -> real Prometheus -> real Alertmanager -> webhook receiver.
+
+Everything listens on 127.0.0.1 on free ports and is torn down by `Environment.close()`. The rules and
+the Alertmanager configuration are the project's own, built with tests/e2e/e2e-config.yaml (short
+windows and `for`s) with the receivers pointed at the local webhook receiver.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import requests
+import yaml
+
+from monitoring import catalog
+from monitoring.alertmanager import RECEIVERS
+from monitoring.compiler import build, load_model
+from monitoring.config import Config, duration_seconds, load_config
+from monitoring.promql import metric_names
+from tests.sim.gitea import GiteaSimulator
+from tests.sim.openapi import specs_dir
+from tests.sim.processes import REPO_ROOT, ExporterProcess, free_port, wait_http
+from tests.sim.provider import ProviderSimulator
+
+E2E_CONFIG = Path(__file__).resolve().parent / "e2e-config.yaml"
+TOKEN = "e2e-token"
+INHIBITED = "(inhibited)"
+
+
+class Receiver:
+    """A webhook receiver that records every notification: (arrival time, receiver, status, alertnames)."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[float, str, str, str]] = []
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                now = time.monotonic()
+                with receiver._lock:
+                    for a in body.get("alerts", []):
+                        receiver.events.append((now, body.get("receiver", ""), a.get("status", ""),
+                                                a.get("labels", {}).get("alertname", "")))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def since(self, t0: float) -> list[tuple[float, str, str, str]]:
+        with self._lock:
+            return [e for e in self.events if e[0] >= t0]
+
+
+def _binary(name: str) -> str:
+    found = shutil.which(name) or (str(REPO_ROOT / ".tools" / "bin" / name)
+                                   if (REPO_ROOT / ".tools" / "bin" / name).exists() else None)
+    if not found:
+        raise FileNotFoundError(f"{name} not found: run `make tools` (Debian's prometheus packages into .tools/bin)")
+    return found
+
+
+class Environment:
+    """All components of one end-to-end run."""
+
+    def __init__(self, replicas: int = 3) -> None:
+        specs = specs_dir()
+        if specs is None:
+            raise FileNotFoundError("the Gitea simulator needs ../shared/specs (or SPECS_DIR)")
+        self.tmp = Path(tempfile.mkdtemp(prefix="gitea-e2e-"))
+        self.receiver = Receiver()
+        base = load_config(E2E_CONFIG)
+        self.config = dataclasses.replace(base, alertmanager=dataclasses.replace(
+            base.alertmanager, page_url=f"{self.receiver.url}/page", chat_url=f"{self.receiver.url}/chat",
+            ticket_url=f"{self.receiver.url}/ticket"))
+        self.build_dir = self.tmp / "build"
+        build(self.config, self.build_dir)
+        self.model = load_model(self.config)
+        self.gitea = GiteaSimulator(specs / "gitea-swagger.json", TOKEN)
+        self.provider = ProviderSimulator(replicas=replicas, controllers=self.config.provider.controllers,
+                                          namespace=self.config.provider.namespace,
+                                          container=self.config.provider.container)
+        self.exporter_port = free_port()
+        self.exporter: ExporterProcess | None = None
+        self.start_exporter()
+        self._procs: list[subprocess.Popen] = []
+        self.am_url = self._start_alertmanager()
+        self.prom_url = self._start_prometheus()
+
+    # -- components --------------------------------------------------------------------------------
+    def start_exporter(self) -> None:
+        e = self.config.exporter
+        self.exporter = ExporterProcess(self.gitea.url, self.tmp / "exporter.log", "--interval", e.interval,
+                                        "--timeout", e.timeout, env={"GITEA_TOKEN": TOKEN}, port=self.exporter_port)
+
+    def stop_exporter(self) -> None:
+        if self.exporter:
+            self.exporter.stop()
+            self.exporter = None
+
+    def _spawn(self, cmd: list[str], log: str, cwd: Path | None = None) -> subprocess.Popen:
+        proc = subprocess.Popen(cmd, stdout=open(self.tmp / log, "w"), stderr=subprocess.STDOUT,  # noqa: SIM115
+                                cwd=cwd)
+        self._procs.append(proc)
+        return proc
+
+    def _start_alertmanager(self) -> str:
+        port = free_port()
+        binary = _binary("alertmanager")
+        # scripts/fetch-tools points Debian's template path at ./amshare_ relative to .tools/share.
+        share = Path(binary).resolve().parent.parent / "share"
+        self._spawn([binary, f"--config.file={self.build_dir / 'alertmanager' / 'alertmanager.yml'}",
+                     f"--storage.path={self.tmp / 'am-data'}", f"--web.listen-address=127.0.0.1:{port}",
+                     "--cluster.listen-address="], "alertmanager.log", cwd=share if share.is_dir() else None)
+        url = f"http://127.0.0.1:{port}"
+        wait_http(url + "/-/ready", timeout=30)
+        return url
+
+    def _start_prometheus(self) -> str:
+        port = free_port()
+        c, ns = self.config, self.config.provider.namespace
+        common = {"namespace": ns, c.cluster_label: "e2e"}
+        scrape = {
+            "global": {"scrape_interval": c.scrape_interval, "evaluation_interval": c.evaluation_interval,
+                       "scrape_timeout": "900ms"},
+            "rule_files": [str(p) for p in sorted((self.build_dir / "prometheus" / "rules").glob("*.yaml"))],
+            "alerting": {"alertmanagers": [{"static_configs": [{"targets": [self.am_url.removeprefix("http://")]}]}]},
+            "scrape_configs": [
+                {"job_name": c.provider.job, "static_configs": [
+                    {"targets": [target], "labels": {**common, "pod": pod}} for target, pod in self.provider.targets]},
+                {"job_name": c.exporter.job, "static_configs": [
+                    {"targets": [f"127.0.0.1:{self.exporter_port}"],
+                     "labels": {**common, "pod": self.provider.targets[0][1]}}]},
+                {"job_name": "kube-state-metrics", "honor_labels": True, "static_configs": [
+                    {"targets": [self.provider.cluster_target], "labels": {c.cluster_label: "e2e"}}]},
+            ],
+        }
+        config_file = self.tmp / "prometheus.yml"
+        config_file.write_text(yaml.safe_dump(scrape, sort_keys=False))
+        self._spawn([_binary("prometheus"), f"--config.file={config_file}", f"--storage.tsdb.path={self.tmp / 'tsdb'}",
+                     f"--web.listen-address=127.0.0.1:{port}", "--rules.alert.resend-delay=1s"], "prometheus.log")
+        url = f"http://127.0.0.1:{port}"
+        wait_http(url + "/-/ready", timeout=60)
+        return url
+
+    def close(self) -> None:
+        self.stop_exporter()
+        for proc in self._procs:
+            proc.terminate()
+        for proc in self._procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self.provider.close()
+        self.gitea.stop()
+        self.receiver.server.shutdown()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # -- queries -----------------------------------------------------------------------------------
+    def query(self, expr: str) -> list[dict]:
+        r = requests.get(self.prom_url + "/api/v1/query", params={"query": expr}, timeout=10)
+        r.raise_for_status()
+        return r.json()["data"]["result"]
+
+    def alerts(self) -> dict[str, str]:
+        """alertname -> state (pending or firing) of the alerts Prometheus holds now."""
+        r = requests.get(self.prom_url + "/api/v1/alerts", timeout=10)
+        out: dict[str, str] = {}
+        for a in r.json()["data"]["alerts"]:
+            name = a["labels"]["alertname"]
+            if out.get(name) != "firing":
+                out[name] = a["state"]
+        return out
+
+    def alert_for(self, name: str) -> float:
+        rule = next(a for rf in self.model.rule_files for a in rf.alerts() if a.alert == name)
+        return duration_seconds(rule.for_) if rule.for_ and rule.for_ != "0m" else 0.0
+
+    def severity(self, name: str) -> str:
+        return next(a.severity for rf in self.model.rule_files for a in rf.alerts() if a.alert == name)
+
+
+# -- scenarios -----------------------------------------------------------------------------------------
+@dataclass
+class Scenario:
+    name: str
+    inject: Callable[[Environment], None]
+    recover: Callable[[Environment], None]
+    expected: dict[str, str]  # alertname -> receiver that must get it, or INHIBITED (fires, never notified)
+    exporter_based: bool = False  # detection also waits for a probe round
+
+
+def _gitea_fault(fault: str, *paths: str) -> Callable[[Environment], None]:
+    return lambda env: env.gitea.set_fault(fault, *paths)
+
+
+def _latency(seconds: float) -> Callable[[Environment], None]:
+    def apply(env: Environment) -> None:
+        env.gitea.latency = seconds
+    return apply
+
+
+def _mode(mode: str) -> Callable[[Environment], None]:
+    return lambda env: env.provider.set_mode(mode)
+
+
+def _stop_replicas(*indexes: int) -> Callable[[Environment], None]:
+    def apply(env: Environment) -> None:
+        for i in indexes:
+            env.provider.stop(i)
+    return apply
+
+
+def _start_replicas(*indexes: int) -> Callable[[Environment], None]:
+    def apply(env: Environment) -> None:
+        for i in indexes:
+            env.provider.start(i)
+    return apply
+
+
+PAGE, CHAT, TICKET = RECEIVERS["critical"], RECEIVERS["warning"], RECEIVERS["info"]
+
+SCENARIOS = [
+    Scenario("gitea down", lambda env: env.gitea.stop(), lambda env: env.gitea.start(),
+             {"GiteaAPIDown": PAGE, "GiteaAPIErrorRatioHigh": INHIBITED}, exporter_based=True),
+    Scenario("gitea slow (1s answers)", _latency(1.0), _latency(0.0), {"GiteaAPILatencyHigh": CHAT},
+             exporter_based=True),
+    Scenario("token revoked (401)", _gitea_fault("http_401", "/api/v1/user", "/api/v1/repos/search"),
+             _gitea_fault("none"), {"GiteaAPITokenRejected": PAGE, "GiteaAPIErrorRatioHigh": INHIBITED},
+             exporter_based=True),
+    Scenario("provider: 1 of 3 replicas down", _stop_replicas(1), _start_replicas(1), {"GiteaProviderReplicaDown": CHAT}),
+    Scenario("provider: all replicas down", _stop_replicas(0, 1, 2), _start_replicas(0, 1, 2),
+             {"GiteaProviderDown": PAGE, "GiteaProviderReplicaDown": INHIBITED}),
+    Scenario("reconcile requeue storm", _mode("requeue"), _mode("healthy"), {"GiteaProviderReconcileFailureRatioHigh": PAGE}),
+    Scenario("reconcile error storm", _mode("error_storm"), _mode("healthy"),
+             {"GiteaProviderReconcileFailureRatioHigh": PAGE}),
+    Scenario("reconcile panics", _mode("panic"), _mode("healthy"), {"GiteaProviderReconcilePanics": CHAT}),
+    Scenario("work queue backlog", _mode("backlog"), _mode("healthy"),
+             {"GiteaProviderWorkQueueDepthHigh": CHAT, "GiteaProviderWorkQueueWaitHigh": CHAT,
+              "GiteaProviderWorkersSaturated": CHAT}),
+    Scenario("exporter down", lambda env: env.stop_exporter(), lambda env: env.start_exporter(),
+             {"GiteaAPIExporterDown": CHAT}),
+]
+
+
+@dataclass
+class Result:
+    scenario: str
+    expected: dict[str, str]
+    fired: dict[str, float] = field(default_factory=dict)  # alertname -> seconds to firing in Prometheus
+    notified: dict[str, tuple[str, float]] = field(default_factory=dict)  # alertname -> (receiver, seconds)
+    bounds: dict[str, float] = field(default_factory=dict)
+    unexpected: list[str] = field(default_factory=list)
+    resolved: bool = False
+    resolve_seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def firing(env: Environment) -> list[str]:
+    return sorted(n for n, state in env.alerts().items() if state == "firing")
+
+
+def wait_quiet(env: Environment, timeout: float = 90) -> list[str]:
+    """Wait until no alert fires; returns what still fires on timeout."""
+    deadline = time.monotonic() + timeout
+    active: list[str] = []
+    while time.monotonic() < deadline:
+        active = firing(env)
+        if not active:
+            return []
+        time.sleep(0.5)
+    return active
+
+
+def run(env: Environment, sc: Scenario, settle: float = 4.0) -> Result:
+    res = Result(sc.name, sc.expected)
+    leftover = wait_quiet(env)
+    if leftover:
+        res.problems.append(f"not quiet before the scenario: {', '.join(leftover)}")
+    c = env.config
+    scrape, evaluation = duration_seconds(c.scrape_interval), duration_seconds(c.evaluation_interval)
+    probe = duration_seconds(c.exporter.interval) + duration_seconds(c.exporter.timeout) if sc.exporter_based else 0
+    for name in sc.expected:
+        res.bounds[name] = scrape + evaluation + env.alert_for(name) + probe
+    timeout = max(res.bounds.values()) + 45
+    t0 = time.monotonic()
+    sc.inject(env)
+    done_at: float | None = None
+    while time.monotonic() - t0 < timeout:
+        now = time.monotonic()
+        for name, state in env.alerts().items():
+            if state == "firing" and name not in res.fired:
+                res.fired[name] = now - t0
+        for at, receiver, status, name in env.receiver.since(t0):
+            if status == "firing" and name not in res.notified:
+                res.notified[name] = (receiver, at - t0)
+        complete = all(n in res.fired for n in sc.expected) and all(
+            n in res.notified for n, r in sc.expected.items() if r != INHIBITED)
+        if complete and done_at is None:
+            done_at = now
+        if done_at is not None and now - done_at >= settle:  # a few more seconds to catch extra alerts
+            break
+        time.sleep(0.25)
+    for name, receiver in sc.expected.items():
+        if name not in res.fired:
+            res.problems.append(f"{name} did not fire within {timeout:.0f}s")
+        elif receiver == INHIBITED:
+            if name in res.notified:
+                res.problems.append(f"{name} should be inhibited but reached {res.notified[name][0]}")
+        elif res.notified.get(name, ("",))[0] != receiver:
+            res.problems.append(f"{name} reached {res.notified.get(name, ('nobody',))[0]}, expected {receiver}")
+    res.unexpected = sorted(set(res.fired) - set(sc.expected))
+    if res.unexpected:
+        res.problems.append("unexpected alerts fired: " + ", ".join(res.unexpected))
+    t1 = time.monotonic()
+    sc.recover(env)
+    resolved_names = {n for n, r in sc.expected.items() if r != INHIBITED}
+    while time.monotonic() - t1 < 120:
+        got = {name for _, _, status, name in env.receiver.since(t1) if status == "resolved"}
+        if not firing(env) and resolved_names <= got:
+            res.resolved, res.resolve_seconds = True, time.monotonic() - t1
+            break
+        time.sleep(0.5)
+    if not res.resolved:
+        res.problems.append(f"not resolved within 120s after recovery (still firing: {', '.join(firing(env))})")
+    return res
+
+
+def table(results: list[Result]) -> str:
+    lines = ["| scenario | expected alerts | fired (Prometheus) | receiver | detection vs bound | resolved | ok |",
+             "|---|---|---|---|---|---|---|"]
+    for r in results:
+        names = sorted(r.expected)
+        fired = ", ".join(f"{n} {r.fired[n]:.1f}s" for n in names if n in r.fired) or "none"
+        if r.unexpected:
+            fired += "; unexpected: " + ", ".join(r.unexpected)
+        receivers = ", ".join(f"{n}: {r.notified[n][0] if n in r.notified else 'none'}"
+                              + (" (inhibited, as expected)" if r.expected[n] == INHIBITED and n not in r.notified
+                                 else "") for n in names)
+        detection = ", ".join(f"{r.fired[n]:.1f}s / {r.bounds[n]:.1f}s" for n in names if n in r.fired)
+        resolved = f"yes, {r.resolve_seconds:.0f}s" if r.resolved else "NO"
+        ok = "yes" if r.ok else "NO: " + "; ".join(r.problems)
+        lines.append(f"| {r.scenario} | {', '.join(names)} | {fired} | {receivers} | {detection} | {resolved} | {ok} |")
+    return "\n".join(lines)
+
+
+# -- dashboards against real data ------------------------------------------------------------------
+def _substitute(expr: str, config: Config) -> str:
+    expr = (expr.replace("$__rate_interval", "20s").replace("${__rate_interval}", "20s")
+            .replace("$__interval", "5s").replace("$__range", "1h"))
+    expr = expr.replace('"$namespace"', f'"{config.provider.namespace}"')
+    for var in ("cluster", "pod", "controller", "endpoint", "namespace"):
+        expr = expr.replace(f'"${var}"', '".*"').replace(f'"${{{var}}}"', '".*"')
+    return expr
+
+
+def _panels(dashboard: dict) -> list[dict]:
+    out = []
+    for panel in dashboard.get("panels", []):
+        out.append(panel)
+        out += panel.get("panels", [])
+    return out
+
+
+def panel_report(env: Environment) -> tuple[list[str], list[str], list[str]]:
+    """Panels without data in the healthy state: (unexpected, optional metrics only, empty by design).
+
+    "Empty by design" are panels that list firing alerts and say so with their noValue text
+    (e.g. "no alert firing") instead of Grafana's "No data"."""
+    records = {r.record: r for rf in env.model.rule_files for r in rf.records()}
+
+    def optional(name: str) -> bool:
+        if name in records:
+            return all(optional(m) for m in metric_names(records[name].expr))
+        m = catalog.lookup(name)
+        return bool(m and m.optional)
+
+    empty, allowed, by_design = [], [], []
+    for dash_name, dashboard in sorted(env.model.dashboards.items()):
+        for panel in _panels(dashboard):
+            exprs = [t["expr"] for t in panel.get("targets", []) if t.get("expr")]
+            if not exprs or any(env.query(_substitute(e, env.config)) for e in exprs):
+                continue
+            names = {n for e in exprs for n in metric_names(_substitute(e, env.config))}
+            label = f"{dash_name}: {panel.get('title')}"
+            no_value = panel.get("fieldConfig", {}).get("defaults", {}).get("noValue")
+            if names and all(optional(n) for n in names):
+                allowed.append(label)
+            elif names == {"ALERTS"} and no_value:
+                by_design.append(f'{label} (shows "{no_value}")')
+            else:
+                empty.append(label)
+    return empty, allowed, by_design
