@@ -497,21 +497,25 @@ def _terminal(config: Config) -> AlertingRule:
 def _replicas_changed(config: Config) -> AlertingRule:
     t = config.thresholds
     labels = td.group_labels(config, job=config.provider.job)
+    up = lambda replica, values: td.provider(config, "up", values, replica)  # noqa: E731
     return alert(
-        config, "GiteaProviderReplicasChanged", severity="info", for_="0m",
-        expr=f"changes({rec.REPLICAS}[{t.change_window}]) > 0",
+        config, "GiteaProviderReplicasChanged", severity="info", for_=t.replicas_changed_for,
+        # Compared with the count change_window ago, held for a while: the partial counts while Prometheus
+        # (re)starts scraping, or a rollout's surge pod, are not a change.
+        expr=f"{rec.REPLICAS} != {rec.REPLICAS} offset {t.change_window}",
         summary="The number of Gitea provider replicas changed.",
-        description="The replica count of {{ $labels.job }} in {{ $labels.namespace }} changed "
-                    f"{{{{ printf \"%.0f\" $value }}}} time(s) in the last {t.change_window} (scaling or a rollout).",
-        runbook=Runbook(meaning="Prometheus sees a different number of provider targets than before.",
+        description="{{ $labels.job }} in {{ $labels.namespace }} now has {{ $value | humanize }} replica(s), "
+                    f"not as many as {t.change_window} ago (scaling or a changed DeploymentRuntimeConfig).",
+        runbook=Runbook(meaning="Prometheus sees a different number of provider targets than an hour before.",
                         impact="None by itself; context for other alerts.",
                         diagnosis=(kubectl_pods(config),),
                         mitigation=("None needed if the change was intended.",)),
         cases=[
-            fires("scaled from 1 to 3", "20m", [td.provider(config, "up", "1x30", 0),
-                                                 td.provider(config, "up", "_x10 1x20", 1),
-                                                 td.provider(config, "up", "_x10 1x20", 2)], Expected(labels, 1)),
-            silent("three replicas all along", "20m", [td.provider(config, "up", "1x30", i) for i in range(3)]),
+            fires("scaled from 1 to 3", "90m", [up(0, "1x100"), up(1, "_x70 1x30"), up(2, "_x70 1x30")],
+                  Expected(labels, 3)),
+            silent("three replicas all along", "90m", [up(i, "1x100") for i in range(3)]),
+            silent("a surge pod for two minutes", "90m", [up(0, "1x100"), up(1, "_x80 1x2")]),
+            silent("first hour of data (nothing to compare)", "30m", [up(0, "1x40"), up(1, "_x10 1x30")]),
         ],
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -64,6 +65,93 @@ def _cmd_lint(args: argparse.Namespace) -> int:
     return 1 if result.errors else 0
 
 
+PUSH_EXIT = {"ok": 0, "failed": 1, "changes": 2, "refused": 3, "usage": 4}
+
+
+def _git_commit() -> str:
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
+                             cwd=REPO_ROOT)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return out.stdout.strip() if out.returncode == 0 else ""
+
+
+def _cmd_push(args: argparse.Namespace) -> int:
+    from monitoring.grafana import push as gp
+    from monitoring.grafana.client import Auth, GrafanaClient, GrafanaError, redact
+
+    def fail(message: str, code: str = "usage") -> int:
+        print(f"gitea-monitoring push: {message}", file=sys.stderr)
+        return PUSH_EXIT[code]
+
+    if not args.grafana_url:
+        return fail("--grafana-url (or GRAFANA_URL) is required")
+    token = None
+    if args.token_file:
+        try:
+            token = Path(args.token_file).read_text().strip()
+        except OSError as exc:
+            return fail(f"cannot read --token-file {args.token_file}: {exc.strerror}")
+    token = token or os.environ.get("GRAFANA_TOKEN")
+    auth = Auth(token=token, user=os.environ.get("GRAFANA_USER"), password=os.environ.get("GRAFANA_PASSWORD"))
+    if not token and not auth.user:
+        return fail("no credentials: set GRAFANA_TOKEN (or --token-file) or GRAFANA_USER and GRAFANA_PASSWORD")
+    try:
+        local = gp.load_local(Path(args.dir))
+    except gp.PushInputError as exc:
+        return fail(str(exc))
+    config = load_config(args.config)
+    folder_title = args.folder_title or config.grafana_folder
+    client = GrafanaClient(args.grafana_url, auth, org_id=args.org_id, verify=args.ca_file or True,
+                           timeout=args.timeout, retries=args.retries)
+    commit = _git_commit()
+    message = f"gitea-provider-monitoring {__version__}" + (f" ({commit})" if commit else "")
+    try:
+        health = client.health()
+        print(f"grafana  {redact(args.grafana_url)}: version {health.get('version', '?')}, "
+              f"database {health.get('database', '?')}")
+        plan = gp.make_plan(client, local, args.folder_uid, folder_title, force=args.force, prune=args.prune)
+    except GrafanaError as exc:
+        return fail(str(exc), "failed")
+    print(f"folder   {plan.folder_uid} ({plan.folder_title}): {'exists' if plan.folder_exists else 'to create'}")
+    refusing = any(c.action == gp.REFUSED for c in plan.changes)
+    for c in plan.changes:
+        if not (args.dry_run or refusing) and c.action in (gp.CREATE, gp.UPDATE, gp.DELETE):
+            continue  # printed as progress when applied
+        line = f"{c.action:8} {c.uid} ({c.title})" + (f": {c.reason}" if c.reason else "")
+        print(line)
+        if c.diff and (args.dry_run or c.action == gp.REFUSED) and c.action != gp.CREATE:
+            print("".join("    " + x for x in c.diff.splitlines(keepends=True)).rstrip("\n"))
+    counts = {a: len(plan.by_action(a)) for a in (gp.CREATE, gp.UPDATE, gp.UNCHANGED, gp.REFUSED, gp.DELETE)}
+    summary = ", ".join(f"{n} {a}" for a, n in counts.items())
+    if counts[gp.REFUSED]:
+        print(f"plan: {summary}")
+        return fail(f"{counts[gp.REFUSED]} dashboard(s) refused, nothing written; review the diff above and use "
+                    "--force to overwrite", "refused")
+    if args.dry_run:
+        print(f"plan: {summary} (dry run: nothing written)")
+        return PUSH_EXIT["changes"] if args.exit_code and plan.pending else PUSH_EXIT["ok"]
+    if not plan.pending:
+        print(f"done: {summary}: Grafana already matches build/")
+        return PUSH_EXIT["ok"]
+    try:
+        report = gp.apply(client, plan, message)
+    except GrafanaError as exc:  # the folder could not be created: nothing else was written
+        return fail(str(exc), "failed")
+    if report.failed:
+        restored = ", ".join(report.rolled_back) or "nothing to restore"
+        print(f"rolled back: {restored}")
+        for err in report.rollback_errors:
+            print(f"ROLLBACK FAILED: {err}", file=sys.stderr)
+        return fail(f"push failed at {report.failed.uid}: {report.error}; dashboards changed in this run were "
+                    "restored" + (" except those listed above" if report.rollback_errors else ""), "failed")
+    print(f"done: {summary}")
+    return PUSH_EXIT["ok"]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gitea-monitoring",
@@ -113,6 +201,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--verbose", action="store_true", help="also list the documents that were not checked")
     p.add_argument("--list-checks", action="store_true", help="list the checks with their level and why, and exit")
     p.set_defaults(func=_cmd_lint)
+
+    p = sub.add_parser(
+        "push", help="push the built dashboards to Grafana over its HTTP API (plan, diff, rollback)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Push build/grafana/dashboards to a Grafana folder. Compares each dashboard with the one in "
+        "Grafana (ignoring id, version and other server-side fields), skips equal ones, never overwrites a "
+        "dashboard it does not own or one edited in Grafana since the last push (unless --force), and restores "
+        "what it changed if a write fails midway.",
+        epilog="Credentials: GRAFANA_TOKEN or --token-file (service account token, sent as Bearer), or\n"
+        "GRAFANA_USER and GRAFANA_PASSWORD (basic auth). They never appear in the output.\n"
+        "Exit codes: 0 done (or dry run without --exit-code), 1 Grafana error or failed write (rolled back),\n"
+        "2 changes pending (--dry-run --exit-code), 3 dashboards refused (nothing written),\n"
+        "4 bad usage or input (no URL, no credentials, unreadable dashboards).")
+    p.add_argument("--dir", default="build/grafana/dashboards", help="dashboards to push (default: %(default)s)")
+    p.add_argument("--grafana-url", default=os.environ.get("GRAFANA_URL"), help="Grafana base URL (GRAFANA_URL)")
+    p.add_argument("--token-file", metavar="FILE", help="file holding a service account token (else GRAFANA_TOKEN)")
+    p.add_argument("--ca-file", metavar="FILE", help="CA bundle to verify Grafana's certificate")
+    p.add_argument("--org-id", type=int, help="sent as X-Grafana-Org-Id")
+    p.add_argument("--folder-uid", default="gitea-provider", help="target folder uid, created when missing "
+                   "(default: %(default)s)")
+    p.add_argument("--folder-title", help="title for a new folder (default: grafana_folder from the config)")
+    p.add_argument("--config", metavar="FILE", help="config file (for the folder title)")
+    p.add_argument("--dry-run", action="store_true", help="print the plan with unified diffs; change nothing")
+    p.add_argument("--exit-code", action="store_true", help="with --dry-run: exit 2 when there are changes (drift "
+                   "check in CI)")
+    p.add_argument("--prune", action="store_true", help="delete dashboards we own in the folder that are no longer "
+                   "defined")
+    p.add_argument("--force", action="store_true", help="overwrite dashboards we do not own or that were edited in "
+                   "Grafana")
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds per HTTP call (default: %(default)s)")
+    p.add_argument("--retries", type=int, default=3, help="retries on 5xx and connection errors, with exponential "
+                   "backoff and jitter (default: %(default)s)")
+    p.set_defaults(func=_cmd_push)
     return parser
 
 

@@ -113,6 +113,7 @@ class Thresholds:
     tls_expiry_days: float = 14.0
     tls_expiry_for: str = "1h"
     change_window: str = "1h"
+    replicas_changed_for: str = "10m"
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         for sc in scenarios:
             print(f"e2e: scenario: {sc.name}", flush=True)
             results.append(run(env, sc))
+            print("  " + table(results[-1:]).splitlines()[-1], flush=True)
     finally:
         env.close()
     print()

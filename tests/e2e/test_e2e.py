@@ -1,0 +1,63 @@
+"""A short end-to-end subset for `make test` (the full run is `make e2e`, tests/e2e/run.py).
+
+One environment: real Prometheus and Alertmanager with the project's rules and routing, the provider and
+Gitea simulators and the real exporter. Gitea goes down: the critical alert pages, the warning it
+inhibits reaches nobody, both resolve; dashboards return data except where documented.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from tests.e2e.harness import SCENARIOS, Environment, panel_report, run, wait_quiet
+from tests.sim.openapi import specs_dir
+from tests.sim.provider import ProviderSimulator
+
+
+@pytest.fixture(scope="module")
+def env() -> Iterator[Environment]:
+    if specs_dir() is None:
+        pytest.skip("the Gitea simulator needs ../shared/specs (or SPECS_DIR)")
+    if not (shutil.which("prometheus") and shutil.which("alertmanager")):
+        pytest.skip("prometheus/alertmanager not on PATH: run `make tools` (make test puts .tools/bin on PATH)")
+    environment = Environment()
+    yield environment
+    environment.close()
+
+
+def test_healthy_state_is_quiet_and_dashboards_have_data(env: Environment) -> None:
+    assert wait_quiet(env, timeout=60) == []
+    empty, optional, by_design = panel_report(env)
+    assert empty == [], f"panels without data in the healthy state: {empty}"
+    assert all("resource-management" in p for p in optional)
+
+
+def test_gitea_down_pages_inhibits_and_resolves(env: Environment) -> None:
+    (scenario,) = [s for s in SCENARIOS if s.name == "gitea down"]
+    result = run(env, scenario)
+    assert result.ok, result.problems
+    assert result.fired["GiteaAPIDown"] <= result.bounds["GiteaAPIDown"] + 5
+
+
+def test_provider_simulator_matches_the_catalog() -> None:
+    """Every family the provider simulator serves is in the metric catalog with the same type and labels."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from monitoring import catalog
+
+    sim = ProviderSimulator(replicas=1)
+    try:
+        text = requests.get(f"http://{sim.targets[0][0]}/metrics", timeout=5).text
+    finally:
+        sim.close()
+    for family in text_string_to_metric_families(text):
+        series = {s.name for s in family.samples}
+        for name in series:
+            entry = catalog.lookup(name)
+            assert entry is not None, f"{name} is served but not in the catalog"
+            labels = {k for s in family.samples if s.name == name for k in s.labels} - {"le"}
+            assert labels == set(entry.labels), f"{name}: labels {labels} != catalog {entry.labels}"
