@@ -1,5 +1,10 @@
 """End-to-end harness: simulators -> exporter -> real Prometheus -> real Alertmanager -> webhook receiver.
 
+Detection bound per alert: scrape interval + evaluation interval + `for`, plus the exporter's probe
+interval and timeout for alerts on probe results, plus one rate window for alerts on a windowed ratio or
+quantile (the window must fill with enough bad samples to cross the threshold). "at" in the receiver
+column adds Alertmanager's group_wait and the webhook delivery.
+
 Everything listens on 127.0.0.1 on free ports and is torn down by `Environment.close()`. The rules and
 the Alertmanager configuration are the project's own, built with tests/e2e/e2e-config.yaml (short
 windows and `for`s) with the receivers pointed at the local webhook receiver.
@@ -195,6 +200,14 @@ class Environment:
         rule = next(a for rf in self.model.rule_files for a in rf.alerts() if a.alert == name)
         return duration_seconds(rule.for_) if rule.for_ and rule.for_ != "0m" else 0.0
 
+    def windowed(self, name: str) -> bool:
+        """Whether the alert reads rate() over the rate window (directly or through a recording rule):
+        then the windowed ratio or quantile needs up to one window to cross the threshold."""
+        records = {r.record: r.expr for rf in self.model.rule_files for r in rf.records()}
+        rule = next(a for rf in self.model.rule_files for a in rf.alerts() if a.alert == name)
+        window = f"[{self.config.rate_window}]"
+        return window in rule.expr or any(window in expr for rec, expr in records.items() if rec in rule.expr)
+
     def severity(self, name: str) -> str:
         return next(a.severity for rf in self.model.rule_files for a in rf.alerts() if a.alert == name)
 
@@ -279,6 +292,23 @@ class Result:
         return not self.problems
 
 
+def warm_up(env: Environment, timeout: float = 60) -> None:
+    """Wait until every target is up and rate windows hold enough samples for every panel and rule."""
+    c = env.config
+    window = duration_seconds(c.rate_window)
+    checks = [f'count(up{{job="{c.provider.job}"}} == 1) == {len(env.provider.replicas)}',
+              "gitea_api_up == 1",
+              f"count(rate(controller_runtime_reconcile_total[{c.rate_window}]) > 0) > 0",
+              f"count(rate(gitea_api_probes_total[{c.rate_window}]) > 0) > 0"]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(env.query(q) for q in checks):
+            time.sleep(window)  # one full window of data
+            return
+        time.sleep(0.5)
+    raise TimeoutError("the e2e environment did not warm up: " + ", ".join(q for q in checks if not env.query(q)))
+
+
 def firing(env: Environment) -> list[str]:
     return sorted(n for n, state in env.alerts().items() if state == "firing")
 
@@ -303,8 +333,10 @@ def run(env: Environment, sc: Scenario, settle: float = 4.0) -> Result:
     c = env.config
     scrape, evaluation = duration_seconds(c.scrape_interval), duration_seconds(c.evaluation_interval)
     probe = duration_seconds(c.exporter.interval) + duration_seconds(c.exporter.timeout) if sc.exporter_based else 0
+    window = duration_seconds(c.rate_window)
     for name in sc.expected:
-        res.bounds[name] = scrape + evaluation + env.alert_for(name) + probe
+        res.bounds[name] = (scrape + evaluation + env.alert_for(name) + probe
+                            + (window if env.windowed(name) else 0.0))
     timeout = max(res.bounds.values()) + 45
     t0 = time.monotonic()
     sc.inject(env)
@@ -357,7 +389,7 @@ def table(results: list[Result]) -> str:
         fired = ", ".join(f"{n} {r.fired[n]:.1f}s" for n in names if n in r.fired) or "none"
         if r.unexpected:
             fired += "; unexpected: " + ", ".join(r.unexpected)
-        receivers = ", ".join(f"{n}: {r.notified[n][0] if n in r.notified else 'none'}"
+        receivers = ", ".join(f"{n}: " + (f"{r.notified[n][0]} at {r.notified[n][1]:.1f}s" if n in r.notified else "none")
                               + (" (inhibited, as expected)" if r.expected[n] == INHIBITED and n not in r.notified
                                  else "") for n in names)
         detection = ", ".join(f"{r.fired[n]:.1f}s / {r.bounds[n]:.1f}s" for n in names if n in r.fired)

@@ -10,7 +10,7 @@ import argparse
 import sys
 import time
 
-from tests.e2e.harness import SCENARIOS, Environment, panel_report, run, table, wait_quiet
+from tests.e2e.harness import SCENARIOS, Environment, panel_report, run, table, wait_quiet, warm_up
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     env = Environment()
     try:
         print(f"e2e: Prometheus {env.prom_url}, Alertmanager {env.am_url}, receiver {env.receiver.url}", flush=True)
-        time.sleep(15)  # rate windows fill
+        warm_up(env)
         leftover = wait_quiet(env)
         empty, allowed, by_design = panel_report(env)
         results = []
