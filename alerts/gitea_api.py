@@ -248,11 +248,90 @@ def _version(config: Config) -> AlertingRule:
     )
 
 
+WRITES = 'operation=~"create|update|delete"'
+# A failed write: any 5xx (502/504 from the proxy itself), or a 4xx other than 404 (a delete of
+# something already gone is a success for the provider).
+FAILED = 'code=~"5..|4..", code!="404"'
+
+
+def _write_errors(config: Config) -> AlertingRule:
+    t, sel, w = config.thresholds, config.exporter_selector, config.rate_window
+    by = config.by("kind", "operation")
+    labels = td.group_labels(config, kind="Repository", operation="create")
+
+    def calls(failed_per_min: int, code: str = "500") -> list[Series]:
+        return [td.exporter(config, "gitea_api_requests_total", f"0+{20 - failed_per_min}x30", kind="Repository",
+                            operation="create", code="201"),
+                td.exporter(config, "gitea_api_requests_total", f"0+{failed_per_min}x30", kind="Repository",
+                            operation="create", code=code),
+                td.exporter(config, "gitea_api_requests_total", "0+50x30", kind="Repository", operation="observe",
+                            code="404")]
+
+    return alert(
+        config, "GiteaAPIWriteErrorsHigh", severity="warning", for_=t.proxy_error_for,
+        expr=f"sum by ({by}) (rate(gitea_api_requests_total{{{sel}, {WRITES}, {FAILED}}}[{w}]))\n/\n"
+             f"sum by ({by}) (rate(gitea_api_requests_total{{{sel}, {WRITES}}}[{w}]))\n> {num(t.proxy_error_ratio)}",
+        summary="The provider's create/update/delete calls to Gitea fail.",
+        description="{{ $value | humanizePercentage }} of {{ $labels.operation }} calls for {{ $labels.kind }} "
+                    f"from {{{{ $labels.namespace }}}} failed over {w} (threshold {num(t.proxy_error_ratio * 100)}%), "
+                    "measured by the exporter's proxy.",
+        runbook=Runbook(
+            meaning="Through proxy mode, the share of the provider's writes that Gitea answers with 5xx or a 4xx "
+                    "other than 404 (or that the proxy answers 502/504 because Gitea is unreachable or slow).",
+            impact="Resources of this kind are not created, changed or deleted; they stay Synced=False.",
+            diagnosis=("By code: `sum by (kind, operation, code) (rate(gitea_api_requests_total[5m]))`.",
+                       "422 and 409 mean Gitea rejects what the managed resource asks for: check its events "
+                       "(`kubectl describe`) for the message.", _exporter_logs(config)),
+            mitigation=("5xx: look at Gitea's logs; 403: give the provider's token the missing scope; 422/409: fix "
+                        "the managed resource's spec.",),
+        ),
+        cases=[
+            fires("a quarter of repository creates fail", "20m", calls(5), Expected(labels, 0.25)),
+            fires("the proxy cannot reach Gitea (502)", "20m", calls(5, "502"), Expected(labels, 0.25)),
+            silent("5% fail", "20m", calls(1)),
+            silent("404s on observe are not write failures", "20m", calls(0)),
+        ],
+    )
+
+
+def _write_latency(config: Config) -> AlertingRule:
+    t, sel, w = config.thresholds, config.exporter_selector, config.rate_window
+    by = config.by("kind", "operation")
+    q = num(t.proxy_latency_quantile)
+    labels = td.group_labels(config, kind="Webhook", operation="update")
+    hist = lambda first_le: td.histogram(  # noqa: E731
+        partial(td.exporter, config), "gitea_api_request_duration_seconds", ("1", "2.5", "5", "10", "+Inf"), first_le,
+        4, 40, kind="Webhook", operation="update")
+    return alert(
+        config, "GiteaAPIWriteLatencyHigh", severity="warning", for_=t.proxy_latency_for,
+        expr=f"histogram_quantile({q}, sum by ({by}, le) (rate(gitea_api_request_duration_seconds_bucket"
+             f"{{{sel}, {WRITES}}}[{w}])))\n> {num(t.proxy_latency_seconds)}",
+        summary="The provider's create/update/delete calls to Gitea are slow.",
+        description=f"p{num(t.proxy_latency_quantile * 100)} of {{{{ $labels.operation }}}} calls for "
+                    "{{ $labels.kind }} from {{ $labels.namespace }} take {{ $value | humanizeDuration }} "
+                    f"(threshold {num(t.proxy_latency_seconds)}s), measured by the exporter's proxy.",
+        runbook=Runbook(
+            meaning="Gitea takes long to answer the provider's writes of this kind (time to response headers).",
+            impact="Reconciles slow down; at 30 s the provider's client gives up and the resource requeues.",
+            diagnosis=("Compare with the probes: a slow write but fast `healthz` points at Gitea's database or "
+                       "git operations (repository creation runs git).",),
+            mitigation=("Scale or tune Gitea and its storage; lower the provider's --max-reconcile-rate to ease "
+                        "the load.",),
+        ),
+        cases=[
+            fires("webhook updates take 5-10s", "25m", hist("10"), Expected(labels, 5 + 5 * t.proxy_latency_quantile)),
+            silent("webhook updates take 2.5-5s", "25m", hist("5")),
+        ],
+    )
+
+
 def rules(config: Config) -> RuleFile:
     return RuleFile(NAME, (
         RuleGroup("gitea-api.alerts", (
             _down(config), _token(config), _latency(config), _errors(config), _health(config),
             _exporter_down(config), _tls(config), _version(config),
         )),
+        # Proxy mode (opt-in): silent while its metrics are absent.
+        RuleGroup("gitea-api.proxy", (_write_errors(config), _write_latency(config))),
     ))
 

@@ -64,6 +64,8 @@ def sidecar_settings(config: Config) -> k8s.SidecarSettings:
         token_secret_name=e.token_secret_name,
         token_secret_key=e.token_secret_key,
         runtime_container=p.container,
+        mode=e.mode,
+        proxy_port=e.proxy_port,
     )
 
 

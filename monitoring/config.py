@@ -68,6 +68,10 @@ class ExporterConfig:
     token_secret_name: str = "gitea-credentials"
     token_secret_key: str = "token"
     runtime_config_name: str = "provider-gitea-monitoring"  # the DeploymentRuntimeConfig adding the sidecar
+    # probe (default), or proxy / both: the sidecar also forwards the provider's Gitea calls (point the
+    # ProviderConfig's base URL at http://127.0.0.1:<proxy_port>) and measures them per kind.
+    mode: str = "probe"
+    proxy_port: int = 9524
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,11 @@ class Thresholds:
     gitea_error_ratio: float = 0.05
     gitea_error_for: str = "10m"
     gitea_health_check_for: str = "5m"
+    proxy_error_ratio: float = 0.1  # proxy mode: failed creates/updates/deletes per kind
+    proxy_error_for: str = "15m"
+    proxy_latency_quantile: float = 0.95
+    proxy_latency_seconds: float = 5.0
+    proxy_latency_for: str = "15m"
     restarts_window: str = "1h"
     restarts_count: float = 3.0
     memory_limit_ratio: float = 0.9
@@ -302,5 +311,7 @@ def validate_config(config: Config, path: str = "<config>") -> None:
             value = getattr(config.thresholds, f.name)
             if not 0 < value <= 1:
                 raise ConfigError(path, f"thresholds.{f.name}", f"{value} is not a fraction in (0, 1]")
+    if config.exporter.mode not in ("probe", "proxy", "both"):
+        raise ConfigError(path, "exporter.mode", f"{config.exporter.mode!r} is not probe, proxy or both")
     if not config.provider.controllers:
         raise ConfigError(path, "provider.controllers", "must list at least one controller")

@@ -41,6 +41,8 @@ class SidecarSettings:
     token_secret_name: str
     token_secret_key: str
     runtime_container: str
+    mode: str = "probe"
+    proxy_port: int = 9524
 
 
 TOKEN_DIR = "/etc/gitea-api-exporter"
@@ -143,7 +145,8 @@ def deployment_runtime_config(s: SidecarSettings) -> dict:
             {"name": "PROBE_INTERVAL", "value": s.interval},
             {"name": "PROBE_TIMEOUT", "value": s.timeout},
             {"name": "LISTEN_ADDRESS", "value": f":{s.port}"},
-        ],
+            {"name": "EXPORTER_MODE", "value": s.mode},
+        ] + ([{"name": "PROXY_LISTEN_ADDRESS", "value": f"127.0.0.1:{s.proxy_port}"}] if s.mode != "probe" else []),
         "ports": [{"name": s.port_name, "containerPort": s.port, "protocol": "TCP"}],
         "livenessProbe": {"httpGet": {"path": "/healthz", "port": s.port_name}, "periodSeconds": 20},
         "readinessProbe": {"httpGet": {"path": "/readyz", "port": s.port_name}, "periodSeconds": 10},

@@ -42,3 +42,10 @@ def test_dockerfile_runs_as_non_root_with_the_exporter_port() -> None:
     port = Config().exporter.port
     assert f"EXPOSE {port}" in text and "requirements.txt" in text
     assert DEFAULT_LISTEN == f":{port}"  # the exporter cannot import the config; this keeps them in step
+
+
+def test_proxy_label_values_match_the_catalog() -> None:
+    from exporters.gitea_api.metrics import PROXY_KINDS, PROXY_OPERATIONS
+    from monitoring import catalog
+
+    assert PROXY_KINDS == catalog.KINDS and PROXY_OPERATIONS == catalog.OPERATIONS

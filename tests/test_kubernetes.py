@@ -118,3 +118,18 @@ def volume_mount(container: dict, volume: str) -> str:
     (mount,) = [m for m in container["volumeMounts"] if m["name"] == volume]
     assert mount["readOnly"]
     return mount["mountPath"]
+
+
+def test_proxy_mode_sidecar_listens_on_localhost_only(tmp_path: Path) -> None:
+    import dataclasses
+
+    from monitoring.compiler import build
+    from monitoring.config import Config
+
+    config = Config()
+    config = dataclasses.replace(config, exporter=dataclasses.replace(config.exporter, mode="both"))
+    build(config, tmp_path / "out")
+    drc = yaml.safe_load((tmp_path / "out" / "kubernetes" / "runtimeconfig.yaml").read_text())
+    (sidecar,) = drc["spec"]["deploymentTemplate"]["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e["value"] for e in sidecar["env"]}
+    assert env["EXPORTER_MODE"] == "both" and env["PROXY_LISTEN_ADDRESS"] == "127.0.0.1:9524"

@@ -19,12 +19,14 @@ from urllib.parse import urlsplit
 
 from prometheus_client import CONTENT_TYPE_LATEST, disable_created_metrics, generate_latest
 
-from exporters.gitea_api import __version__
+from exporters.gitea_api import __version__, proxy
 from exporters.gitea_api.logs import event, log, setup
 from exporters.gitea_api.metrics import Metrics
 from exporters.gitea_api.probes import DEFAULT_PROBES, ProbeConfigError, Prober, load_probes
+from exporters.gitea_api.proxy import ProxySettings
 
 DEFAULT_LISTEN = ":9523"
+DEFAULT_PROXY_LISTEN = "127.0.0.1:9524"
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)$")
 
 
@@ -85,13 +87,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="timeout of each probe; must be below the interval (PROBE_TIMEOUT, default 10s)")
     p.add_argument("--probes", default=env("PROBES_FILE"), help="YAML list of probes {endpoint, path, kind, auth} "
                    "replacing the defaults (PROBES_FILE)")
+    p.add_argument("--mode", choices=("probe", "proxy", "both"), default=env("EXPORTER_MODE", "probe"),
+                   help="probe: probe Gitea in the background (default); proxy: forward the provider's calls to "
+                   "Gitea and measure them; both: one process doing both (EXPORTER_MODE)")
+    p.add_argument("--proxy-listen-address", default=env("PROXY_LISTEN_ADDRESS", DEFAULT_PROXY_LISTEN),
+                   help="host:port the proxy listens on; point the ProviderConfig's base URL at it "
+                   f"(PROXY_LISTEN_ADDRESS, default {DEFAULT_PROXY_LISTEN}, localhost only)")
+    p.add_argument("--proxy-timeout", type=parse_duration, default=parse_duration(env("PROXY_TIMEOUT", "30s")),
+                   help="how long the proxy waits for Gitea's response headers before answering 504 "
+                   "(PROXY_TIMEOUT, default 30s like the provider's own client)")
     p.add_argument("--listen-address", default=env("LISTEN_ADDRESS", DEFAULT_LISTEN),
                    help=f"host:port for /metrics, /healthz, /readyz (LISTEN_ADDRESS, default {DEFAULT_LISTEN})")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
 
 
-def _handler(metrics: Metrics, prober: Prober) -> type[BaseHTTPRequestHandler]:
+def _handler(metrics: Metrics, ready_event: threading.Event) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
             path = self.path.split("?", 1)[0]
@@ -100,7 +111,7 @@ def _handler(metrics: Metrics, prober: Prober) -> type[BaseHTTPRequestHandler]:
             elif path == "/healthz":
                 body, ctype, code = b"ok\n", "text/plain", 200
             elif path == "/readyz":
-                ready = prober.ready.is_set()
+                ready = ready_event.is_set()
                 body, ctype, code = (b"ready\n", "text/plain", 200) if ready else (b"first probe round pending\n",
                                                                                  "text/plain", 503)
             else:
@@ -147,28 +158,47 @@ def main(argv: list[str] | None = None) -> int:
     if args.insecure_skip_verify:
         log.warning(event("TLS verification is off (--insecure-skip-verify): Gitea's identity is not checked"))
         verify = False
-    metrics = Metrics([p.endpoint for p in probes])
+    probing, proxying = args.mode in ("probe", "both"), args.mode in ("proxy", "both")
+    metrics = Metrics([p.endpoint for p in probes] if probing else [], proxy=proxying)
     prober = Prober(args.gitea_url, probes, metrics, TokenSource(args.token_file, os.environ.get("GITEA_TOKEN")),
-                    args.interval, args.timeout, verify)
+                    args.interval, args.timeout, verify) if probing else None
+    ready = prober.ready if prober else threading.Event()
+    servers = []
     try:
-        server = ThreadingHTTPServer(_split_listen(args.listen_address), _handler(metrics, prober))
+        servers.append(ThreadingHTTPServer(_split_listen(args.listen_address), _handler(metrics, ready)))
+        if proxying:
+            settings = ProxySettings(args.gitea_url, args.proxy_timeout, min(5.0, args.proxy_timeout), verify)
+            servers.append(proxy.serve(_split_listen(args.proxy_listen_address), settings, metrics))
     except (OSError, ValueError) as exc:
-        print(f"gitea-api-exporter: cannot listen on {args.listen_address}: {exc}", file=sys.stderr)
+        address = args.proxy_listen_address if servers else args.listen_address
+        for server in servers:
+            server.server_close()
+        print(f"gitea-api-exporter: cannot listen on {address}: {exc}", file=sys.stderr)
         return 1
-    server.daemon_threads = True
-    threading.Thread(target=prober.run_forever, name="prober", daemon=True).start()
+    for server in servers:
+        server.daemon_threads = True
+    if prober:
+        threading.Thread(target=prober.run_forever, name="prober", daemon=True).start()
+    else:
+        ready.set()
+    for extra in servers[1:]:
+        threading.Thread(target=extra.serve_forever, name="proxy", daemon=True).start()
 
     def shutdown(signum: int, _frame: object) -> None:
         log.info(event("shutting down", signal=signum))
-        prober.stop()
-        threading.Thread(target=server.shutdown, daemon=True).start()
+        if prober:
+            prober.stop()
+        for server in servers:
+            threading.Thread(target=server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
-    log.info(event("listening", address=args.listen_address, gitea_url=_redact(args.gitea_url), probes=len(probes),
-                   interval=f"{args.interval:g}s", timeout=f"{args.timeout:g}s"))
-    server.serve_forever()
-    server.server_close()
+    log.info(event("listening", address=args.listen_address, mode=args.mode, gitea_url=_redact(args.gitea_url),
+                   probes=len(probes) if probing else 0, interval=f"{args.interval:g}s", timeout=f"{args.timeout:g}s",
+                   proxy=args.proxy_listen_address if proxying else "off"))
+    servers[0].serve_forever()
+    for server in servers:
+        server.server_close()
     return 0
 
 

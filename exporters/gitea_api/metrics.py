@@ -12,6 +12,8 @@ from exporters.gitea_api import __version__
 
 REASONS = ("timeout", "connection", "tls", "http_4xx", "http_5xx", "invalid_response")
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+PROXY_KINDS = ("Repository", "Organization", "User", "Webhook", "other")
+PROXY_OPERATIONS = ("observe", "create", "update", "delete")
 
 
 class UnknownUntilSet(Collector):
@@ -39,7 +41,7 @@ class UnknownUntilSet(Collector):
 class Metrics:
     """All series of one exporter, in their own registry (no process/platform collectors mixed in)."""
 
-    def __init__(self, endpoints: list[str]) -> None:
+    def __init__(self, endpoints: list[str], proxy: bool = False) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.duration = Histogram("gitea_api_probe_duration_seconds", "Duration of each Gitea API probe.",
@@ -60,6 +62,16 @@ class Metrics:
                                 ["endpoint"], registry=r)
         build = Gauge("gitea_api_exporter_build_info", "Exporter version.", ["version"], registry=r)
         build.labels(version=__version__).set(1)
+        if proxy:
+            self.requests = Counter("gitea_api_requests", "Provider calls to Gitea through the proxy, by kind, "
+                                    "operation and HTTP status (502/504: the proxy could not reach Gitea).",
+                                    ["kind", "operation", "code"], registry=r)
+            self.request_duration = Histogram("gitea_api_request_duration_seconds", "Time from the provider's "
+                                              "request to Gitea's response headers, through the proxy.",
+                                              ["kind", "operation"], buckets=BUCKETS, registry=r)
+            for kind in PROXY_KINDS:
+                for operation in PROXY_OPERATIONS:
+                    self.request_duration.labels(kind=kind, operation=operation)
         # Pre-create every series so rates and ratios exist (as 0) before the first failure.
         for endpoint in endpoints:
             self.probes.labels(endpoint=endpoint)

@@ -16,6 +16,7 @@ Faults (set `sim.fault`, optionally only for some paths with `sim.fault_paths`):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 import ssl
@@ -58,6 +59,8 @@ HEALTHZ_SCHEMA = {
 
 _HEALTHZ_VALIDATOR = jsonschema.Draft7Validator(HEALTHZ_SCHEMA)
 
+PROBE_PATHS = ("/api/healthz", "/api/v1/version", "/api/v1/user", "/api/v1/repos/search")
+
 FAULTS = ("none", "hang", "slow_body", "stall_body", "http_500", "http_401", "http_403", "healthz_fail", "invalid_json",
           "redirect_loop", "oversized", "drop")
 
@@ -67,11 +70,22 @@ USER = {"id": 1, "login": "crossplane", "login_name": "", "source_id": 0, "full_
         "prohibit_login": False, "restricted": False, "visibility": "public", "created": "2026-01-01T00:00:00Z",
         "last_login": "2026-11-27T00:00:00Z", "location": "", "website": "", "description": "",
         "followers_count": 0, "following_count": 0, "starred_repos_count": 0}
+ORGANIZATION = {"id": 3, "name": "platform", "username": "platform", "full_name": "Platform team", "email": "",
+                "avatar_url": "https://gitea.example.com/avatars/3", "description": "", "website": "", "location": "",
+                "visibility": "public", "repo_admin_change_team_access": False}
+HOOK = {"id": 9, "type": "gitea", "name": "", "branch_filter": "*", "config": {"url": "https://ci.example.com/hook",
+        "content_type": "json"}, "events": ["push"], "authorization_header": "", "active": True,
+        "created_at": "2026-11-27T00:00:00Z", "updated_at": "2026-11-27T00:00:00Z"}
+# Sample bodies for the provider's routes, by the definition their success response refers to.
+SAMPLES = {"Repository": None, "User": None, "Organization": ORGANIZATION, "Hook": HOOK}
 REPOSITORY = {"id": 7, "name": "platform", "full_name": "crossplane/platform", "owner": USER, "private": False,
               "fork": False, "empty": False, "archived": False, "size": 42, "default_branch": "main",
               "html_url": "https://gitea.example.com/crossplane/platform",
               "clone_url": "https://gitea.example.com/crossplane/platform.git",
               "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-11-27T00:00:00Z"}
+
+
+SAMPLES.update(Repository=REPOSITORY, User=USER)
 
 
 class GiteaSimulator:
@@ -88,6 +102,9 @@ class GiteaSimulator:
         self.requests: list[tuple[str, str]] = []
         # path -> (perf_counter at the request, seconds from request line to last byte sent)
         self.service_times: dict[str, list[tuple[float, float]]] = {}
+        self.raw_size = 4 * 1024 * 1024  # bytes served by GET .../raw/{filepath}
+        self.received: list[tuple[str, str, str, int]] = []
+        self.last_headers: dict[str, str] = {}  # (method, path, sha256 of body, length)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._connections: set[socket.socket] = set()
@@ -114,11 +131,16 @@ class GiteaSimulator:
             def do_GET(self) -> None:  # noqa: N802
                 sim._handle(self)
 
+            do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = do_GET  # noqa: N815
+
             def log_message(self, *args: object) -> None:
                 pass
 
         ThreadingHTTPServer.allow_reuse_address = True
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler, bind_and_activate=False)
+        server.request_queue_size = 128  # many concurrent clients (proxy tests) must not hit the backlog
+        server.server_bind()
+        server.server_activate()
         server.daemon_threads = True
         if self.tls:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -170,11 +192,18 @@ class GiteaSimulator:
     def _serve(self, h: BaseHTTPRequestHandler) -> None:
         parts = urlsplit(h.path)
         path, query = parts.path, parse_qs(parts.query, keep_blank_values=True)
+        method = h.command
+        body_in = self._read_body(h)
         with self._lock:
-            self.requests.append(("GET", path))
+            self.requests.append((method, path))
+            self.last_headers = dict(h.headers)
+            if body_in:
+                self.received.append((method, path, hashlib.sha256(body_in).hexdigest(), len(body_in)))
         if path != "/api/healthz":
-            for problem in self.spec.check_request("GET", path, query):
+            for problem in self.spec.check_request(method, path, query, body_in or None):
                 self._violation(problem)
+        if path not in PROBE_PATHS and path.startswith(self.spec.base_path + "/"):
+            return self._provider_route(h, method, path, body_in)
         fault = self.fault if (not self.fault_paths or path in self.fault_paths) else "none"
         if self.latency:
             time.sleep(self.latency)
@@ -195,6 +224,64 @@ class GiteaSimulator:
         else:
             self._check_response(path, status, body)
         self._send(h, status, body, slow=fault == "slow_body", stall=fault == "stall_body")
+
+    @staticmethod
+    def _read_body(h: BaseHTTPRequestHandler) -> bytes:
+        if "chunked" in h.headers.get("Transfer-Encoding", "").lower():
+            chunks = []
+            while True:
+                size = int(h.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    h.rfile.readline()
+                    return b"".join(chunks)
+                chunks.append(h.rfile.read(size))
+                h.rfile.readline()
+        length = int(h.headers.get("Content-Length") or 0)
+        return h.rfile.read(length) if length else b""
+
+    def _provider_route(self, h: BaseHTTPRequestHandler, method: str, path: str, body_in: bytes) -> None:
+        """The calls the provider makes: answer with the documented success status and a sample body."""
+        fault = self.fault if (not self.fault_paths or path in self.fault_paths) else "none"
+        if self.latency:
+            time.sleep(self.latency)
+        if fault == "hang":
+            time.sleep(self.hang_seconds)
+        if fault == "drop":
+            h.close_connection = True
+            h.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if h.headers.get("Authorization") != f"token {self.token}":
+            return self._send_checked(h, method, path, 401, {"message": "token is required", "url": ""})
+        if fault == "http_500":
+            return self._send_checked(h, method, path, 500, {"message": "internal server error", "url": ""})
+        if fault == "redirect_loop":
+            return self._send(h, 302, b"", headers={"Location": h.path})
+        op = self.spec.operation(method, path)
+        if op is None:
+            return self._send_checked(h, method, path, 404, {"message": "not found", "url": ""})
+        if op.template.endswith("/raw/{filepath}"):
+            data = bytes(range(256)) * (self.raw_size // 256)
+            return self._send(h, 200, data, headers={"Content-Type": "application/octet-stream"})
+        status = next(int(c) for c in sorted(op.spec.get("responses", {})) if c.startswith("2"))
+        schema = self.spec.response_schema(op, status)
+        payload = None if schema is None else self._sample(schema, body_in)
+        self._send_checked(h, method, path, status, payload)
+
+    def _sample(self, schema: dict, body_in: bytes) -> object:
+        ref = schema.get("$ref") or (schema.get("items") or {}).get("$ref", "")
+        name = ref.rsplit("/", 1)[-1]
+        if name == "FileResponse":
+            return {"content": {"name": "big.bin", "path": "big.bin", "type": "file", "size": len(body_in),
+                                "sha": hashlib.sha256(body_in).hexdigest()}}
+        sample = SAMPLES.get(name, {})
+        return [sample] if schema.get("type") == "array" else sample
+
+    def _send_checked(self, h: BaseHTTPRequestHandler, method: str, path: str, status: int,
+                      payload: object) -> None:
+        body = b"" if payload is None else json.dumps(payload).encode()
+        for problem in self.spec.check_response(method, path, status, body, fallback_error=self.error_schema):
+            self._violation(problem)
+        self._send(h, status, body)
 
     def _answer(self, path: str, authorization: str | None, fault: str) -> tuple[int, bytes]:
         if fault == "http_500":
