@@ -117,6 +117,7 @@ class GiteaSimulator:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # as a real server: no 40 ms delayed-ACK stalls on keep-alive
 
             def setup(self) -> None:
                 super().setup()

@@ -47,6 +47,7 @@ class GrafanaSimulator:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
 
             def do_GET(self) -> None:  # noqa: N802
                 sim._handle(self, "GET")
