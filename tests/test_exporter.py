@@ -14,7 +14,7 @@ import pytest
 from exporters.gitea_api.main import parse_duration
 from exporters.gitea_api.probes import ProbeConfigError, load_probes
 from monitoring import promtool
-from tests.sim.gitea import GiteaSimulator
+from tests.sim.gitea import GiteaSimulator, simulated_gitea
 from tests.sim.processes import ExporterProcess, free_port, sample
 
 TOKEN = "s3cr3t-token-value"
@@ -32,11 +32,8 @@ def wait_for(check: Callable[[], bool], what: str, timeout: float = 10.0) -> Non
 
 @pytest.fixture(scope="module")
 def gitea(specs: Path) -> Iterator[GiteaSimulator]:
-    sim = GiteaSimulator(specs / "gitea-swagger.json", TOKEN)
-    sim.hang_seconds = 1.0
-    yield sim
-    sim.stop()
-    assert not sim.violations, "simulator traffic broke the Gitea spec:\n" + "\n".join(sim.violations)
+    with simulated_gitea(specs / "gitea-swagger.json", TOKEN, hang_seconds=1.0) as sim:
+        yield sim
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ import requests
 
 from exporters.gitea_api.metrics import PROXY_KINDS
 from exporters.gitea_api.proxy import LITERAL_OTHER, ROUTES, classify
-from tests.sim.gitea import GiteaSimulator
+from tests.sim.gitea import GiteaSimulator, simulated_gitea
 from tests.sim.processes import ExporterProcess, free_port, sample
 
 TOKEN = "proxy-s3cr3t-token"
@@ -63,11 +63,8 @@ def test_operation_comes_from_the_method() -> None:
 
 @pytest.fixture(scope="module")
 def gitea(specs: Path) -> Iterator[GiteaSimulator]:
-    sim = GiteaSimulator(specs / "gitea-swagger.json", TOKEN)
-    sim.hang_seconds = 2.0
-    yield sim
-    sim.stop()
-    assert not sim.violations, "proxied traffic broke the Gitea spec:\n" + "\n".join(sim.violations)
+    with simulated_gitea(specs / "gitea-swagger.json", TOKEN, hang_seconds=2.0) as sim:
+        yield sim
 
 
 @pytest.fixture(scope="module")

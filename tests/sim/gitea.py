@@ -22,6 +22,8 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -86,6 +88,18 @@ REPOSITORY = {"id": 7, "name": "platform", "full_name": "crossplane/platform", "
 
 
 SAMPLES.update(Repository=REPOSITORY, User=USER)
+
+
+@contextmanager
+def simulated_gitea(spec_path: Path, token: str, hang_seconds: float = 5.0) -> Iterator[GiteaSimulator]:
+    """A running simulator; on exit it stops and fails if any traffic broke the spec."""
+    sim = GiteaSimulator(spec_path, token)
+    sim.hang_seconds = hang_seconds
+    try:
+        yield sim
+    finally:
+        sim.stop()
+    assert not sim.violations, "traffic broke the Gitea spec:\n" + "\n".join(sim.violations)
 
 
 class GiteaSimulator:
@@ -205,14 +219,8 @@ class GiteaSimulator:
                 self._violation(problem)
         if path not in PROBE_PATHS and path.startswith(self.spec.base_path + "/"):
             return self._provider_route(h, method, path, body_in)
-        fault = self.fault if (not self.fault_paths or path in self.fault_paths) else "none"
-        if self.latency:
-            time.sleep(self.latency)
-        if fault == "hang":
-            time.sleep(self.hang_seconds)
-        if fault == "drop":
-            h.close_connection = True
-            h.connection.shutdown(socket.SHUT_RDWR)
+        fault = self._delay_or_drop(h, path)
+        if fault is None:
             return
         if fault == "redirect_loop":
             self._send(h, 302, b"", headers={"Location": h.path})
@@ -225,6 +233,19 @@ class GiteaSimulator:
         else:
             self._check_response(path, status, body)
         self._send(h, status, body, slow=fault == "slow_body", stall=fault == "stall_body")
+
+    def _delay_or_drop(self, h: BaseHTTPRequestHandler, path: str) -> str | None:
+        """Apply latency, hang and drop; the fault in force for `path`, or None when the connection was dropped."""
+        fault = self.fault if (not self.fault_paths or path in self.fault_paths) else "none"
+        if self.latency:
+            time.sleep(self.latency)
+        if fault == "hang":
+            time.sleep(self.hang_seconds)
+        if fault == "drop":
+            h.close_connection = True
+            h.connection.shutdown(socket.SHUT_RDWR)
+            return None
+        return fault
 
     @staticmethod
     def _read_body(h: BaseHTTPRequestHandler) -> bytes:
@@ -242,14 +263,8 @@ class GiteaSimulator:
 
     def _provider_route(self, h: BaseHTTPRequestHandler, method: str, path: str, body_in: bytes) -> None:
         """The calls the provider makes: answer with the documented success status and a sample body."""
-        fault = self.fault if (not self.fault_paths or path in self.fault_paths) else "none"
-        if self.latency:
-            time.sleep(self.latency)
-        if fault == "hang":
-            time.sleep(self.hang_seconds)
-        if fault == "drop":
-            h.close_connection = True
-            h.connection.shutdown(socket.SHUT_RDWR)
+        fault = self._delay_or_drop(h, path)
+        if fault is None:
             return
         if h.headers.get("Authorization") != f"token {self.token}":
             return self._send_checked(h, method, path, 401, {"message": "token is required", "url": ""})
