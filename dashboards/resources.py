@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from alerts import gitea_api
 from alerts import recording as rec
 from dashboards import _panels as p
 from monitoring.config import Config
@@ -55,15 +56,21 @@ def dashboard(config: Config) -> DashboardDef:
     g.add(p.timeseries("Create / update / delete rate", "Provider calls to Gitea per kind and operation. " + hint_proxy,
                        "reqps", [(f"sum by (kind, operation) (rate(gitea_api_requests_total{{{exp}}}[$__rate_interval]))",
                                   "{{kind}} {{operation}}")], no_value="proxy mode off"), w=8)
-    g.add(p.timeseries("Error ratio per kind", "Share of calls per kind answered with 4xx/5xx. " + hint_proxy,
+    g.add(p.timeseries("Write error ratio per kind", "Share of creates, updates and deletes per kind that fail (5xx, "
+                       "or 4xx other than 404), as GiteaAPIWriteErrorsHigh counts them. " + hint_proxy,
                        "percentunit",
-                       [(f'sum by (kind) (rate(gitea_api_requests_total{{{exp}, code=~"4..|5.."}}[$__rate_interval])) / '
-                         f"sum by (kind) (rate(gitea_api_requests_total{{{exp}}}[$__rate_interval]))", "{{kind}}")],
-                       steps=p.alert_threshold(t.gitea_error_ratio), no_value="proxy mode off"), w=8)
-    g.add(p.timeseries("p95 latency per kind and operation", "Time to response headers. " + hint_proxy, "s",
-                       [("histogram_quantile(0.95, sum by (kind, operation, le) (rate(gitea_api_request_duration_"
+                       [(f"sum by (kind, operation) (rate(gitea_api_requests_total{{{exp}, {gitea_api.WRITES}, "
+                         f"{gitea_api.FAILED}}}[$__rate_interval])) / sum by (kind, operation) "
+                         f"(rate(gitea_api_requests_total{{{exp}, {gitea_api.WRITES}}}[$__rate_interval]))",
+                         "{{kind}} {{operation}}")],
+                       steps=p.alert_threshold(t.proxy_error_ratio), no_value="proxy mode off",
+                       links=p.runbook_links(config, "GiteaAPIWriteErrorsHigh")), w=8)
+    q = t.proxy_latency_quantile
+    g.add(p.timeseries(f"p{q * 100:g} latency per kind and operation", "Time to response headers. " + hint_proxy, "s",
+                       [(f"histogram_quantile({q:g}, sum by (kind, operation, le) (rate(gitea_api_request_duration_"
                          f"seconds_bucket{{{exp}}}[$__rate_interval])))", "{{kind}} {{operation}}")],
-                       steps=p.alert_threshold(t.gitea_latency_seconds), no_value="proxy mode off"), w=8)
+                       steps=p.alert_threshold(t.proxy_latency_seconds), no_value="proxy mode off",
+                       links=p.runbook_links(config, "GiteaAPIWriteLatencyHigh")), w=8)
 
     return DashboardDef("resource-management", p.dashboard(
         config, uid=UID, title="Gitea Provider / Resource Management",
