@@ -15,6 +15,7 @@ import copy
 import difflib
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -164,7 +165,7 @@ class PushReport:
     rollback_errors: list[str] = field(default_factory=list)
 
 
-def apply(client: GrafanaClient, plan: Plan, message: str, progress: callable = print) -> PushReport:
+def apply(client: GrafanaClient, plan: Plan, message: str, progress: Callable[[str], None] = print) -> PushReport:
     """Write the plan. On a failure, restore what this run changed, then report."""
     report = PushReport()
     if not plan.folder_exists:

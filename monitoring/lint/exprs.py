@@ -112,8 +112,11 @@ def _selector(vs: pp.VectorSelector, ctx: Context, emit: Emit) -> None:
                  f"; the matcher selects nothing")
         values = info.values.get(label)
         if values and op in ("=", "=~"):
-            if op == "=" and value not in values or op == "=~" and not any(_fullmatch(value, v) for v in values) \
-                    and _fullmatch(value, "x") is not None:
+            if op == "=":
+                unmatchable = value not in values
+            else:  # a regex Python cannot read (RE2-only syntax) is given the benefit of the doubt
+                unmatchable = _fullmatch(value, "x") is not None and not any(_fullmatch(value, v) for v in values)
+            if unmatchable:
                 emit("unmatchable-label-value", f'{label}{op}"{value}" matches none of the values {name} has: '
                      f"{', '.join(sorted(values))}")
     _contradictions(name, by_label, emit)

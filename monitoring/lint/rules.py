@@ -83,8 +83,9 @@ def _rule(gname: str, index: int, rule: dict, seen: dict, ctx_for: Callable[[boo
 
     key = (name, tuple(sorted((str(k), str(v)) for k, v in labels.items())))
     if key in seen:
-        emit("duplicate-rule", f"same name and labels as {seen[key]}; rename one or give them different labels")
-    seen[key] = f"rule {seen.__len__() + 1} ({where})"
+        emit("duplicate-rule", f"same name and labels as the rule at {seen[key]} (rule {index + 1} of its group "
+             "is the second); rename one or give them different labels")
+    seen.setdefault(key, where)
     for field in ("for", "keep_firing_for"):
         if field in rule and not _valid_duration(rule[field]):
             emit("invalid-duration", f"{field}: {rule[field]!r} is not a Prometheus duration (like 5m or 1h30m)")

@@ -13,7 +13,7 @@ from monitoring.config import Config, duration_seconds
 from monitoring.lint import dashboards, exprs, rules
 from monitoring.lint.catalog import LintCatalog, builtin
 from monitoring.lint.findings import CHECKS, ERROR, Finding
-from monitoring.lint.inputs import load
+from monitoring.lint.inputs import RuleSource, load
 
 SCHEMA_NAME = "grafana-dashboard.schema.json"
 
@@ -44,6 +44,15 @@ def _schema_validator(path: Path) -> jsonschema.protocols.Validator:
     return cls(schema)
 
 
+def _recorded(sources: list[RuleSource]) -> set[str]:
+    names = set()
+    for source in sources:
+        groups = source.groups if isinstance(source.groups, list) else []
+        for group in (g for g in groups if isinstance(g, dict)):
+            names |= {str(r["record"]) for r in group.get("rules") or [] if isinstance(r, dict) and r.get("record")}
+    return names
+
+
 def lint_paths(paths: list[Path], catalog: LintCatalog | None = None, disabled: set[str] | None = None,
                scrape_interval: str | None = None, dashboard_schema: Path | None = None) -> LintResult:
     """Lint files and directories. Raises LintInputError (exit 2) for unreadable or unparsable input."""
@@ -53,11 +62,7 @@ def lint_paths(paths: list[Path], catalog: LintCatalog | None = None, disabled: 
     config = Config()
     inputs = load(paths)
     catalog = catalog or builtin(config)
-    for source in inputs.rules:  # recording rules defined by any input count as defined
-        for group in source.groups if isinstance(source.groups, list) else []:
-            for rule in (group or {}).get("rules") or [] if isinstance(group, dict) else []:
-                if isinstance(rule, dict) and rule.get("record"):
-                    catalog.records.add(str(rule["record"]))
+    catalog.records |= _recorded(inputs.rules)  # a recording rule defined in any input counts as defined
     interval = duration_seconds(scrape_interval or config.scrape_interval)
     drops = tuple(inputs.drops)
     findings: set[Finding] = set()
