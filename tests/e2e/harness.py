@@ -42,6 +42,37 @@ TOKEN = "e2e-token"
 INHIBITED = "(inhibited)"
 
 
+class ProviderCalls:
+    """The provider's Gitea calls, made through the exporter's proxy a few times a second: observe, create,
+    update, delete of repositories, webhooks and users, as reconciles would."""
+
+    CALLS = (
+        ("GET", "/api/v1/repos/platform/site", None),
+        ("POST", "/api/v1/orgs/platform/repos", {"name": "site"}),
+        ("PATCH", "/api/v1/repos/platform/site/hooks/9", {"active": True}),
+        ("DELETE", "/api/v1/admin/users/alice", None),
+    )
+    WRITE_PATHS = ("/api/v1/orgs/platform/repos", "/api/v1/repos/platform/site/hooks/9", "/api/v1/admin/users/alice")
+
+    def __init__(self, proxy_url: str, token: str, period: float = 0.25) -> None:
+        self.proxy_url, self.period = proxy_url, period
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"token {token}"
+        self._stop = threading.Event()
+        threading.Thread(target=self._loop, daemon=True).start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.period):
+            for method, path, body in self.CALLS:
+                try:
+                    self.session.request(method, self.proxy_url + path, json=body, timeout=10)
+                except requests.RequestException:
+                    pass  # the proxy is down in the exporter-down scenario: the provider would requeue
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
 class Receiver:
     """A webhook receiver that records every notification: (arrival time, receiver, status, alertnames)."""
 
@@ -103,9 +134,11 @@ class Environment:
         self.provider = ProviderSimulator(replicas=replicas, controllers=self.config.provider.controllers,
                                           namespace=self.config.provider.namespace,
                                           container=self.config.provider.container)
-        self.exporter_port = free_port()
+        self.exporter_port, self.proxy_port = free_port(), free_port()
         self.exporter: ExporterProcess | None = None
         self.start_exporter()
+        self.calls = ProviderCalls(f"http://127.0.0.1:{self.proxy_port}", TOKEN) \
+            if self.config.exporter.mode != "probe" else None
         self._procs: list[subprocess.Popen] = []
         self.am_url = self._start_alertmanager()
         self.prom_url = self._start_prometheus()
@@ -114,7 +147,9 @@ class Environment:
     def start_exporter(self) -> None:
         e = self.config.exporter
         self.exporter = ExporterProcess(self.gitea.url, self.tmp / "exporter.log", "--interval", e.interval,
-                                        "--timeout", e.timeout, env={"GITEA_TOKEN": TOKEN}, port=self.exporter_port)
+                                        "--timeout", e.timeout, "--mode", e.mode, "--proxy-listen-address",
+                                        f"127.0.0.1:{self.proxy_port}", "--proxy-timeout", "5s",
+                                        env={"GITEA_TOKEN": TOKEN}, port=self.exporter_port)
 
     def stop_exporter(self) -> None:
         if self.exporter:
@@ -167,6 +202,8 @@ class Environment:
         return url
 
     def close(self) -> None:
+        if self.calls:
+            self.calls.stop()
         self.stop_exporter()
         for proc in self._procs:
             proc.terminate()
@@ -254,9 +291,12 @@ PAGE, CHAT, TICKET = RECEIVERS["critical"], RECEIVERS["warning"], RECEIVERS["inf
 
 SCENARIOS = [
     Scenario("gitea down", lambda env: env.gitea.stop(), lambda env: env.gitea.start(),
-             {"GiteaAPIDown": PAGE, "GiteaAPIErrorRatioHigh": INHIBITED}, exporter_based=True),
-    Scenario("gitea slow (1s answers)", _latency(1.0), _latency(0.0), {"GiteaAPILatencyHigh": CHAT},
+             {"GiteaAPIDown": PAGE, "GiteaAPIErrorRatioHigh": INHIBITED, "GiteaAPIWriteErrorsHigh": INHIBITED},
              exporter_based=True),
+    Scenario("gitea slow (1s answers)", _latency(1.0), _latency(0.0),
+             {"GiteaAPILatencyHigh": CHAT, "GiteaAPIWriteLatencyHigh": CHAT}, exporter_based=True),
+    Scenario("gitea fails the provider's writes (500)", _gitea_fault("http_500", *ProviderCalls.WRITE_PATHS),
+             _gitea_fault("none"), {"GiteaAPIWriteErrorsHigh": CHAT}),
     Scenario("token revoked (401)", _gitea_fault("http_401", "/api/v1/user", "/api/v1/repos/search"),
              _gitea_fault("none"), {"GiteaAPITokenRejected": PAGE, "GiteaAPIErrorRatioHigh": INHIBITED},
              exporter_based=True),
