@@ -56,12 +56,13 @@ def dashboard(config: Config) -> DashboardDef:
     g.add(p.timeseries("Create / update / delete rate", "Provider calls to Gitea per kind and operation. " + hint_proxy,
                        "reqps", [(f"sum by (kind, operation) (rate(gitea_api_requests_total{{{exp}}}[$__rate_interval]))",
                                   "{{kind}} {{operation}}")], no_value="proxy mode off"), w=8)
+    writes = f"sum by (kind, operation) (rate(gitea_api_requests_total{{{exp}, {gitea_api.WRITES}}}[$__rate_interval]))"
     g.add(p.timeseries("Write error ratio per kind", "Share of creates, updates and deletes per kind that fail (5xx, "
                        "or 4xx other than 404), as GiteaAPIWriteErrorsHigh counts them. " + hint_proxy,
                        "percentunit",
-                       [(f"sum by (kind, operation) (rate(gitea_api_requests_total{{{exp}, {gitea_api.WRITES}, "
-                         f"{gitea_api.FAILED}}}[$__rate_interval])) / sum by (kind, operation) "
-                         f"(rate(gitea_api_requests_total{{{exp}, {gitea_api.WRITES}}}[$__rate_interval]))",
+                       # "or ... * 0": no failed call yet is a ratio of 0, not "No data".
+                       [(f"(sum by (kind, operation) (rate(gitea_api_requests_total{{{exp}, {gitea_api.WRITES}, "
+                         f"{gitea_api.FAILED}}}[$__rate_interval])) or {writes} * 0) / {writes}",
                          "{{kind}} {{operation}}")],
                        steps=p.alert_threshold(t.proxy_error_ratio), no_value="proxy mode off",
                        links=p.runbook_links(config, "GiteaAPIWriteErrorsHigh")), w=8)
