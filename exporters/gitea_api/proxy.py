@@ -52,6 +52,8 @@ OPERATIONS = {"GET": "observe", "HEAD": "observe", "OPTIONS": "observe", "POST":
               "PATCH": "update", "DELETE": "delete"}
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
               "transfer-encoding", "upgrade", "proxy-connection"}
+# Answered by this proxy (http.server sends the 100 Continue), so not forwarded with the request.
+REQUEST_ONLY_HERE = {"expect"}
 CHUNK = 64 * 1024
 
 
@@ -114,7 +116,8 @@ def make_handler(settings: ProxySettings, metrics: Metrics) -> type[BaseHTTPRequ
         def _forward(self) -> None:
             started = time.perf_counter()
             kind, operation = classify(self.command, self.path)
-            headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP | self._listed()}
+            dropped = HOP_BY_HOP | REQUEST_ONLY_HERE | self._listed()
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in dropped}
             headers.pop("Host", None)
             length = self.headers.get("Content-Length")
             chunked_in = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
