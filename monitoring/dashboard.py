@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,14 +11,22 @@ from monitoring.grafana.convert import to_current_model
 from monitoring.rules import _caller
 
 # What Grafana substitutes into a query before Prometheus sees it; enough to parse the query offline.
-_RANGE_VARIABLES = re.compile(r"\$(__rate_interval|__interval|__range)\b|\$\{(__rate_interval|__interval|__range)\}")
-_VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
+RANGE_VARIABLES = ("__rate_interval", "__interval", "__range")
+_RANGE = re.compile(r"\$\{?(__rate_interval|__interval|__range)\b\}?")
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::[a-z]+)?\}|\$([A-Za-z_][A-Za-z0-9_]*)|\[\[([A-Za-z_]\w*)\]\]")
 
 
-def substitute_variables(expr: str) -> str:
-    """Replace Grafana variables with placeholders so the query parses as PromQL."""
-    expr = _RANGE_VARIABLES.sub("5m", expr)
-    return _VARIABLE.sub("var", expr)
+def substitute_variables(expr: str, value: str | Callable[[str], str] = "var",
+                         ranges: str | dict[str, str] = "5m") -> str:
+    """Replace Grafana variables so the query parses as PromQL (validation, lint, the e2e panel report).
+
+    `ranges`: the duration for $__rate_interval, $__interval and $__range (one, or one per variable);
+    `value`: what other variables ($var, ${var}, ${var:fmt}, [[var]]) become, or a function of their name.
+    """
+    durations = ranges if isinstance(ranges, dict) else dict.fromkeys(RANGE_VARIABLES, ranges)
+    expr = _RANGE.sub(lambda m: durations[m.group(1)], expr)
+    name_to_value = value if callable(value) else (lambda _name: value)
+    return _VARIABLE.sub(lambda m: name_to_value(next(g for g in m.groups() if g)), expr)
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,8 @@ def nodes(tree: promql_parser.Expr) -> list[promql_parser.Expr]:
     return found
 
 
-def _selector(vs: promql_parser.VectorSelector, range_: str | None) -> Selector:
+def selector(vs: promql_parser.VectorSelector, range_: str | None = None) -> Selector:
+    """One selector node as name + matchers (a `{__name__="x"}` matcher becomes the name)."""
     name = vs.name or ""
     matchers = []
     for m in vs.matchers.matchers:
@@ -65,12 +66,12 @@ def selectors(expr: str | promql_parser.Expr) -> list[Selector]:
     in_matrix: set[tuple[str, tuple]] = set()
     for node in nodes(tree):
         if isinstance(node, promql_parser.MatrixSelector):
-            sel = _selector(node.vector_selector, promql_parser.display_duration(node.range))
+            sel = selector(node.vector_selector, promql_parser.display_duration(node.range))
             in_matrix.add((sel.name, sel.matchers))
             result.append(sel)
     for node in nodes(tree):
         if isinstance(node, promql_parser.VectorSelector):
-            sel = _selector(node, None)
+            sel = selector(node, None)
             # walk() also visits the selector inside a matrix selector; count it once.
             if (sel.name, sel.matchers) not in in_matrix:
                 result.append(sel)

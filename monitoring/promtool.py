@@ -45,13 +45,18 @@ def find_promtool() -> str:
         if not (os.path.isfile(env) and os.access(env, os.X_OK)):
             raise MonitoringError(f"PROMTOOL={env} is not an executable file; unset it or fix the path")
         return env
-    local = REPO_ROOT / ".tools" / "bin" / "promtool"
-    if local.is_file() and os.access(local, os.X_OK):
-        return str(local)
-    found = shutil.which("promtool")
+    found = find_tool("promtool")
     if found:
         return found
     raise PromtoolNotFound()
+
+
+def find_tool(name: str) -> str | None:
+    """A Prometheus tool fetched by `make tools` (.tools/bin of this checkout), else from PATH."""
+    local = REPO_ROOT / ".tools" / "bin" / name
+    if local.is_file() and os.access(local, os.X_OK):
+        return str(local)
+    return shutil.which(name)
 
 
 def _run(args: list[str], files: list[str], stdin: str | None = None, cwd: str | None = None) -> Result:

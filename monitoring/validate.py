@@ -11,7 +11,7 @@ from monitoring.errors import DefinitionError
 from monitoring.promql import PromQLError, metric_names, parse
 from monitoring.rules import SEVERITIES, AlertingRule, RecordingRule, RuleFile
 
-_ALERT_NAME = re.compile(r"^[A-Z][A-Za-z0-9]+$")
+ALERT_NAME = re.compile(r"^[A-Z][A-Za-z0-9]+$")  # CamelCase; lint uses it too
 _RECORD_NAME = re.compile(r"^[a-z_]+:[a-z0-9_]+:[a-z0-9_]+$")
 
 
@@ -53,7 +53,7 @@ def validate_rules(rule_files: list[RuleFile]) -> set[str]:
 
 def _validate_alert(rule: AlertingRule) -> None:
     src, name = rule.source, rule.alert
-    if not _ALERT_NAME.match(name):
+    if not ALERT_NAME.match(name):
         raise DefinitionError(src, name, "alert names are CamelCase", "rename it, e.g. GiteaProviderDown")
     if rule.severity not in SEVERITIES:
         raise DefinitionError(src, name, f"severity {rule.severity!r} is not one of {', '.join(SEVERITIES)}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -10,14 +9,9 @@ import pytest
 
 from monitoring.compiler import build
 from monitoring.config import Config
+from tests.sim.openapi import specs_dir
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-def specs_dir() -> Path | None:
-    """../shared/specs (or $SPECS_DIR); None on a user's machine without it."""
-    candidate = Path(os.environ.get("SPECS_DIR") or REPO_ROOT.parent / "shared" / "specs")
-    return candidate if candidate.is_dir() else None
 
 
 @pytest.fixture(scope="session")

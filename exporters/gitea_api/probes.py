@@ -18,7 +18,7 @@ import requests
 import urllib3
 import yaml
 
-from exporters.gitea_api.logs import event, log
+from exporters.gitea_api.logs import cause, event, log
 from exporters.gitea_api.metrics import Metrics
 
 MAX_BODY_BYTES = 1024 * 1024  # reads are bounded: a huge body is an invalid response, not an OOM
@@ -120,7 +120,7 @@ class Prober:
                 self._probe(probe)
             except Exception as exc:  # noqa: BLE001 (a bug in one probe must not stop the probing thread)
                 self.metrics.failures.labels(endpoint=probe.endpoint, reason="invalid_response").inc()
-                self._log_change(probe, Outcome(0, "invalid_response", detail=f"internal error: {_cause(exc)}"))
+                self._log_change(probe, Outcome(0, "invalid_response", detail=f"internal error: {cause(exc)}"))
         if urlsplit(self.base_url).scheme == "https":
             self._tls_expiry()
         self.cycles += 1
@@ -152,18 +152,18 @@ class Prober:
                 # the call (merging settings, proxies) is not counted as Gitea's latency.
                 seconds = response.elapsed.total_seconds() + time.perf_counter() - headers_at
         except requests.exceptions.SSLError as exc:
-            return Outcome(0, "tls", detail=_cause(exc))
+            return Outcome(0, "tls", detail=cause(exc))
         except (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError, BodyTimeout):
             return Outcome(0, "timeout", detail=f"no complete answer within {self.timeout:g}s")
         except requests.exceptions.TooManyRedirects:
             return Outcome(0, "invalid_response", detail=f"more than {self.session.max_redirects} redirects")
         except (requests.exceptions.ConnectionError, urllib3.exceptions.ProtocolError) as exc:
             # The body is read from urllib3 directly, so its exceptions arrive unwrapped.
-            return Outcome(0, "connection", detail=_cause(exc))
+            return Outcome(0, "connection", detail=cause(exc))
         except OverflowError as exc:
             return Outcome(0, "invalid_response", detail=str(exc))
         except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
-            return Outcome(0, "invalid_response", detail=_cause(exc))
+            return Outcome(0, "invalid_response", detail=cause(exc))
         return dataclasses.replace(self._classify(probe, status, body), seconds=seconds)
 
     def _classify(self, probe: Probe, status: int, body: bytes) -> Outcome:
@@ -244,7 +244,7 @@ class Prober:
                 self.metrics.tls_expiry.set(ssl.cert_time_to_seconds(cert["notAfter"]))
             self._tls_error = None
         except (OSError, ValueError) as exc:
-            detail = _cause(exc)
+            detail = cause(exc)
             if detail != self._tls_error:  # once per change, like probe failures
                 log.warning(event("tls certificate expiry unknown", detail=detail))
             self._tls_error = detail
@@ -265,30 +265,3 @@ def _json_field(body: bytes, key: str) -> str | None:
     data = _json(body)
     value = data.get(key) if isinstance(data, dict) else None
     return str(value) if value else None
-
-
-def _cause(exc: BaseException) -> str:
-    """A one-line reason from the innermost cause: no URL, no headers, no stack trace."""
-    seen = exc
-    while True:
-        inner = seen.__cause__ or seen.__context__ or (seen.args[0] if seen.args and isinstance(seen.args[0],
-                                                                                              BaseException) else None)
-        reason = getattr(seen, "reason", None)
-        if isinstance(reason, BaseException):
-            inner = reason
-        if inner is None or inner is seen:
-            break
-        seen = inner
-    text = str(seen)
-    if "Name or service not known" in text or "NameResolution" in type(seen).__name__ or "getaddrinfo" in text \
-            or "nodename nor servname" in text or "Temporary failure in name resolution" in text:
-        return "DNS lookup failed"
-    if isinstance(seen, ConnectionRefusedError) or "Connection refused" in text:
-        return "connection refused"
-    if "RemoteDisconnected" in type(seen).__name__ or "closed connection" in text or "reset by peer" in text:
-        return "connection closed by Gitea before an answer"
-    if isinstance(seen, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in text:
-        return "certificate not trusted: " + (getattr(seen, "verify_message", "") or "verify failed")
-    first = text.splitlines()[0] if text else ""
-    # urllib3 messages start with the pool and URL; keep the part after the last colon-separated prefix.
-    return (type(seen).__name__ + (": " + first[-160:] if first else ""))

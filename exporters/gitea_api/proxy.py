@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import urllib3
 
-from exporters.gitea_api.logs import event, log
+from exporters.gitea_api.logs import cause, event, log
 from exporters.gitea_api.metrics import Metrics
 
 API_PREFIX = "/api/v1"
@@ -196,7 +196,7 @@ def make_handler(settings: ProxySettings, metrics: Metrics) -> type[BaseHTTPRequ
                 exc, urllib3.exceptions.NewConnectionError)
             code = 504 if timeout else 502
             reason = (f"Gitea did not answer within {settings.timeout:g}s" if timeout
-                      else f"cannot reach Gitea at {upstream.host}: {_cause(exc)}")
+                      else f"cannot reach Gitea at {upstream.host}: {cause(exc)}")
             metrics.requests.labels(kind=kind, operation=operation, code=str(code)).inc()
             metrics.request_duration.labels(kind=kind, operation=operation).observe(time.perf_counter() - started)
             if state["error"] != reason:
@@ -215,19 +215,6 @@ def make_handler(settings: ProxySettings, metrics: Metrics) -> type[BaseHTTPRequ
             pass
 
     return ProxyHandler
-
-
-def _cause(exc: BaseException) -> str:
-    inner = getattr(exc, "reason", None) or exc.__cause__ or exc
-    text = str(inner)
-    if "refused" in text.lower():
-        return "connection refused"
-    if "Name or service not known" in text or "Temporary failure in name resolution" in text or \
-            "NameResolution" in type(inner).__name__:
-        return "DNS lookup failed"
-    if "CERTIFICATE_VERIFY_FAILED" in text:
-        return "certificate not trusted"
-    return type(inner).__name__
 
 
 def serve(address: tuple[str, int], settings: ProxySettings, metrics: Metrics) -> ThreadingHTTPServer:

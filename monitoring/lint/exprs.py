@@ -9,9 +9,10 @@ from dataclasses import dataclass
 import promql_parser as pp
 
 from monitoring.config import duration_seconds
+from monitoring.dashboard import substitute_variables
 from monitoring.lint.catalog import COUNTER_LIKE, LintCatalog
 from monitoring.lint.inputs import MetricDrop
-from monitoring.promql import PromQLError, match_op, nodes, parse
+from monitoring.promql import PromQLError, nodes, parse, selector
 
 Emit = Callable[[str, str], None]  # (check id, message)
 
@@ -21,8 +22,6 @@ RATE_FUNCTIONS = {"rate", "increase", "irate"}
 ABSENT = {"absent", "absent_over_time"}
 VARIABLE_MARK = "__grafana_var__"
 _REGEX_META = re.compile(r"[.*+?()\[\]{}|^$\\]")
-_GRAFANA_RANGE = re.compile(r"\$(__rate_interval|__interval|__range)\b|\$\{(__rate_interval|__interval|__range)\}")
-_GRAFANA_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::[a-z]+)?\}|\$([A-Za-z_][A-Za-z0-9_]*)|\[\[([A-Za-z_]\w*)\]\]")
 GRAFANA_RANGE_VALUE = "17m"  # stands for $__rate_interval etc.; never reported as too short
 
 
@@ -37,8 +36,7 @@ class Context:
 
 def substitute(expr: str) -> str:
     """Grafana variables -> placeholders that parse; matchers holding one are not value-checked."""
-    expr = _GRAFANA_RANGE.sub(GRAFANA_RANGE_VALUE, expr)
-    return _GRAFANA_VAR.sub(VARIABLE_MARK, expr)
+    return substitute_variables(expr, value=VARIABLE_MARK, ranges=GRAFANA_RANGE_VALUE)
 
 
 def check(expr: str, ctx: Context, emit: Emit) -> None:
@@ -66,12 +64,7 @@ def check(expr: str, ctx: Context, emit: Emit) -> None:
 
 # -- selectors -------------------------------------------------------------------------------------
 def _name(vs: pp.VectorSelector) -> str:
-    if vs.name:
-        return vs.name
-    for m in vs.matchers.matchers:
-        if m.name == "__name__" and m.op == pp.MatchOp.Equal:
-            return m.value
-    return ""
+    return selector(vs).name
 
 
 def _fullmatch(pattern: str, value: str) -> bool | None:
@@ -95,7 +88,7 @@ def _selector(vs: pp.VectorSelector, ctx: Context, emit: Emit) -> None:
         if name and drop.drops(name):
             emit("metric-dropped-by-relabel", f"{name} is dropped at scrape time by {drop.path}: {drop.where} "
                  f"(action {drop.action}, regex {drop.regex!r}); keep it or do not use it")
-    matchers = [(m.name, match_op(m.op), m.value) for m in vs.matchers.matchers if m.name != "__name__"]
+    matchers = [m for m in selector(vs).matchers if m[0] != "__name__"]
     by_label: dict[str, list[tuple[str, str]]] = {}
     for label, op, value in matchers:
         by_label.setdefault(label, []).append((op, value))

@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from monitoring.config import DURATION_RE
 from monitoring.lint import exprs
 from monitoring.lint.inputs import RuleSource
+from monitoring.rules import SEVERITIES
+from monitoring.validate import ALERT_NAME
 
-SEVERITIES = ("critical", "warning", "info")
 MAX_GROUP_RULES = 20
 DISABLE_ANNOTATION = "lint_disable"  # comma-separated check ids; annotation names must be label names
-_ALERT_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
-_DURATION = re.compile(r"^(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$")
 _ACTION = re.compile(r"{{-?(.*?)-?}}", re.S)
 _BLOCK_OPEN = re.compile(r"^\s*(if|range|with|define|block)\b")
 _BLOCK_END = re.compile(r"^\s*end\s*$")
@@ -47,7 +47,7 @@ def template_problem(text: str) -> str | None:
 
 
 def _valid_duration(value: object) -> bool:
-    return isinstance(value, str) and bool(value) and bool(_DURATION.match(value))
+    return isinstance(value, str) and bool(value) and bool(DURATION_RE.match(value))
 
 
 def check(source: RuleSource, ctx_for: Callable[[bool], exprs.Context], report: Report) -> None:
@@ -95,7 +95,7 @@ def _rule(gname: str, index: int, rule: dict, seen: dict, ctx_for: Callable[[boo
             if problem:
                 emit("template-syntax", f"{kind} {k}: {problem}")
     if is_alert:
-        if not _ALERT_NAME.match(name):
+        if not ALERT_NAME.match(name):
             emit("alert-name-case", f"{name!r} is not CamelCase (e.g. GiteaProviderDown)")
         severity = labels.get("severity")
         if severity not in SEVERITIES:

@@ -31,10 +31,12 @@ from monitoring import catalog
 from monitoring.alertmanager import RECEIVERS
 from monitoring.compiler import build, load_model
 from monitoring.config import Config, duration_seconds, load_config
+from monitoring.dashboard import substitute_variables
 from monitoring.promql import metric_names
+from monitoring.promtool import find_tool
 from tests.sim.gitea import GiteaSimulator
 from tests.sim.openapi import specs_dir
-from tests.sim.processes import REPO_ROOT, ExporterProcess, free_port, wait_http
+from tests.sim.processes import ExporterProcess, free_port, wait_http
 from tests.sim.provider import ProviderSimulator
 
 E2E_CONFIG = Path(__file__).resolve().parent / "e2e-config.yaml"
@@ -107,8 +109,7 @@ class Receiver:
 
 
 def _binary(name: str) -> str:
-    found = shutil.which(name) or (str(REPO_ROOT / ".tools" / "bin" / name)
-                                   if (REPO_ROOT / ".tools" / "bin" / name).exists() else None)
+    found = find_tool(name)
     if not found:
         raise FileNotFoundError(f"{name} not found: run `make tools` (Debian's prometheus packages into .tools/bin)")
     return found
@@ -440,13 +441,15 @@ def table(results: list[Result]) -> str:
 
 
 # -- dashboards against real data ------------------------------------------------------------------
+# Grafana's $__rate_interval is at least 4 scrape intervals; the others as a 1h dashboard would use them.
+PANEL_RANGES = {"__rate_interval": "20s", "__interval": "5s", "__range": "1h"}
+
+
 def _substitute(expr: str, config: Config) -> str:
-    expr = (expr.replace("$__rate_interval", "20s").replace("${__rate_interval}", "20s")
-            .replace("$__interval", "5s").replace("$__range", "1h"))
-    expr = expr.replace('"$namespace"', f'"{config.provider.namespace}"')
-    for var in ("cluster", "pod", "controller", "endpoint", "namespace"):
-        expr = expr.replace(f'"${var}"', '".*"').replace(f'"${{{var}}}"', '".*"')
-    return expr
+    """Panel variables as a user would set them: the provider's namespace, every other variable "All"."""
+    def value(name: str) -> str:
+        return config.provider.namespace if name == "namespace" else ".*"
+    return substitute_variables(expr, value=value, ranges=PANEL_RANGES)
 
 
 def _panels(dashboard: dict) -> list[dict]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -37,6 +38,30 @@ QUEUE_BUCKETS = tuple(10.0 ** e for e in range(-8, 2))  # workqueue: 1e-8 .. 10 
 LEASE_NAME = "provider-gitea-leader-election"
 MAX_WORKERS = 10  # crossplane-runtime providers default to --max-reconcile-rate=10
 KUBE_HOST = "10.96.0.1:443"
+
+
+def serve_exposition(body: Callable[[], bytes], port: int = 0) -> ThreadingHTTPServer:
+    """A text-exposition endpoint on 127.0.0.1 (any path), served from a thread."""
+
+    class Handler(BaseHTTPRequestHandler):
+        disable_nagle_algorithm = True
+
+        def do_GET(self) -> None:  # noqa: N802
+            data = body()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    ThreadingHTTPServer.allow_reuse_address = True
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
 
 
 class Replica:
@@ -146,25 +171,8 @@ class Replica:
             self.longest.labels(c, c).set(0)
 
     def serve(self, port: int = 0) -> None:
-        registry = self.registry
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                body = generate_latest(registry) if self.path.startswith("/metrics") else b"not found\n"
-                self.send_response(200 if self.path.startswith("/metrics") else 404)
-                self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        ThreadingHTTPServer.allow_reuse_address = True
-        self.server = ThreadingHTTPServer(("127.0.0.1", port or self.port), Handler)
-        self.server.daemon_threads = True
+        self.server = serve_exposition(lambda: generate_latest(self.registry), port or self.port)
         self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def shutdown(self) -> None:
         if self.server:
@@ -205,24 +213,8 @@ class ClusterMetrics:
         return ("\n".join(lines) + "\n").encode()
 
     def serve(self) -> None:
-        sim = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                body = sim.exposition()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain; version=0.0.4")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = serve_exposition(self.exposition)
         self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 class ProviderSimulator:
