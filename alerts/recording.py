@@ -94,8 +94,10 @@ def rules(config: Config) -> RuleFile:
         RecordingRule(GITEA_RATE_LIMITED_RATIO,
                       f"sum by ({config.by()}) (rate(gitea_api_probe_failures_total{{{exp}, {RATE_LIMITED_REASON}}}"
                       f"[{w}]))\n/\nsum by ({config.by()}) (rate(gitea_api_probes_total{{{exp}}}[{w}]))"),
+        # "or ... * 0": the 429 series exists only after the first 429; until then the share is 0, not absent.
         RecordingRule(GITEA_PROXY_RATE_LIMITED_RATIO,
-                      f"sum by ({by_kind_op}) (rate(gitea_api_requests_total{{{exp}, code=\"429\"}}[{w}]))\n"
+                      f"(\n  sum by ({by_kind_op}) (rate(gitea_api_requests_total{{{exp}, code=\"429\"}}[{w}]))\n"
+                      f"  or\n  sum by ({by_kind_op}) (rate(gitea_api_requests_total{{{exp}}}[{w}])) * 0\n)\n"
                       f"/\nsum by ({by_kind_op}) (rate(gitea_api_requests_total{{{exp}}}[{w}]))"),
     ]
     gitea_rules += _quantile_rules(GITEA_LATENCY, "gitea_api_probe_duration_seconds", by_endpoint, exp,

@@ -196,6 +196,11 @@ class GiteaSimulator:
             raise ValueError(f"unknown fault {fault!r}; one of {', '.join(FAULTS)}")
         self.fault, self.fault_paths = fault, paths
 
+    def request_times(self, *paths: str) -> list[float]:
+        """perf_counter times of the requests received for `paths` (all paths when none are given)."""
+        with self._lock:
+            return [t for path, entries in self.service_times.items() if not paths or path in paths for t, _ in entries]
+
     def count(self, path: str) -> int:
         with self._lock:
             return sum(1 for _, p in self.requests if p == path)
