@@ -1,4 +1,8 @@
-"""Findings, the registry of checks (id, level, one-line why) and the two output formats."""
+"""Findings, the registry of checks (id, default level, one-line why) and the output formats.
+
+Levels are third-party friendly by default: conventions (style) are warnings, errors are kept for
+rules and dashboards that cannot work. `--level CHECK=error|warning` changes one check's level.
+"""
 
 from __future__ import annotations
 
@@ -23,12 +27,13 @@ _CHECKS = (
     Check("invalid-duration", ERROR, "Prometheus rejects a rule file with a malformed for/keep_firing_for", "syntax"),
     # Style (as mixtool's)
     Check("alert-name-case", WARNING, "CamelCase alert names are what routes, silences and runbooks expect", "style"),
-    Check("severity-label", ERROR, "routing keys on severity: critical, warning or info", "style"),
+    Check("severity-label", WARNING, "routing keys on severity; the accepted set is --severities", "style"),
     Check("missing-summary", WARNING, "a notification without a summary says nothing at 3 a.m.", "style"),
     Check("missing-description", WARNING, "the description should say what is wrong, with label values", "style"),
     Check("missing-runbook", WARNING, "every alert needs a runbook_url telling the on-call what to do", "style"),
     Check("group-too-large", WARNING, "groups over 20 rules evaluate slowly and are hard to review", "style"),
-    Check("duplicate-rule", ERROR, "two rules with one name and labels overwrite each other's series", "style"),
+    Check("duplicate-rule", ERROR, "two rules with one name and labels that can write the same series overwrite "
+          "each other (a partition on disjoint matchers is fine)", "semantics"),
     # Semantics, offline
     Check("alert-without-comparison", WARNING, "without a comparison the alert fires whenever the series exists",
           "semantics"),
@@ -63,7 +68,13 @@ _CHECKS = (
     Check("grid-layout", WARNING, "overlapping or out-of-grid panels render on top of each other", "dashboard"),
     Check("dashboard-uid", ERROR, "without a stable, unique uid every import makes a new copy and links break",
           "dashboard"),
-    Check("dashboard-schema", ERROR, "Grafana's dashboard JSON schema rejects it", "dashboard"),
+    Check("dashboard-schema", WARNING, "Grafana's published dashboard JSON schema disagrees (Grafana itself "
+          "migrates and imports older shapes)", "dashboard"),
+    Check("invalid-panel", ERROR, "a panel field of the wrong type (an id that is not a number, a non-object "
+          "panel) breaks Grafana's panel handling", "dashboard"),
+    # Bounds
+    Check("input-too-large", ERROR, "an expression or dashboard over lint's size limits is not checked (and "
+          "would strain Prometheus or Grafana too)", "bounds"),
 )
 
 CHECKS: dict[str, Check] = {c.id: c for c in _CHECKS}
@@ -75,10 +86,11 @@ class Finding:
     location: str  # group/rule, or panel "Title" (id N)
     check: str
     message: str
+    level: str = ""  # the check's default level unless set (--level)
 
-    @property
-    def level(self) -> str:
-        return CHECKS[self.check].level
+    def __post_init__(self) -> None:
+        if not self.level:
+            object.__setattr__(self, "level", CHECKS[self.check].level)
 
     def text(self) -> str:
         return f"{self.path}:{self.location}: {self.level.upper()} {self.check}: {self.message}"
@@ -102,4 +114,35 @@ def render_json(findings: list[Finding], files: int, skipped: list[str]) -> str:
     errors = sum(f.level == ERROR for f in findings)
     doc = {"findings": [f.to_dict() for f in findings], "files": files, "errors": errors,
            "warnings": len(findings) - errors, "skipped": skipped}
+    return json.dumps(doc, indent=2) + "\n"
+
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def render_sarif(findings: list[Finding], files: int, skipped: list[str], lines: dict[tuple[str, str], int]
+                 | None = None) -> str:
+    """SARIF 2.1.0: GitHub code scanning, GitLab, Azure DevOps and most CI dashboards read it as it is.
+    `lines` maps (path, location) to a 1-based line when known (else line 1 of the file)."""
+    used = sorted({f.check for f in findings})
+    rules = [{"id": c, "name": c, "shortDescription": {"text": CHECKS[c].why},
+              "defaultConfiguration": {"level": CHECKS[c].level},
+              "properties": {"group": CHECKS[c].group}} for c in used]
+    results = []
+    for f in findings:
+        line = (lines or {}).get((f.path, f.location), 1)
+        results.append({
+            "ruleId": f.check, "ruleIndex": used.index(f.check), "level": f.level,
+            "message": {"text": f"{f.location}: {f.message}"},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": f.path},
+                                                "region": {"startLine": line}},
+                           "logicalLocations": [{"fullyQualifiedName": f.location}]}],
+            "partialFingerprints": {"lintFinding/v1": f"{f.check}:{f.location}"},
+        })
+    doc = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [{
+        "tool": {"driver": {"name": "gitea-monitoring lint", "rules": rules}},
+        "results": results,
+        "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": [
+            {"level": "note", "message": {"text": s}} for s in skipped if not s.startswith("ignored ")]}],
+    }]}
     return json.dumps(doc, indent=2) + "\n"

@@ -8,10 +8,16 @@ from collections.abc import Callable
 from monitoring.config import DURATION_RE
 from monitoring.lint import exprs
 from monitoring.lint.inputs import RuleSource
+from monitoring.lint.ruleset import partitioned
 from monitoring.rules import SEVERITIES
 from monitoring.validate import ALERT_NAME
 
+# Accepted severities unless --severities says otherwise: ours plus `none`, which kube-prometheus and
+# other mixins give the always-firing Watchdog and InfoInhibitor alerts.
+DEFAULT_SEVERITIES = (*SEVERITIES, "none")
+
 MAX_GROUP_RULES = 20
+MAX_SAME_NAME = 64  # earlier rules of one name and labels compared with each new one
 DISABLE_ANNOTATION = "lint_disable"  # comma-separated check ids; annotation names must be label names
 _ACTION = re.compile(r"{{-?(.*?)-?}}", re.S)
 _BLOCK_OPEN = re.compile(r"^\s*(if|range|with|define|block)\b")
@@ -50,8 +56,9 @@ def _valid_duration(value: object) -> bool:
     return isinstance(value, str) and bool(value) and bool(DURATION_RE.match(value))
 
 
-def check(source: RuleSource, ctx_for: Callable[[bool], exprs.Context], report: Report) -> None:
-    seen: dict[tuple, str] = {}
+def check(source: RuleSource, ctx_for: Callable[[bool], exprs.Context], report: Report,
+          severities: tuple[str, ...] = DEFAULT_SEVERITIES) -> None:
+    seen: dict[tuple, list[tuple[str, str]]] = {}  # (name, labels) -> [(where, expr)]
     if not isinstance(source.groups, list):
         report("", "promql-syntax", "`groups` is not a list")
         return
@@ -59,22 +66,26 @@ def check(source: RuleSource, ctx_for: Callable[[bool], exprs.Context], report: 
         if not isinstance(group, dict):
             continue
         gname = str(group.get("name") or f"group[{gi}]")
-        rules = group.get("rules") or []
+        rules = group.get("rules") if isinstance(group.get("rules"), list) else []
         if len(rules) > MAX_GROUP_RULES:
             report(gname, "group-too-large", f"{len(rules)} rules (at most {MAX_GROUP_RULES}); split the group by "
                    "concern")
         for ri, rule in enumerate(rules):
             if isinstance(rule, dict):
-                _rule(gname, ri, rule, seen, ctx_for, report)
+                _rule(gname, ri, rule, seen, ctx_for, report, severities)
+
+
+def _mapping(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
 
 
 def _rule(gname: str, index: int, rule: dict, seen: dict, ctx_for: Callable[[bool], exprs.Context],
-          report: Report) -> None:
+          report: Report, severities: tuple[str, ...]) -> None:
     is_alert = "alert" in rule
     name = str(rule.get("alert") or rule.get("record") or f"rule[{index}]")
     where = f"{gname}/{name}"
-    labels = rule.get("labels") or {}
-    annotations = rule.get("annotations") or {}
+    labels = _mapping(rule.get("labels"))
+    annotations = _mapping(rule.get("annotations"))
     disabled = {c.strip() for c in str(annotations.get(DISABLE_ANNOTATION, "")).split(",") if c.strip()}
 
     def emit(check_id: str, message: str) -> None:
@@ -82,10 +93,15 @@ def _rule(gname: str, index: int, rule: dict, seen: dict, ctx_for: Callable[[boo
             report(where, check_id, message)
 
     key = (name, tuple(sorted((str(k), str(v)) for k, v in labels.items())))
-    if key in seen:
-        emit("duplicate-rule", f"same name and labels as the rule at {seen[key]} (rule {index + 1} of its group "
-             "is the second); rename one or give them different labels")
-    seen.setdefault(key, where)
+    expr_text = str(rule.get("expr") or "")
+    catalog = ctx_for(False).catalog
+    for other_where, other_expr in seen.get(key, [])[:MAX_SAME_NAME]:  # bounded: k rules cost k*64 at most
+        if not partitioned(other_expr, expr_text, catalog):
+            emit("duplicate-rule", f"same name and labels as the rule at {other_where} (rule {index + 1} of its "
+                 "group is the second) and their series can overlap; rename one, give them different labels, "
+                 "or make their matchers disjoint")
+            break
+    seen.setdefault(key, []).append((where, expr_text))
     for field in ("for", "keep_firing_for"):
         if field in rule and not _valid_duration(rule[field]):
             emit("invalid-duration", f"{field}: {rule[field]!r} is not a Prometheus duration (like 5m or 1h30m)")
@@ -98,9 +114,9 @@ def _rule(gname: str, index: int, rule: dict, seen: dict, ctx_for: Callable[[boo
         if not ALERT_NAME.match(name):
             emit("alert-name-case", f"{name!r} is not CamelCase (e.g. GiteaProviderDown)")
         severity = labels.get("severity")
-        if severity not in SEVERITIES:
-            emit("severity-label", f"severity {severity!r}; use one of {', '.join(SEVERITIES)}" if severity else
-                 f"no severity label; add severity: {' | '.join(SEVERITIES)}")
+        if severity not in severities:
+            emit("severity-label", f"severity {severity!r}; use one of {', '.join(severities)} (or accept it with "
+                 "--severities)" if severity else f"no severity label; add severity: {' | '.join(severities)}")
         if not annotations.get("summary"):
             emit("missing-summary", "no summary annotation; add a one-line summary")
         description = annotations.get("description")
