@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import jsonschema
@@ -62,7 +63,12 @@ def check(source: DashboardSource, ctx: exprs.Context, schema: jsonschema.protoc
 
     top = f'dashboard "{title}"'
     panels, bad = _panels(d.get("panels"), MAX_PANELS)
-    queries = [(p, t) for p in panels for t in _list(p.get("targets")) if isinstance(t, dict) and t.get("expr")]
+    variables = _list(_dict(d.get("templating")).get("list"))
+    datasources = {str(v.get("name")): str(v.get("query") or "") for v in variables
+                   if isinstance(v, dict) and v.get("type") == "datasource"}
+    queries = [(p, t) for p in panels for t in _list(p.get("targets"))
+               if isinstance(t, dict) and t.get("expr") and _is_prometheus(p, t, datasources)]
+    ctx = dataclasses.replace(ctx, numbers=tuple(_numeric_variables(variables).items()))
     if len(panels) > MAX_PANELS or len(queries) > MAX_QUERIES:
         emit(top, "input-too-large", f"more than {MAX_PANELS} panels or {MAX_QUERIES} queries; not checked "
              "(split the dashboard)")
@@ -75,7 +81,6 @@ def check(source: DashboardSource, ctx: exprs.Context, schema: jsonschema.protoc
         for err in sorted(schema.iter_errors(d), key=lambda e: [str(x) for x in e.absolute_path])[:10]:
             path = "/".join(map(str, err.absolute_path)) or "<root>"
             emit(top, "dashboard-schema", f"{path}: {err.message[:200]}")
-    variables = _list(_dict(d.get("templating")).get("list"))
     if queries and not any(v.get("type") == "datasource" for v in variables if isinstance(v, dict)):
         emit(top, "no-datasource-variable", "no datasource variable; add one (type datasource, query prometheus) and "
              "use ${datasource} in panels")
@@ -107,6 +112,42 @@ def check(source: DashboardSource, ctx: exprs.Context, schema: jsonschema.protoc
     for panel, target in queries:
         exprs.check(str(target["expr"]), ctx, lambda c, m, p=panel, t=target: emit(
             _where(p), c, f"query {str(t.get('refId', '?'))[:20]}: {m}"))
+
+
+def _numeric_variables(variables: list) -> dict[str, str]:
+    """Variables whose current value is a number (a `k` for topk, a threshold)."""
+    out = {}
+    for v in variables:
+        if not isinstance(v, dict) or v.get("type") not in ("custom", "constant", "textbox"):
+            continue
+        value = _dict(v.get("current")).get("value")
+        if value is None:
+            value = str(v.get("query") or "").split(",")[0].split(":")[0].strip()
+        value = value[0] if isinstance(value, list) and value else value
+        try:
+            float(str(value))
+        except ValueError:
+            continue
+        out[str(v.get("name"))] = str(value).strip()
+    return out
+
+
+def _datasource_type(ds: object, datasources: dict[str, str]) -> str | None:
+    """The plugin type a panel's or target's datasource names, when the dashboard says it."""
+    uid = ds.get("uid") if isinstance(ds, dict) else ds
+    if isinstance(uid, str) and uid.startswith("$"):
+        name = uid.strip("${}").split(":")[0]
+        if name in datasources:
+            return datasources[name] or None
+    kind = ds.get("type") if isinstance(ds, dict) else None
+    return kind if isinstance(kind, str) and kind not in ("datasource", "") else None
+
+
+def _is_prometheus(panel: dict, target: dict, datasources: dict[str, str]) -> bool:
+    """False for a query that goes to Loki, Elasticsearch, ...: their `expr` is not PromQL."""
+    kind = _datasource_type(target.get("datasource"), datasources) or \
+        _datasource_type(panel.get("datasource"), datasources)
+    return kind is None or kind == "prometheus"
 
 
 def _grid(panels: list, emit: Callable[[str, str, str], None]) -> None:

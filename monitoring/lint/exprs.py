@@ -33,15 +33,18 @@ class Context:
     grafana: bool = False  # a panel query: Grafana variables are substituted before parsing
     target_labels: frozenset[str] = frozenset()  # besides the catalog's: labels the linted monitors write
     target_open: bool = False  # a labelmap somewhere: any label may exist
+    numbers: tuple[tuple[str, str], ...] = ()  # dashboard variables whose values are numbers (`topk($k, ...)`)
 
 
-def substitute(expr: str) -> str:
-    """Grafana variables -> placeholders that parse; matchers holding one are not value-checked."""
-    return substitute_variables(expr, value=VARIABLE_MARK, ranges=GRAFANA_RANGE_VALUE)
+def substitute(expr: str, numbers: dict[str, str] | None = None) -> str:
+    """Grafana variables -> placeholders that parse; matchers holding one are not value-checked. A variable
+    whose values are numbers becomes its number, so `topk($k, ...)` parses."""
+    numbers = numbers or {}
+    return substitute_variables(expr, value=lambda name: numbers.get(name, VARIABLE_MARK), ranges=GRAFANA_RANGE_VALUE)
 
 
 def check(expr: str, ctx: Context, emit: Emit) -> None:
-    text = substitute(expr) if ctx.grafana else expr
+    text = substitute(expr, dict(ctx.numbers)) if ctx.grafana else expr
     try:
         tree = parse(text)
     except PromQLTooLarge as exc:
@@ -94,7 +97,7 @@ def _selector(a: Analysis, i: int, vs: pp.VectorSelector, ctx: Context, emit: Em
     name = sel.name
     cat = ctx.catalog
     info = a.info[i]
-    if name and ":" in name:
+    if name and name.count(":") == 2:  # the level:metric:operations convention (TF Serving exports :a:b:c)
         if name not in cat.records:
             emit("undefined-recording-rule", f"{name} looks like a recording rule but no rule file given records "
                  "it; lint the file that defines it too, or fix the name")

@@ -28,8 +28,8 @@ Report = Callable[[str, str, str], None]  # (location, check id, message)
 
 def template_problem(text: str) -> str | None:
     """What is wrong with a Go template, roughly as text/template's parser would see it; None when fine."""
-    if text.count("{{") != text.count("}}"):
-        return "unbalanced {{ }}"
+    if "{{" in _ACTION.sub("", text):  # a `}}` in plain text is literal text to text/template; `{{` is not
+        return "unbalanced {{ }}: an action is not closed"
     depth = 0
     for action in _ACTION.findall(text):
         body = action.strip()
@@ -53,7 +53,8 @@ def template_problem(text: str) -> str | None:
 
 
 def _valid_duration(value: object) -> bool:
-    return isinstance(value, str) and bool(value) and bool(DURATION_RE.match(value))
+    """As Prometheus' model.ParseDuration: units in order, or the bare "0"."""
+    return isinstance(value, str) and bool(value) and (value == "0" or bool(DURATION_RE.match(value)))
 
 
 def check(source: RuleSource, ctx_for: Callable[[bool], exprs.Context], report: Report,
@@ -96,7 +97,10 @@ def _rule(gname: str, index: int, rule: dict, seen: dict, ctx_for: Callable[[boo
     expr_text = str(rule.get("expr") or "")
     catalog = ctx_for(False).catalog
     for other_where, other_expr in seen.get(key, [])[:MAX_SAME_NAME]:  # bounded: k rules cost k*64 at most
-        if not partitioned(other_expr, expr_text, catalog):
+        # Alerting rules that share a name are alternative conditions of one alert (Alertmanager groups
+        # them); only a repeated condition is a mistake. Recording rules must not overlap.
+        same = " ".join(other_expr.split()) == " ".join(expr_text.split())
+        if same or (not is_alert and not partitioned(other_expr, expr_text, catalog)):
             emit("duplicate-rule", f"same name and labels as the rule at {other_where} (rule {index + 1} of its "
                  "group is the second) and their series can overlap; rename one, give them different labels, "
                  "or make their matchers disjoint")
