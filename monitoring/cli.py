@@ -43,7 +43,7 @@ def _cmd_docs(args: argparse.Namespace) -> int:
 def _cmd_lint(args: argparse.Namespace) -> int:
     from monitoring.lint import CHECKS, lint_paths
     from monitoring.lint.catalog import from_file
-    from monitoring.lint.findings import render_json, render_sarif, render_text
+    from monitoring.lint.findings import locate_lines, render_json, render_sarif, render_text
     from monitoring.lint.inputs import LintInputError
 
     if args.list_checks:
@@ -63,7 +63,7 @@ def _cmd_lint(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(render_json(result.findings, result.files, result.notes))
     elif args.format == "sarif":
-        sys.stdout.write(render_sarif(result.findings, result.files, result.notes))
+        sys.stdout.write(render_sarif(result.findings, result.files, result.notes, locate_lines(result.findings)))
     else:
         sys.stdout.write(render_text(result.findings, result.files, result.notes, verbose=args.verbose))
     if args.strict and result.unchecked:

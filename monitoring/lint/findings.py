@@ -117,6 +117,23 @@ def render_json(findings: list[Finding], files: int, skipped: list[str]) -> str:
     return json.dumps(doc, indent=2) + "\n"
 
 
+def locate_lines(findings: list[Finding]) -> dict[tuple[str, str], int]:
+    """Best-effort 1-based lines for SARIF: where the rule name or panel title first appears in its file."""
+    texts: dict[str, list[str]] = {}
+    out: dict[tuple[str, str], int] = {}
+    for f in findings:
+        if f.path not in texts:
+            try:
+                with open(f.path, encoding="utf-8", errors="replace") as fh:
+                    texts[f.path] = fh.read(16 * 1024 * 1024).splitlines()
+            except OSError:
+                texts[f.path] = []
+        tail = f.location.rsplit("/", 1)[-1].split(":")[-1]
+        needle = tail.split('"')[1] if tail.count('"') >= 2 else tail
+        out[(f.path, f.location)] = next((i for i, line in enumerate(texts[f.path], 1) if needle and needle in line), 1)
+    return out
+
+
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
