@@ -50,6 +50,15 @@ def _cmd_lint(args: argparse.Namespace) -> int:
         for check in CHECKS.values():
             print(f"{check.id:26} {check.level:8} {check.group:10} {check.why}")
         return 0
+    if args.explain:
+        from monitoring.lint.checks import DOCS
+
+        if args.explain not in CHECKS:
+            print(f"gitea-monitoring lint: --explain {args.explain}: no such check; see --list-checks", file=sys.stderr)
+            return 2
+        check = CHECKS[args.explain]
+        print(DOCS.get(check.id) or f"{check.id} ({check.level}): {check.why}")
+        return 0
     disabled = {c.strip() for item in args.disable for c in item.split(",") if c.strip()}
     severities = tuple(s.strip() for s in args.severities.split(",") if s.strip()) if args.severities else None
     levels = dict(item.partition("=")[::2] for arg in args.level for item in arg.split(",") if item.strip())
@@ -216,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "$SPECS_DIR or ../shared/specs grafana-dashboard.schema.json when present, else the check is skipped)")
     p.add_argument("--verbose", action="store_true", help="also list the documents that were not checked")
     p.add_argument("--list-checks", action="store_true", help="list the checks with their level and why, and exit")
+    p.add_argument("--explain", metavar="CHECK", help="print a check's documentation (what, why, bad/good), and exit")
     p.set_defaults(func=_cmd_lint)
 
     p = sub.add_parser(

@@ -242,6 +242,21 @@ def test_every_check_is_tested() -> None:
     assert tested == set(CHECKS)
 
 
+def test_checks_in_their_own_files_have_doc_code_and_test() -> None:
+    """pint's layout: monitoring/lint/checks/<id>.py (doc + code) and tests/lint/checks/test_<id>.py."""
+    from monitoring.lint.checks import MODULES
+
+    for module in MODULES:
+        name = module.__name__.rsplit(".", 1)[-1]
+        assert name == module.CHECK.id.replace("-", "_")
+        assert module.__doc__ and module.__doc__.startswith(f"{module.CHECK.id} ({module.CHECK.level})")
+        assert "Bad:" in module.__doc__ and "Good:" in module.__doc__
+        assert (HERE / "lint" / "checks" / f"test_{name}.py").is_file()
+    out = _cli("--explain", "duplicate-rule")
+    assert out.returncode == 0 and "partition" in out.stdout
+    assert _cli("--explain", "nope").returncode == 2
+
+
 def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "monitoring.cli", "lint", *args], capture_output=True, text=True)
 

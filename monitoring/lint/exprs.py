@@ -10,8 +10,14 @@ import promql_parser as pp
 
 from monitoring.config import duration_seconds
 from monitoring.dashboard import substitute_variables
-from monitoring.lint.analysis import SELECTING, Analysis
+from monitoring.lint.analysis import Analysis
 from monitoring.lint.catalog import COUNTER_LIKE, LintCatalog
+from monitoring.lint.checks import (
+    alert_without_comparison,
+    histogram_quantile_input,
+    input_too_large,
+    metric_dropped_by_relabel,
+)
 from monitoring.lint.inputs import MetricSource
 from monitoring.promql import PromQLError, PromQLTooLarge, parse, selector
 
@@ -48,7 +54,7 @@ def check(expr: str, ctx: Context, emit: Emit) -> None:
     try:
         tree = parse(text)
     except PromQLTooLarge as exc:
-        emit("input-too-large", str(exc))
+        emit(input_too_large.CHECK.id, str(exc))
         return
     except PromQLError as exc:
         emit("promql-syntax", f"does not parse: {str(exc).splitlines()[0]}")
@@ -66,18 +72,8 @@ def check(expr: str, ctx: Context, emit: Emit) -> None:
             _aggregate(a, i, node, ctx, emit)
         elif isinstance(node, pp.BinaryExpr):
             _binary(a, i, node, emit)
-    if ctx.is_alert and not a.filters[0] and not _deliberate(a):
-        emit("alert-without-comparison", "the expression has no comparison (e.g. `> 0.1`), set operator nor "
-             "absent(): it fires for every series it returns; add the threshold")
-
-
-def _deliberate(a: Analysis) -> bool:
-    """`vector(1)`: an always-firing alert on purpose (a Watchdog / dead man's switch)."""
-    i = 0
-    while isinstance(a.expr(i), pp.ParenExpr):
-        i = a.kids(i)[0]
-    node = a.expr(i)
-    return isinstance(node, pp.Call) and node.func.name == "vector"
+    if ctx.is_alert:
+        alert_without_comparison.check(a, emit)
 
 
 # -- selectors -------------------------------------------------------------------------------------
@@ -106,7 +102,7 @@ def _selector(a: Analysis, i: int, vs: pp.VectorSelector, ctx: Context, emit: Em
         if problem:
             emit("unknown-metric", f"{problem}; check the name")
     if name:
-        _dropped(name, sel.matchers, ctx, emit)
+        metric_dropped_by_relabel.check(name, sel.matchers, ctx.sources, VARIABLE_MARK, emit)
     by_label: dict[str, list[tuple[str, str]]] = {}
     for label, op, value in sel.matchers:
         by_label.setdefault(label, []).append((op, value))
@@ -131,29 +127,6 @@ def _selector(a: Analysis, i: int, vs: pp.VectorSelector, ctx: Context, emit: Em
                 emit("unmatchable-label-value", f'{label}{op}"{value}" matches none of the values {name} has: '
                      f"{', '.join(sorted(values))}")
     _contradictions(name, by_label, emit)
-
-
-def _dropped(name: str, matchers: tuple[tuple[str, str, str], ...], ctx: Context, emit: Emit) -> None:
-    """Report drops only when every linted source the selector can take series from drops the metric:
-    a drop in the monitor of job A does not matter to a selector of job B, nor to one that also reads
-    the metric from a monitor that keeps it."""
-    admitted = [s for s in ctx.sources if s.scope.admits(matchers, VARIABLE_MARK)]
-    if any(label == "job" and VARIABLE_MARK not in value for label, _, value in matchers):
-        # A job name belongs to one scrape config: when a source with a known job answers the selector's
-        # job matcher, the sources whose job the manifests do not say are somebody else.
-        known = [s for s in admitted if s.scope.knows("job")]
-        admitted = known or admitted
-    dropping = [next((d for d in s.drops if d.drops(name)), None) for s in admitted]
-    if not admitted or any(d is None for d in dropping):
-        return
-    for drop in dropping:
-        assert drop is not None
-        emit("metric-dropped-by-relabel", f"{name} is dropped at scrape time by {drop.path}: {drop.where} "
-             f"(action {drop.action}, regex {_short(drop.regex)}); keep it or do not use it")
-
-
-def _short(regex: str) -> str:
-    return repr(regex) if len(regex) <= 120 else repr(regex[:100] + "...") + f" ({len(regex)} characters)"
 
 
 def _contradictions(name: str, by_label: dict[str, list[tuple[str, str]]], emit: Emit) -> None:
@@ -198,22 +171,8 @@ def _call(a: Analysis, i: int, call: pp.Call, ctx: Context, emit: Emit) -> None:
         if info and info.type not in COUNTER_LIKE and info.type != "untyped":
             emit("rate-on-non-counter", f"{fn}() over {info.name}, a {info.type.replace('_', ' ')}: {fn} only makes "
                  "sense on counters; use delta()/deriv() or the value itself")
-    if fn == "histogram_quantile" and len(kids) == 2:
-        arg = kids[1]
-        if not a.bucket[arg] and a.known[arg]:
-            names = sorted({a.info[j].name for j in a.subtree(arg) if a.info[j] is not None})
-            if names:
-                emit("histogram-quantile-input", f"histogram_quantile over {', '.join(names)}, which is not a "
-                     "_bucket series")
-        for j in a.subtree(arg):
-            agg = a.expr(j)
-            if not isinstance(agg, pp.AggregateExpr) or not a.bucket[j] or str(agg.op) in SELECTING:
-                continue  # only aggregations the buckets flow through decide whether le survives
-            labels = list(agg.modifier.labels) if agg.modifier else []
-            by = agg.modifier is not None and agg.modifier.type == pp.AggModifierType.By
-            if agg.modifier is None or (by and "le" not in labels) or (not by and "le" in labels):
-                emit("histogram-quantile-input", f"{agg.op} inside histogram_quantile drops the le label; add le "
-                     "to its by (...)")
+    if fn == "histogram_quantile":
+        histogram_quantile_input.check(a, i, emit)
 
 
 def _aggregate(a: Analysis, i: int, agg: pp.AggregateExpr, ctx: Context, emit: Emit) -> None:

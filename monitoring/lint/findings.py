@@ -9,16 +9,10 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
-ERROR, WARNING = "error", "warning"
+from monitoring.lint import checks
+from monitoring.lint.check import ERROR, WARNING, Check
 
-
-@dataclass(frozen=True)
-class Check:
-    id: str
-    level: str
-    why: str
-    group: str
-
+__all__ = ["CHECKS", "ERROR", "WARNING", "Check", "Finding"]
 
 _CHECKS = (
     # Syntax
@@ -32,11 +26,7 @@ _CHECKS = (
     Check("missing-description", WARNING, "the description should say what is wrong, with label values", "style"),
     Check("missing-runbook", WARNING, "every alert needs a runbook_url telling the on-call what to do", "style"),
     Check("group-too-large", WARNING, "groups over 20 rules evaluate slowly and are hard to review", "style"),
-    Check("duplicate-rule", ERROR, "two rules with one name and labels that can write the same series overwrite "
-          "each other (a partition on disjoint matchers is fine)", "semantics"),
     # Semantics, offline
-    Check("alert-without-comparison", WARNING, "without a comparison the alert fires whenever the series exists",
-          "semantics"),
     Check("plain-regex", WARNING, "=~ with a plain string is an exact match written the slow, confusing way",
           "semantics"),
     Check("unstable-aggregation", WARNING, "topk/bottomk/limit in an alert pick different series per evaluation "
@@ -50,14 +40,10 @@ _CHECKS = (
     # Type-aware, with the catalog
     Check("rate-on-non-counter", ERROR, "rate/increase/irate on a gauge or histogram sum is meaningless",
           "catalog"),
-    Check("histogram-quantile-input", ERROR, "histogram_quantile needs _bucket series with le kept through "
-          "aggregation", "catalog"),
     Check("unknown-label", ERROR, "by/without/on a label the series do not have groups everything into one",
           "catalog"),
     Check("unknown-metric", ERROR, "a metric the exporter does not expose selects nothing", "catalog"),
     Check("unmatchable-label-value", ERROR, "a label value the metric never has selects nothing", "catalog"),
-    # Relabel-aware
-    Check("metric-dropped-by-relabel", ERROR, "a metric dropped at scrape time is never stored", "relabel"),
     # Dashboards
     Check("deprecated-panel-type", WARNING, "Angular panels (graph, singlestat, table-old) no longer render in "
           "Grafana 12", "dashboard"),
@@ -72,12 +58,10 @@ _CHECKS = (
           "migrates and imports older shapes)", "dashboard"),
     Check("invalid-panel", ERROR, "a panel field of the wrong type (an id that is not a number, a non-object "
           "panel) breaks Grafana's panel handling", "dashboard"),
-    # Bounds
-    Check("input-too-large", ERROR, "an expression or dashboard over lint's size limits is not checked (and "
-          "would strain Prometheus or Grafana too)", "bounds"),
 )
 
-CHECKS: dict[str, Check] = {c.id: c for c in _CHECKS}
+# Checks that live in checks/<id>.py (doc, code and test together, as pint does) join the registry here.
+CHECKS: dict[str, Check] = {c.id: c for c in (*_CHECKS, *checks.ALL)}
 
 
 @dataclass(frozen=True, order=True)

@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 from monitoring.config import DURATION_RE
 from monitoring.lint import exprs
+from monitoring.lint.checks import duplicate_rule
 from monitoring.lint.inputs import RuleSource
-from monitoring.lint.ruleset import partitioned
 from monitoring.rules import SEVERITIES
 from monitoring.validate import ALERT_NAME
 
@@ -17,7 +17,6 @@ from monitoring.validate import ALERT_NAME
 DEFAULT_SEVERITIES = (*SEVERITIES, "none")
 
 MAX_GROUP_RULES = 20
-MAX_SAME_NAME = 64  # earlier rules of one name and labels compared with each new one
 DISABLE_ANNOTATION = "lint_disable"  # comma-separated check ids; annotation names must be label names
 _ACTION = re.compile(r"{{-?(.*?)-?}}", re.S)
 _BLOCK_OPEN = re.compile(r"^\s*(if|range|with|define|block)\b")
@@ -94,18 +93,10 @@ def _rule(gname: str, index: int, rule: dict, seen: dict, ctx_for: Callable[[boo
             report(where, check_id, message)
 
     key = (name, tuple(sorted((str(k), str(v)) for k, v in labels.items())))
-    expr_text = str(rule.get("expr") or "")
-    catalog = ctx_for(False).catalog
-    for other_where, other_expr in seen.get(key, [])[:MAX_SAME_NAME]:  # bounded: k rules cost k*64 at most
-        # Alerting rules that share a name are alternative conditions of one alert (Alertmanager groups
-        # them); only a repeated condition is a mistake. Recording rules must not overlap.
-        same = " ".join(other_expr.split()) == " ".join(expr_text.split())
-        if same or (not is_alert and not partitioned(other_expr, expr_text, catalog)):
-            emit("duplicate-rule", f"same name and labels as the rule at {other_where} (rule {index + 1} of its "
-                 "group is the second) and their series can overlap; rename one, give them different labels, "
-                 "or make their matchers disjoint")
-            break
-    seen.setdefault(key, []).append((where, expr_text))
+    duplicate = duplicate_rule.check(key, is_alert, str(rule.get("expr") or ""), where, index, seen,
+                                     ctx_for(False).catalog)
+    if duplicate:
+        emit(duplicate_rule.CHECK.id, duplicate)
     for field in ("for", "keep_firing_for"):
         if field in rule and not _valid_duration(rule[field]):
             emit("invalid-duration", f"{field}: {rule[field]!r} is not a Prometheus duration (like 5m or 1h30m)")

@@ -1,9 +1,18 @@
-"""The rule-set view: rules that share a name and labels but write disjoint series (a partition).
+"""duplicate-rule (error): two rules with one name and one set of labels that can write the same series
+overwrite each other's samples.
 
-kube-apiserver's SLO rules record `code_verb:apiserver_request_total:increase1h` four times, once per
-`code=~"2.."`, `"3.."`, `"4.."`, `"5.."`, each keeping `code` in its `by (...)`: four rules, one series
-set, no overlap. Two rules are a partition when some label is kept in both results and every selector
-of one is constrained on it to values that no selector of the other can take.
+Recording rules may share a name when they partition its series: some label is kept in both results
+(`by (...)` or no aggregation) and every selector of one rule is constrained on it to values that no
+selector of the other can take. kube-apiserver's SLO rules record `code_verb:apiserver_request_total:
+increase1h` once per `code=~"2.."`, `"3.."`, `"4.."`, `"5.."` this way. Disjointness is decided for
+`=`/`!=` values, and for regexes by the characters a match can start with (`2..` vs `5..`, `LIST|GET` vs
+`POST`); when unsure, the rules are reported. Alerting rules that share a name are alternative conditions
+of one alert (Alertmanager groups them): only a repeated expression is reported.
+
+Bad:  two rules `record: job:x:rate5m` with `sum by (job) (rate(x{code=~"5.."}[5m]))` and
+      `sum by (job) (rate(x{code=~"4.."}[5m]))` (code is not kept: their series collide).
+Good: the same with `sum by (job, code) (...)`.
+Disable: annotation `lint_disable: duplicate-rule` on the later rule.
 """
 
 from __future__ import annotations
@@ -15,7 +24,12 @@ import promql_parser as pp
 
 from monitoring.lint.analysis import Analysis
 from monitoring.lint.catalog import LintCatalog
+from monitoring.lint.check import ERROR, Check
 from monitoring.promql import PromQLError, parse, selector
+
+CHECK = Check("duplicate-rule", ERROR, "two rules with one name and labels that can write the same series overwrite "
+              "each other (a partition on disjoint matchers is fine)", "semantics")
+MAX_SAME_NAME = 64  # earlier rules of one name and labels compared with each new one (bounded work)
 
 Matcher = tuple[str, str]  # (op, value)
 
@@ -110,3 +124,18 @@ def partitioned(expr_a: str, expr_b: str, catalog: LintCatalog) -> bool:
         if kept and all(disjoint(x, y) for x in ma[label] for y in mb[label]):
             return True
     return False
+
+
+def check(key: tuple, is_alert: bool, expr: str, where: str, index: int, seen: dict[tuple, list[tuple[str, str]]],
+          catalog: LintCatalog) -> str | None:
+    """The finding's message for a rule that duplicates an earlier one of `seen` (then records it), or None."""
+    message = None
+    for other_where, other_expr in seen.get(key, [])[:MAX_SAME_NAME]:
+        same = " ".join(other_expr.split()) == " ".join(expr.split())
+        if same or (not is_alert and not partitioned(other_expr, expr, catalog)):
+            message = (f"same name and labels as the rule at {other_where} (rule {index + 1} of its group is the "
+                       "second) and their series can overlap; rename one, give them different labels, or make "
+                       "their matchers disjoint")
+            break
+    seen.setdefault(key, []).append((where, expr))
+    return message
