@@ -55,11 +55,12 @@ class LintCatalog:
 
     def unknown_problem(self, name: str) -> str | None:
         """Why a name the catalog lacks is wrong, or None to say nothing (somebody else's metric)."""
-        if self.strict or name.startswith(AUTHORITATIVE_PREFIXES):
-            near = self.nearest(name)
-            return f"{name} is not exposed ({self.description})" + (f"; did you mean {near}?" if near else "")
         near = self.nearest(name)
-        return f"{name} is not exposed ({self.description}); did you mean {near}?" if near else None
+        if near:
+            return f"{name} is not exposed ({self.description}); did you mean {near}?"
+        if self.strict or name.startswith(AUTHORITATIVE_PREFIXES):
+            return f"{name} is not exposed ({self.description}); check the name"
+        return None
 
     def nearest(self, name: str) -> str | None:
         """A catalog name at most TYPO_DISTANCE edits from `name` (same 4-character prefix), if any."""

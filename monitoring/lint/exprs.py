@@ -100,7 +100,7 @@ def _selector(a: Analysis, i: int, vs: pp.VectorSelector, ctx: Context, emit: Em
     elif name and name not in cat.series:
         problem = cat.unknown_problem(name)
         if problem:
-            emit("unknown-metric", f"{problem}; check the name")
+            emit("unknown-metric", problem)
     if name:
         metric_dropped_by_relabel.check(name, sel.matchers, ctx.sources, VARIABLE_MARK, emit)
     by_label: dict[str, list[tuple[str, str]]] = {}
