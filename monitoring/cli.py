@@ -43,25 +43,42 @@ def _cmd_docs(args: argparse.Namespace) -> int:
 def _cmd_lint(args: argparse.Namespace) -> int:
     from monitoring.lint import CHECKS, lint_paths
     from monitoring.lint.catalog import from_file
-    from monitoring.lint.findings import render_json, render_text
+    from monitoring.lint.findings import locate_lines, render_json, render_sarif, render_text
     from monitoring.lint.inputs import LintInputError
 
     if args.list_checks:
         for check in CHECKS.values():
             print(f"{check.id:26} {check.level:8} {check.group:10} {check.why}")
         return 0
+    if args.explain:
+        from monitoring.lint.checks import DOCS
+
+        if args.explain not in CHECKS:
+            print(f"gitea-monitoring lint: --explain {args.explain}: no such check; see --list-checks", file=sys.stderr)
+            return 2
+        check = CHECKS[args.explain]
+        print(DOCS.get(check.id) or f"{check.id} ({check.level}): {check.why}")
+        return 0
     disabled = {c.strip() for item in args.disable for c in item.split(",") if c.strip()}
+    severities = tuple(s.strip() for s in args.severities.split(",") if s.strip()) if args.severities else None
+    levels = dict(item.partition("=")[::2] for arg in args.level for item in arg.split(",") if item.strip())
     try:
         catalog = None if args.catalog == "builtin" else from_file(Path(args.catalog))
         result = lint_paths([Path(p) for p in args.paths or ["build"]], catalog, disabled, args.scrape_interval,
-                            Path(args.dashboard_schema) if args.dashboard_schema else None)
+                            Path(args.dashboard_schema) if args.dashboard_schema else None, severities, levels)
     except (LintInputError, ValueError) as exc:
         print(f"gitea-monitoring lint: {exc}", file=sys.stderr)
         return 2
     if args.format == "json":
         sys.stdout.write(render_json(result.findings, result.files, result.notes))
+    elif args.format == "sarif":
+        sys.stdout.write(render_sarif(result.findings, result.files, result.notes, locate_lines(result.findings)))
     else:
         sys.stdout.write(render_text(result.findings, result.files, result.notes, verbose=args.verbose))
+    if args.strict and result.unchecked:
+        print(f"gitea-monitoring lint: --strict: nothing checkable in {len(result.unchecked)} file(s): "
+              + ", ".join(result.unchecked[:5]) + (" ..." if len(result.unchecked) > 5 else ""), file=sys.stderr)
+        return 2
     return 1 if result.errors else 0
 
 
@@ -185,11 +202,19 @@ def build_parser() -> argparse.ArgumentParser:
         "dropped at scrape time. Knows the provider's and exporter's metrics, so it finds rules that can never match.",
         epilog="Output: `path:location: LEVEL check-id: message`, one per line, then a summary.\n"
         "Exit codes: 0 no error-level finding (warnings allowed), 1 error-level findings, 2 unusable input\n"
-        "(unreadable file, invalid YAML or JSON, unknown check id, bad catalog).\n"
+        "(unreadable file, invalid YAML or JSON, unknown check id, bad catalog), or with --strict a file with\n"
+        "nothing checkable (without --strict such a file is only noted).\n"
         "Deliberate exceptions: annotation `lint_disable: check-a,check-b` on a rule; tag\n"
         "`lint-disable:check-id` on a dashboard; --disable for the whole run. --list-checks lists every check.")
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: build)")
-    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    p.add_argument("--format", choices=("text", "json", "sarif"), default="text",
+                   help="output format (default: text); sarif is SARIF 2.1.0 for code scanning in CI")
+    p.add_argument("--strict", action="store_true", help="exit 2 when a file has nothing checkable (no rules, "
+                   "dashboards, monitors or scrape configs)")
+    p.add_argument("--severities", metavar="LIST", help="accepted alert severities, comma-separated (default: "
+                   "critical,warning,info,none)")
+    p.add_argument("--level", action="append", default=[], metavar="CHECK=LEVEL",
+                   help="set a check's level to error or warning; repeat or separate with commas")
     p.add_argument("--disable", action="append", default=[], metavar="CHECK",
                    help="skip a check id; repeat or separate with commas")
     p.add_argument("--catalog", default="builtin", metavar="builtin|FILE",
@@ -200,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "$SPECS_DIR or ../shared/specs grafana-dashboard.schema.json when present, else the check is skipped)")
     p.add_argument("--verbose", action="store_true", help="also list the documents that were not checked")
     p.add_argument("--list-checks", action="store_true", help="list the checks with their level and why, and exit")
+    p.add_argument("--explain", metavar="CHECK", help="print a check's documentation (what, why, bad/good), and exit")
     p.set_defaults(func=_cmd_lint)
 
     p = sub.add_parser(
