@@ -95,7 +95,7 @@ def _cmd_push(args: argparse.Namespace) -> int:
                               "(GRAFANA_TOKEN is not used when --token-file is given)")
     token = token or os.environ.get("GRAFANA_TOKEN") or None
     auth = Auth(token=token, user=os.environ.get("GRAFANA_USER"), password=os.environ.get("GRAFANA_PASSWORD"))
-    secret = Redactor(auth.token, auth.password, url=args.grafana_url or "")
+    secret = Redactor(auth.token, auth.password, url=args.grafana_url or "", user=auth.user)
 
     def say(text: str) -> None:  # every line push prints passes the one redaction step
         print(secret(text))

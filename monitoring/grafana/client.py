@@ -10,6 +10,7 @@ saying so, never a KeyError.
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import random
 import time
@@ -78,11 +79,15 @@ class Auth:
 class Redactor:
     """Replaces every known secret (and its URL-encoded form) in a text; the one step all output passes."""
 
-    def __init__(self, *secrets: str | None, url: str = "") -> None:
+    def __init__(self, token: str | None, password: str | None = None, *, url: str = "",
+                 user: str | None = None) -> None:
         parts = urlsplit(url)
-        found = [s for s in secrets if s] + [s for s in (parts.username, parts.password) if s]
+        found = [s for s in (token, password, parts.password) if s]
         if "@" in parts.netloc:
-            found.append(parts.netloc.rpartition("@")[0])
+            userinfo = parts.netloc.rpartition("@")[0]
+            found += [userinfo, base64.b64encode(unquote(userinfo).encode()).decode()]  # as a Basic header
+        if user and password:
+            found.append(base64.b64encode(f"{user}:{password}".encode()).decode())
         values = set()
         for s in found:
             values |= {s, quote(s, safe=""), unquote(s)}
@@ -117,7 +122,7 @@ class GrafanaClient:
     def __init__(self, url: str, auth: Auth, *, org_id: int | None = None, verify: bool | str = True,
                  timeout: float = 10.0, retries: int = 3, backoff: float = 0.5) -> None:
         self.url = url.rstrip("/")
-        self.redact = Redactor(auth.token, auth.password, url=url)
+        self.redact = Redactor(auth.token, auth.password, url=url, user=auth.user)
         self.session = requests.Session()
         self.session.headers.update({"Accept": "application/json", "User-Agent": "gitea-monitoring-push",
                                      **auth.headers()})
@@ -230,6 +235,9 @@ class GrafanaClient:
         answer = self.request("POST", "/api/dashboards/db", json_body=body)[1]
         _shape("POST", "/api/dashboards/db", answer, dict, "the saved dashboard's uid and version")
         assert isinstance(answer, dict)
+        if answer.get("uid") != dashboard.get("uid"):
+            raise GrafanaError("POST /api/dashboards/db: unexpected answer from Grafana: no uid of the saved "
+                               "dashboard; it may or may not be saved")
         return answer
 
     def delete(self, uid: str) -> None:

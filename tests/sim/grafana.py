@@ -21,8 +21,10 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.sim.grafana_rules import PROFILES, RULES, Profile
@@ -59,6 +61,8 @@ class GrafanaSimulator:
         self.history: list[tuple[str, str]] = []  # (method, path) of every request
         self.fail_uids: set[str] = set()
         self.drop_uids: set[str] = set()
+        self.lose_answer_uids: set[str] = set()  # saves applied, then the connection closed without an answer
+        self.on_save: Callable[[dict], None] | None = None  # called with each save command before it is applied
         self.empty_answers: set[str] = set()  # path prefixes answered 200 {}
         self.echo_credentials = False
         self.unavailable = False
@@ -221,6 +225,11 @@ class GrafanaSimulator:
         else:
             role = None
         status, out = self._route(method, path, query, body, role)
+        if path == "/api/dashboards/db" and status == 200 and out.get("uid") in self.lose_answer_uids:
+            self.lose_answer_uids.discard(out["uid"])
+            h.close_connection = True
+            h.connection.shutdown(socket.SHUT_RDWR)
+            return
         self._send(h, method, path, status, out)
 
     def _role(self, authorization: str) -> str | None:
@@ -234,7 +243,7 @@ class GrafanaSimulator:
                 return "basic"
         return None
 
-    def _route(self, method: str, path: str, query: dict, body: bytes, role: str | None) -> tuple[int, object]:
+    def _route(self, method: str, path: str, query: dict, body: bytes, role: str | None) -> tuple[int, Any]:
         with self._lock:
             if path == "/api/health":
                 return 200, {"commit": "abc123", "database": "ok", "version": self.profile.version}
@@ -336,7 +345,9 @@ class GrafanaSimulator:
         self._rule("version-mismatch-412")
         return 412, {"message": "The dashboard has been changed by someone else", "status": "version-mismatch"}
 
-    def _save(self, cmd: dict) -> tuple[int, object]:
+    def _save(self, cmd: dict) -> tuple[int, dict]:
+        if self.on_save is not None:
+            self.on_save(cmd)
         d = copy.deepcopy(cmd["dashboard"])
         overwrite, folder = bool(cmd.get("overwrite")), cmd.get("folderUid", "")
         title = d.get("title", "")
