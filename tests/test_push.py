@@ -472,3 +472,12 @@ def test_conformance_with_the_openapi_documents(dashboards, capsys) -> None:
         finally:
             sim.stop()
         assert not sim.violations, "\n".join(sim.violations)
+
+
+def test_make_push_passes_the_config() -> None:
+    import subprocess
+
+    out = subprocess.run(["make", "-n", "push", "CONFIG=my-config.yaml"], cwd=REPO_ROOT, capture_output=True,
+                         text=True, timeout=60).stdout
+    line = next(x for x in out.splitlines() if " push --dir " in x)
+    assert "--config my-config.yaml" in line

@@ -83,9 +83,11 @@ def summary(remote: dict | None, meta: dict | None = None) -> str:
     if not remote:
         return "already gone"
     meta = meta or {}
-    when = " ".join(str(meta.get(k)) for k in ("updated", "updatedBy") if meta.get(k))
-    return f"{_panel_count(remote)} panels, version {remote.get('version', '?')}" + (f", last saved {when}"
-                                                                                     if when else "")
+    line = f"{_panel_count(remote)} panels, version {remote.get('version', '?')}"
+    if meta.get("updated"):
+        line += f", last saved {str(meta['updated'])[:40]}"
+        line += f" by {str(meta['updatedBy'])[:60]}" if meta.get("updatedBy") else ""
+    return line
 
 
 @dataclass
