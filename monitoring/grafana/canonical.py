@@ -29,7 +29,8 @@ def _number(value: Any) -> Any:
 def canonical(dashboard: dict) -> dict:
     """Server-set fields and our hash tag removed, tags sorted, title trimmed, numbers normalised."""
     d = {k: v for k, v in dashboard.items() if k not in SERVER_FIELDS}
-    d["tags"] = sorted(str(t) for t in d.get("tags") or [] if not str(t).startswith(HASH_PREFIX))
+    tags = d.get("tags") if isinstance(d.get("tags"), list) else []
+    d["tags"] = sorted(str(t) for t in tags if not str(t).startswith(HASH_PREFIX))
     if isinstance(d.get("title"), str):
         d["title"] = d["title"].strip()
     return _number(d)

@@ -191,8 +191,8 @@ class GrafanaClient:
         _shape("GET", f"/api/folders/{uid}", body, dict, "a folder object")
         assert isinstance(body, dict)
         if body.get("uid") != uid:
-            raise GrafanaError(f"GET /api/folders/{uid}: unexpected answer from Grafana: a folder with uid "
-                               f"{str(body.get('uid'))[:60]!r}")
+            raise GrafanaError(f"GET /api/folders/{uid}: unexpected answer from Grafana: not the folder {uid!r} "
+                               f"(uid {str(body.get('uid', 'missing'))[:60]!r})")
         return body
 
     def create_folder(self, uid: str, title: str, parent_uid: str = "") -> dict:

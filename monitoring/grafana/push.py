@@ -182,15 +182,18 @@ def make_plan(client: GrafanaClient, local: list[dict], folder_uid: str, folder_
         uid, title = ours["uid"], ours["title"]
         found = client.dashboard(uid)
         if found is None:
-            plan.changes.append(Change(CREATE, uid, title, ours, diff=diff(None, ours, uid)))
+            plan.changes.append(Change(CREATE, uid, title, ours))
             continue
         remote, meta = found["dashboard"], found["meta"]
         remote_folder = str(meta.get("folderUid") or "")
-        change = Change(UPDATE, uid, title, ours, remote, remote_folder, diff=diff(remote, ours, uid), meta=meta)
+        change = Change(UPDATE, uid, title, ours, remote, remote_folder, meta=meta)
         tags = remote.get("tags") if isinstance(remote.get("tags"), list) else []
         if same(remote, ours) and remote_folder == folder_uid:
-            change.action, change.diff = UNCHANGED, ""
-        elif OWNER_TAG not in tags:
+            change.action = UNCHANGED
+            plan.changes.append(change)
+            continue
+        change.diff = diff(remote, ours, uid)
+        if OWNER_TAG not in tags:
             change.reason = "a dashboard with this uid exists and is not managed by us (no ownership tag)"
         elif not ours_unedited(remote):
             change.reason = "edited in Grafana since our last push (its content no longer matches its hash tag)"
