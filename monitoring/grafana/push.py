@@ -249,9 +249,12 @@ def apply(client: GrafanaClient, plan: Plan, message: str, progress: Callable[[s
     """Write the plan. On a failure, restore what this run changed, then report."""
     report = PushReport()
     if not plan.folder_exists:
-        client.create_folder(plan.folder_uid, plan.folder_title, plan.parent_uid)
-        below = f" below {plan.parent_uid}" if plan.parent_uid else ""
-        progress(f"folder   {plan.folder_uid} ({plan.folder_title}): created{below}")
+        created = client.create_folder(plan.folder_uid, plan.folder_title, plan.parent_uid)
+        where = ""
+        if plan.parent_uid:
+            where = (f" below {plan.parent_uid}" if created.get("parentUid") == plan.parent_uid else
+                     f" at the root: this Grafana ignored the parent {plan.parent_uid} (nested folders are off)")
+        progress(f"folder   {plan.folder_uid} ({plan.folder_title}): created{where}")
     for change in plan.changes:
         if change.action in (UNCHANGED, REFUSED):
             continue
