@@ -175,6 +175,9 @@ class Config:
     )
     kubernetes_namespace: str = "crossplane-system"
     grafana_folder: str = "Crossplane Gitea Provider"
+    # The oldest Grafana the dashboards must load in: "10.4", "11.0", "12.0" or "12.1" (README, "Push to
+    # Grafana"); the build writes that version's schemaVersion (monitoring/grafana/convert.py).
+    grafana_min_version: str = "10.4"
     grafana_instance_selector: dict[str, str] = field(default_factory=lambda: {"dashboards": "grafana"})
     provider: ProviderConfig = ProviderConfig()
     exporter: ExporterConfig = ExporterConfig()
