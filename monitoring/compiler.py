@@ -7,7 +7,7 @@ from pathlib import Path
 
 import alerts
 import dashboards
-from monitoring import alertmanager, runbooks
+from monitoring import alertmanager, extensions, overrides, runbooks
 from monitoring import kubernetes as k8s
 from monitoring.config import Config
 from monitoring.output import to_json, to_yaml, write_tree
@@ -31,9 +31,18 @@ class Model:
 
 
 def load_model(config: Config) -> Model:
-    rule_files = alerts.rule_files(config)
-    records = validate_rules(rule_files)
-    rendered = validate_dashboards(dashboards.dashboards(config), records)
+    """Our definitions plus the extensions', with the config's overrides applied, validated."""
+    loaded = extensions.load(config)
+
+    def define(cfg: Config) -> list[RuleFile]:
+        ours = alerts.rule_files(cfg)
+        return ours + extensions.rule_files(loaded, cfg, ours)
+
+    rule_files = overrides.apply(config, define, define(config))
+    metrics = extensions.metrics(loaded)
+    records = validate_rules(rule_files, metrics)
+    defs = dashboards.dashboards(config) + extensions.dashboards(loaded, config)
+    rendered = validate_dashboards(extensions.add_panels(loaded, config, defs), records, metrics)
     return Model(rule_files=rule_files, dashboards=rendered)
 
 
