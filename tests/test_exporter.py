@@ -15,6 +15,7 @@ from exporters.gitea_api.main import parse_duration
 from exporters.gitea_api.probes import ProbeConfigError, load_probes
 from monitoring import promtool
 from tests.sim.gitea import GiteaSimulator, simulated_gitea
+from tests.sim.openapi import spec_file
 from tests.sim.processes import ExporterProcess, free_port, sample
 
 TOKEN = "s3cr3t-token-value"
@@ -31,8 +32,8 @@ def wait_for(check: Callable[[], bool], what: str, timeout: float = 10.0) -> Non
 
 
 @pytest.fixture(scope="module")
-def gitea(specs: Path) -> Iterator[GiteaSimulator]:
-    with simulated_gitea(specs / "gitea-swagger.json", TOKEN, hang_seconds=1.0) as sim:
+def gitea() -> Iterator[GiteaSimulator]:
+    with simulated_gitea(spec_file("gitea-swagger.json"), TOKEN, hang_seconds=1.0) as sim:
         yield sim
 
 
@@ -156,8 +157,8 @@ def test_several_scrapers_do_not_multiply_gitea_load(gitea: GiteaSimulator, heal
     assert gitea.count("/api/healthz") - before < 10
 
 
-def test_token_rotation_is_picked_up(specs: Path, tmp_path: Path) -> None:
-    sim = GiteaSimulator(specs / "gitea-swagger.json", "new-token")
+def test_token_rotation_is_picked_up(tmp_path: Path) -> None:
+    sim = GiteaSimulator(spec_file("gitea-swagger.json"), "new-token")
     token_file = tmp_path / "token"
     token_file.write_text("old-token")
     proc = ExporterProcess(sim.url, tmp_path / "log", "--token-file", str(token_file), *FAST)
@@ -200,8 +201,8 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     return str(cert), str(key)
 
 
-def test_untrusted_certificate_is_a_tls_failure(specs: Path, certificate: tuple[str, str], tmp_path: Path) -> None:
-    sim = GiteaSimulator(specs / "gitea-swagger.json", TOKEN, tls=certificate)
+def test_untrusted_certificate_is_a_tls_failure(certificate: tuple[str, str], tmp_path: Path) -> None:
+    sim = GiteaSimulator(spec_file("gitea-swagger.json"), TOKEN, tls=certificate)
     proc = ExporterProcess(sim.url, tmp_path / "log", *FAST, env={"GITEA_TOKEN": TOKEN})
     try:
         text = proc.metrics()
@@ -212,8 +213,8 @@ def test_untrusted_certificate_is_a_tls_failure(specs: Path, certificate: tuple[
     assert "certificate not trusted" in proc.logs() and "Traceback" not in proc.logs()
 
 
-def test_trusted_certificate_reports_expiry(specs: Path, certificate: tuple[str, str], tmp_path: Path) -> None:
-    sim = GiteaSimulator(specs / "gitea-swagger.json", TOKEN, tls=certificate)
+def test_trusted_certificate_reports_expiry(certificate: tuple[str, str], tmp_path: Path) -> None:
+    sim = GiteaSimulator(spec_file("gitea-swagger.json"), TOKEN, tls=certificate)
     proc = ExporterProcess(sim.url, tmp_path / "log", "--ca-file", certificate[0], *FAST, env={"GITEA_TOKEN": TOKEN})
     try:
         text = proc.metrics()

@@ -13,14 +13,15 @@ import pytest
 from monitoring.cli import main
 from monitoring.grafana.push import OWNER_TAG
 from tests.sim.grafana import GrafanaSimulator
+from tests.sim.openapi import spec_file
 
 TOKEN = "glsa_s3cr3t_service_account_token"
 FOLDER = "gitea-provider"
 
 
 @pytest.fixture()
-def grafana(specs: Path) -> Iterator[GrafanaSimulator]:
-    sim = GrafanaSimulator(specs / "grafana-openapi.dashboards-subset.json", token=TOKEN)
+def grafana() -> Iterator[GrafanaSimulator]:
+    sim = GrafanaSimulator(spec_file("grafana-openapi.dashboards-subset.json"), token=TOKEN)
     yield sim
     sim.stop()
     assert not sim.violations, "push traffic broke the Grafana spec:\n" + "\n".join(sim.violations)
@@ -172,8 +173,8 @@ def test_timeouts_retry_then_fail(grafana, dashboards, capsys) -> None:
     assert code == 1 and "timed out" in out and "after 2 attempts" in out
 
 
-def test_org_header_and_basic_auth(specs: Path, dashboards, capsys, monkeypatch) -> None:
-    sim = GrafanaSimulator(specs / "grafana-openapi.dashboards-subset.json", token="unused", basic=("admin", "pw"))
+def test_org_header_and_basic_auth(dashboards, capsys, monkeypatch) -> None:
+    sim = GrafanaSimulator(spec_file("grafana-openapi.dashboards-subset.json"), token="unused", basic=("admin", "pw"))
     monkeypatch.delenv("GRAFANA_TOKEN")
     monkeypatch.setenv("GRAFANA_USER", "admin")
     monkeypatch.setenv("GRAFANA_PASSWORD", "pw")
@@ -193,6 +194,6 @@ def test_usage_errors_exit_4(grafana, tmp_path: Path, capsys, monkeypatch) -> No
     assert code == 4 and "no credentials" in out
 
 
-def test_simulator_rejects_requests_grafana_would_reject(grafana) -> None:
+def test_simulator_rejects_requests_grafana_would_reject(grafana, specs: Path) -> None:
     assert grafana.spec.check_request("POST", "/api/dashboards/db", {}, b'{"dashboard": {}, "overwrite": "yes"}')
     assert grafana.spec.check_request("GET", "/api/dashboards/id/3", {})
