@@ -7,7 +7,7 @@ from pathlib import Path
 
 import alerts
 import dashboards
-from monitoring import alertmanager, extensions, overrides, runbooks
+from monitoring import __version__, alertmanager, extensions, mixin, overrides, runbooks
 from monitoring import kubernetes as k8s
 from monitoring.config import Config
 from monitoring.output import to_json, to_yaml, write_tree
@@ -118,6 +118,7 @@ def render(model: Model, config: Config) -> dict[str, str]:
     files[f"{KUBERNETES_DIR}/examples/provider.yaml"] = to_yaml(k8s.provider(sidecar_settings(config)))
     files[ALERTMANAGER_FILE] = to_yaml(alertmanager.config(alertmanager_settings(config, model.rule_files)))
     files["docs/runbooks.md"] = runbooks.render(model.rule_files)
+    files.update(mixin.render(model.rule_files, model.dashboards, __version__))
     return files
 
 
