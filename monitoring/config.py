@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from monitoring import __version__
 from monitoring.errors import ConfigError
 from monitoring.overrides import Overrides
 
@@ -62,7 +63,7 @@ class ExporterConfig:
 
     job: str = "gitea-api-exporter"
     port: int = 9523
-    image: str = "ghcr.io/gitea-provider-monitoring/gitea-api-exporter:0.1.0"
+    image: str = f"ghcr.io/gitea-provider-monitoring/gitea-api-exporter:{__version__}"  # tagged with our version
     gitea_url: str = "http://gitea-http.gitea.svc:3000"
     interval: str = "15s"
     timeout: str = "10s"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from exporters.gitea_api import __version__
 from exporters.gitea_api.main import parse_duration
 from exporters.gitea_api.probes import ProbeConfigError, load_probes
 from monitoring import promtool
@@ -68,7 +69,7 @@ def test_healthy_gitea_exposes_the_contract(healthy: ExporterProcess) -> None:
     assert sample(text, "gitea_api_health_check_status", check="database:ping") == 1
     assert sample(text, "gitea_api_health_check_status", check="cache:ping") == 1
     assert sample(text, "gitea_api_last_status_code", endpoint="repos_search") == 200
-    assert sample(text, "gitea_api_exporter_build_info", version="0.1.0") == 1
+    assert sample(text, "gitea_api_exporter_build_info", version=__version__) == 1
     assert failures(text, "user", "timeout") == 0  # pre-created, so rate() works before the first failure
     assert sample(text, "gitea_api_probe_duration_seconds_count", endpoint="healthz") >= 1
     assert sample(text, "gitea_api_tls_cert_expiry_timestamp_seconds") is None  # http: no certificate
