@@ -275,3 +275,16 @@ def test_extension_metric_makes_its_rules_valid(tmp_path: Path, monkeypatch: pyt
         "'job:team_jobs_total:rate5m', 'sum by (job) (rate(team_jobs_total[5m]))'),)),))\n"))
     model = load_model(config)
     assert [rf.name for rf in model.rule_files][-1] == "team"
+
+
+def test_the_guide_example_builds_and_its_cases_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/extending.md's module, as written there."""
+    guide = (REPO_ROOT / "docs" / "extending.md").read_text()
+    source = guide.split("```python\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "guide_ext.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    config = dataclasses.replace(Config(), extensions=("guide_ext",), entry_point_extensions=False)
+    out = tmp_path / "build"
+    build(config, out)
+    test_file = out / "tests" / "acme-mirrors.test.yaml"
+    assert "SUCCESS" in promtool.test_rules(test_file.name, cwd=test_file.parent).output
