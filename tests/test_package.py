@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -78,7 +79,9 @@ def test_installed_sdist_and_wheel_build_and_lint_from_an_empty_directory(dist: 
 def test_an_installed_extension_is_found_by_its_entry_point(dist: Path, venv: Path, tmp_path: Path) -> None:
     (wheel,) = dist.glob("*.whl")
     run(venv / "pip", "install", "--quiet", wheel, cwd=tmp_path)
-    run(venv / "pip", "install", "--quiet", "--no-deps", ROOT / "examples" / "extension", cwd=tmp_path)
+    example = tmp_path / "example"  # a copy: building it leaves build/ and egg-info behind
+    shutil.copytree(ROOT / "examples" / "extension", example, ignore=shutil.ignore_patterns("build", "*.egg-info"))
+    run(venv / "pip", "install", "--quiet", "--no-deps", example, cwd=tmp_path)
     run(venv / "gitea-monitoring", "build", cwd=tmp_path)
     assert (tmp_path / "build" / "prometheus" / "rules" / "acme-mirrors.yaml").is_file()
     assert (tmp_path / "build" / "grafana" / "dashboards" / "acme-mirrors.json").is_file()
