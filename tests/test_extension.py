@@ -226,12 +226,14 @@ def test_threshold_override_changes_the_alert_and_not_the_dashboards(tmp_path: P
 
 
 def test_config_names_modules_and_entry_points_add_more(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert load_model(Config()).dashboards.keys() == load_model(
-        dataclasses.replace(Config(), entry_point_extensions=False)).dashboards.keys()
     ep = importlib.metadata.EntryPoint("acme", "acme_monitoring", ENTRY_POINT_GROUP)
     real = importlib.metadata.entry_points
+    registered: list = []
     monkeypatch.setattr(importlib.metadata, "entry_points",
-                        lambda **kw: [ep] if kw.get("group") == ENTRY_POINT_GROUP else real(**kw))
+                        lambda **kw: list(registered) if kw.get("group") == ENTRY_POINT_GROUP else real(**kw))
+    assert "acme-mirrors" not in load_model(Config()).dashboards
+    assert "acme-mirrors" in load_model(dataclasses.replace(Config(), extensions=("acme_monitoring",))).dashboards
+    registered.append(ep)
     assert "acme-mirrors" in load_model(Config()).dashboards
     assert "acme-mirrors" not in load_model(dataclasses.replace(Config(), entry_point_extensions=False)).dashboards
 
