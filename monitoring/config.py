@@ -105,6 +105,8 @@ class Thresholds:
     gitea_error_ratio: float = 0.05
     gitea_error_for: str = "10m"
     gitea_health_check_for: str = "5m"
+    gitea_rate_limited_ratio: float = 0.05  # share of probes (or of proxied calls per kind) answered 429
+    gitea_rate_limited_for: str = "10m"
     proxy_error_ratio: float = 0.1  # proxy mode: failed creates/updates/deletes per kind
     proxy_error_for: str = "15m"
     proxy_latency_quantile: float = 0.95
