@@ -6,6 +6,7 @@ define), which is how a rule on a metric the provider does not expose is caught 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 COUNTER, GAUGE, HISTOGRAM, SUMMARY, INFO = "counter", "gauge", "histogram", "summary", "info"
@@ -137,12 +138,20 @@ METRICS: tuple[Metric, ...] = (
     Metric("ALERTS", GAUGE, ("alertname", "alertstate", "severity"), PROMETHEUS, "Pending and firing alerts."),
 )
 
-_BY_SERIES: dict[str, Metric] = {s: m for m in METRICS for s in m.series_names()}
+def by_series(metrics: Iterable[Metric]) -> dict[str, Metric]:
+    """Series name -> metric (`foo_bucket`, `foo_sum`, `foo_count` -> histogram `foo`)."""
+    return {s: m for m in metrics for s in m.series_names()}
 
 
-def lookup(series_name: str) -> Metric | None:
-    """The catalog entry for a series name (`foo_bucket` finds histogram `foo`)."""
-    return _BY_SERIES.get(series_name)
+_BY_SERIES: dict[str, Metric] = by_series(METRICS)
+
+
+def lookup(series_name: str, extra: Mapping[str, Metric] | None = None) -> Metric | None:
+    """The catalog entry for a series name (`foo_bucket` finds histogram `foo`).
+
+    `extra`: the metrics extensions declared (`by_series(...)` of them), looked up after ours.
+    """
+    return _BY_SERIES.get(series_name) or (extra or {}).get(series_name)
 
 
 def metric(name: str) -> Metric:

@@ -257,7 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "/metrics text dump or YAML {metrics: [{name, type, labels, values}]} of your own")
     p.add_argument("--scrape-interval", metavar="DURATION", help="for the range-window check (default: the config's, 30s)")
     p.add_argument("--dashboard-schema", metavar="FILE", help="Grafana dashboard JSON schema (default: "
-                   "$SPECS_DIR or ../shared/specs grafana-dashboard.schema.json when present, else the check is skipped)")
+                   "$SPECS_DIR or ../shared/specs grafana-dashboard.schema.json when present, else the project's own "
+                   "description of the dashboard model)")
     p.add_argument("--verbose", action="store_true", help="also list the documents that were not checked")
     p.add_argument("--list-checks", action="store_true", help="list the checks with their level and why, and exit")
     p.add_argument("--explain", metavar="CHECK", help="print a check's documentation (what, why, bad/good), and exit")

@@ -16,7 +16,9 @@ from typing import Any
 
 import yaml
 
+from monitoring import __version__
 from monitoring.errors import ConfigError
+from monitoring.overrides import Overrides
 
 DURATION_RE = re.compile(r"^(?:\d+y)?(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?$")
 _UNIT_SECONDS = {"y": 365 * 86400, "w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
@@ -61,7 +63,7 @@ class ExporterConfig:
 
     job: str = "gitea-api-exporter"
     port: int = 9523
-    image: str = "ghcr.io/gitea-provider-monitoring/gitea-api-exporter:0.1.0"
+    image: str = f"ghcr.io/gitea-provider-monitoring/gitea-api-exporter:{__version__}"  # tagged with our version
     gitea_url: str = "http://gitea-http.gitea.svc:3000"
     interval: str = "15s"
     timeout: str = "10s"
@@ -184,6 +186,12 @@ class Config:
     thresholds: Thresholds = Thresholds()
     slo: SLOConfig = SLOConfig()
     alertmanager: AlertmanagerConfig = AlertmanagerConfig()
+    # Your own definitions: Python modules to load (see docs/extending.md), plus any installed package
+    # registering one in the `gitea_monitoring.extensions` entry-point group unless switched off.
+    extensions: tuple[str, ...] = ()
+    entry_point_extensions: bool = True
+    overrides: Overrides = Overrides()  # disable alerts, change severity/for/thresholds, add labels
+    settings: dict[str, str] = field(default_factory=dict)  # numbers and durations extensions read (api.setting)
 
     # Selectors, written once and used by every rule and panel.
     @property
@@ -241,7 +249,9 @@ def _override(obj: Any, raw: dict, path: str, prefix: str) -> Any:
             known = ", ".join(sorted(fields))
             raise ConfigError(path, dotted, "unknown key", f"known keys here: {known}")
         current = getattr(obj, key)
-        if dataclasses.is_dataclass(current):
+        if hasattr(current, "from_config"):  # a section that parses itself (overrides:)
+            changes[key] = current.from_config(value, path, dotted)
+        elif dataclasses.is_dataclass(current):
             if not isinstance(value, dict):
                 raise ConfigError(path, dotted, f"expected a mapping, got {type(value).__name__}")
             changes[key] = _override(current, value, path, dotted + ".")

@@ -114,6 +114,7 @@ class AlertingRule:
     labels: dict[str, str] = field(default_factory=dict)
     cases: tuple[AlertCase, ...] = ()
     source: str = field(default_factory=_caller, compare=False)
+    annotations: dict[str, str] = field(default_factory=dict)  # extra ones, e.g. `team` from the config's overrides
 
     @property
     def name(self) -> str:
@@ -128,12 +129,14 @@ class AlertingRule:
         if self.for_ not in ("0s", "0m", ""):
             out["for"] = self.for_
         out["labels"] = dict(sorted(self.all_labels.items()))
-        out["annotations"] = {
-            "description": self.description,
-            "runbook_url": self.runbook_url,
-            "summary": self.summary,
-        }
+        out["annotations"] = self.all_annotations
         return out
+
+    @property
+    def all_annotations(self) -> dict[str, str]:
+        """The annotations Prometheus attaches (sorted): ours plus any extra ones."""
+        ours = {"description": self.description, "runbook_url": self.runbook_url, "summary": self.summary}
+        return dict(sorted({**self.annotations, **ours}.items()))
 
 
 Rule = RecordingRule | AlertingRule

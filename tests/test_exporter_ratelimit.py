@@ -14,6 +14,7 @@ from exporters.gitea_api.metrics import REASONS
 from exporters.gitea_api.probes import parse_retry_after
 from monitoring import catalog
 from tests.sim.gitea import GiteaSimulator, simulated_gitea
+from tests.sim.openapi import spec_file
 from tests.sim.processes import ExporterProcess, sample
 from tests.test_exporter import TOKEN, wait_for
 
@@ -22,8 +23,8 @@ FLAGS = ("--interval", "400ms", "--timeout", "250ms")
 
 
 @pytest.fixture()
-def gitea(specs: Path) -> Iterator[GiteaSimulator]:
-    with simulated_gitea(specs / "gitea-swagger.json", TOKEN, hang_seconds=1.0) as sim:
+def gitea() -> Iterator[GiteaSimulator]:
+    with simulated_gitea(spec_file("gitea-swagger.json"), TOKEN, hang_seconds=1.0) as sim:
         yield sim
 
 
