@@ -40,7 +40,16 @@ def test_every_alert_routes_to_its_severity_receiver(amtool: str, built: Path) -
     alerts = [a for rf in load_model(Config()).rule_files for a in rf.alerts()]
     assert {a.severity for a in alerts} == set(RECEIVERS)
     for a in alerts:
-        assert _route(amtool, config, f"alertname={a.alert}", f"severity={a.severity}") == RECEIVERS[a.severity], a.alert
+        labels = [f"{k}={v}" for k, v in {"alertname": a.alert, **a.all_labels}.items()]
+        assert _route(amtool, config, *labels) == RECEIVERS[a.severity], a.alert
+
+
+def test_routing_follows_the_project_label_not_alert_names(amtool: str, built: Path) -> None:
+    """An alert added later (or by a user's extension) is routed by the label every alert of ours carries."""
+    config, c = built / "alertmanager" / "alertmanager.yml", Config()
+    ours = f"{c.project_label_name}={c.project_label_value}"
+    assert _route(amtool, config, "alertname=SomeFutureAlert", ours, "severity=critical") == RECEIVERS["critical"]
+    assert _route(amtool, config, "alertname=GiteaAPIDown", "severity=critical") == RECEIVERS["warning"]
 
 
 def test_other_teams_alerts_are_not_routed_by_severity(amtool: str, built: Path) -> None:
