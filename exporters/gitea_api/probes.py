@@ -80,8 +80,8 @@ class Outcome:
 
 
 # Gitea's answer to a token without the scope a route needs (routers/api/v1/api.go, tokenRequiresScopes):
-#   1.19-1.23: "token does not have at least one of required scope(s): [read:user]"
-#   newer:     "token does not have at least one of required scope(s), required=[read:user], token scope=..."
+#   older (1.19 on): "token does not have at least one of required scope(s): [read:user]"
+#   current:  "token does not have at least one of required scope(s), required=[read:user], token scope=..."
 # The scopes are Go's %v of a slice: space-separated in brackets. Only well-formed scope names are kept,
 # at most a few, so a hostile body cannot put arbitrary text into the log.
 _SCOPE_MESSAGE = re.compile(r"required scope\(s\)(?::\s*|, required=)\[([^\]]{0,200})\]")
