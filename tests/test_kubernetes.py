@@ -174,3 +174,39 @@ def test_proxy_mode_sidecar_listens_on_localhost_only(tmp_path: Path) -> None:
     (sidecar,) = drc["spec"]["deploymentTemplate"]["spec"]["template"]["spec"]["containers"]
     env = {e["name"]: e["value"] for e in sidecar["env"]}
     assert env["EXPORTER_MODE"] == "both" and env["PROXY_LISTEN_ADDRESS"] == "127.0.0.1:9524"
+
+
+@pytest.mark.parametrize(("interval", "timeout", "key"), [("15s", "15s", "exporter.timeout"),
+                                                          ("1m30s", "10s", "exporter.interval"),
+                                                          ("15s", "0s", "exporter.timeout")])
+def test_probe_interval_and_timeout_are_checked_at_build(interval: str, timeout: str, key: str, tmp_path: Path) -> None:
+    """What the exporter would refuse at start (crash-looping beside the provider) is refused by the build."""
+    import dataclasses
+
+    from monitoring.compiler import build
+    from monitoring.config import Config
+    from monitoring.errors import ConfigError
+
+    c = Config()
+    c = dataclasses.replace(c, exporter=dataclasses.replace(c.exporter, interval=interval, timeout=timeout))
+    with pytest.raises(ConfigError) as err:
+        build(c, tmp_path / "out")
+    assert err.value.key == key
+    assert not (tmp_path / "out").exists()
+
+
+def test_sidecar_requests_come_from_the_benchmark() -> None:
+    """README's benchmark table and the requests are one set of numbers: RSS with headroom, CPU for the probe rate."""
+    from monitoring import kubernetes as k8s
+    from monitoring.compiler import sidecar_settings
+    from monitoring.config import Config
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert f"| resident memory | {k8s.BENCH_RSS_MIB} MiB |" in readme
+    assert f"| CPU per 1,000 probes | {k8s.BENCH_CPU_SECONDS_PER_1000_PROBES} s |" in readme
+    resources = k8s.sidecar_resources(sidecar_settings(Config()))
+    memory = int(resources["requests"]["memory"].removesuffix("Mi"))
+    assert k8s.BENCH_RSS_MIB * 1.2 <= memory <= k8s.BENCH_RSS_MIB * 1.5
+    assert memory <= int(resources["limits"]["memory"].removesuffix("Mi"))
+    # 4 probes every 15 s at 1.59 ms each is under 1 millicore: the floor applies.
+    assert resources["requests"]["cpu"] == f"{k8s.CPU_REQUEST_FLOOR_M}m"
