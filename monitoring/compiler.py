@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from argparse import ArgumentTypeError
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,7 +79,7 @@ def probe_timing(config: Config) -> float:
     for key in ("interval", "timeout"):
         try:
             seconds[key] = parse_duration(getattr(e, key))
-        except ValueError as exc:  # argparse.ArgumentTypeError
+        except (ValueError, ArgumentTypeError) as exc:
             raise ConfigError("<config>", f"exporter.{key}", str(exc),
                               "the exporter reads one unit: 15s, 800ms, 1m") from None
         if seconds[key] <= 0:
