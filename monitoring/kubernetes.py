@@ -141,6 +141,11 @@ def grafana_dashboard(name: str, dashboard: dict, settings: KubeSettings) -> dic
     }
 
 
+def provider_pods(settings: KubeSettings) -> dict:
+    """The provider's pods: Crossplane labels them with the Provider object's name."""
+    return {"matchLabels": {"pkg.crossplane.io/provider": settings.provider_package}}
+
+
 def pod_monitor(settings: KubeSettings) -> dict:
     """Scrapes the provider's :8080 and the exporter sidecar in the provider's pods, in the provider's namespace.
 
@@ -159,7 +164,7 @@ def pod_monitor(settings: KubeSettings) -> dict:
         "kind": "PodMonitor",
         "metadata": object_metadata("gitea-provider", settings.namespace, "PodMonitor", settings),
         "spec": {
-            "selector": {"matchLabels": {"pkg.crossplane.io/provider": settings.provider_package}},
+            "selector": provider_pods(settings),
             "namespaceSelector": {"matchNames": [settings.provider_namespace]},
             "podMetricsEndpoints": [
                 endpoint(PROVIDER_PORT_NAME, settings.provider_job),
@@ -188,7 +193,7 @@ def network_policy(settings: KubeSettings) -> dict:
         "kind": "NetworkPolicy",
         "metadata": object_metadata("gitea-api-exporter-metrics", settings.provider_namespace, "NetworkPolicy", settings),
         "spec": {
-            "podSelector": {"matchLabels": {"pkg.crossplane.io/provider": settings.provider_package}},
+            "podSelector": provider_pods(settings),
             "policyTypes": ["Ingress"],
             "ingress": [
                 {"from": [prometheus], "ports": [{"protocol": "TCP", "port": port}]},

@@ -63,3 +63,13 @@ def test_critical_inhibits_warnings_in_the_same_namespace(built: Path) -> None:
     assert 'severity="critical"' in rule["source_matchers"] and 'severity="warning"' in rule["target_matchers"]
     assert rule["equal"] == ["cluster", "namespace"]
     assert all(r["webhook_configs"][0]["send_resolved"] for r in doc["receivers"])
+
+
+def test_project_label_must_be_a_prometheus_label(tmp_path: Path) -> None:
+    import dataclasses
+
+    from monitoring.compiler import build
+    from monitoring.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="project_label_name"):
+        build(dataclasses.replace(Config(), project_label_name="part-of"), tmp_path / "out")
