@@ -35,7 +35,7 @@ GO_TOOLS_STAMP := .tools/.go-tools
 
 $(GO_TOOLS_STAMP): scripts/go-tools
 	scripts/go-tools
-	@touch $@
+	@if [ -x $(TOOLS)/kustomize ] && [ -x $(TOOLS)/actionlint ]; then touch $@; fi
 
 tools: $(GO_TOOLS_STAMP)
 
