@@ -58,7 +58,7 @@ test: $(BIN)/.installed $(TOOLS_STAMP) $(GO_TOOLS_STAMP) ## Build, then run ruff
 	PATH="$(CURDIR)/$(TOOLS):$$PATH" $(BIN)/python -m pytest -q -m "not e2e"
 
 push: build ## Push the dashboards in build/ to Grafana (GRAFANA_URL, GRAFANA_TOKEN)
-	$(BIN)/gitea-monitoring push --dir $(OUT)/grafana/dashboards $(PUSH_FLAGS)
+	$(BIN)/gitea-monitoring push --dir $(OUT)/grafana/dashboards $(CONFIG_FLAG) $(PUSH_FLAGS)
 
 e2e: $(BIN)/.installed $(TOOLS_STAMP) ## Full end-to-end run on a real Prometheus and Alertmanager
 	PATH="$(CURDIR)/$(TOOLS):$$PATH" $(BIN)/python -m tests.e2e.run

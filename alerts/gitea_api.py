@@ -6,12 +6,13 @@ Every replica of the provider runs an exporter; alerts take the view of all repl
 
 from __future__ import annotations
 
+import math
 from functools import partial
 
 from alerts import _testdata as td
 from alerts import recording as rec
 from alerts._common import alert
-from monitoring.config import Config
+from monitoring.config import Config, duration_seconds
 from monitoring.rules import AlertingRule, Expected, RuleFile, RuleGroup, Runbook, Series, fires, num, silent
 
 NAME = "gitea-api-alerts"
@@ -189,10 +190,10 @@ def _errors(config: Config) -> AlertingRule:
     t = config.thresholds
     labels = td.group_labels(config, endpoint="user")
 
-    def probes(failed_per_min: int) -> list[Series]:
+    def probes(failed_per_min: int, reason: str = "http_5xx") -> list[Series]:
         return [td.exporter(config, "gitea_api_probes_total", "0+20x30", endpoint="user"),
                 td.exporter(config, "gitea_api_probe_failures_total", f"0+{failed_per_min}x30", endpoint="user",
-                            reason="http_5xx"),
+                            reason=reason),
                 td.exporter(config, "gitea_api_probe_failures_total", "0x30", endpoint="user", reason="timeout")]
 
     return alert(
@@ -203,7 +204,8 @@ def _errors(config: Config) -> AlertingRule:
                     f"{{{{ $labels.namespace }}}} failed over {config.rate_window} "
                     f"(threshold {num(t.gitea_error_ratio * 100)}%).",
         runbook=Runbook(
-            meaning="A share of the exporter's probes fail (timeout, connection, TLS, 4xx, 5xx, invalid response).",
+            meaning="A share of the exporter's probes fail (timeout, connection, TLS, 4xx, 5xx, invalid response); "
+                    "probes answered 429 are left out: throttling is GiteaAPIRateLimited's.",
             impact="The provider's calls fail at a similar rate: reconciles requeue.",
             diagnosis=("By reason: `sum by (endpoint, reason) (rate(gitea_api_probe_failures_total[5m]))`.",
                        _exporter_logs(config)),
@@ -212,6 +214,7 @@ def _errors(config: Config) -> AlertingRule:
         cases=[
             fires("10% of probes fail", "20m", probes(2), Expected(labels, 0.1)),
             silent("5% of probes fail", "20m", probes(1)),
+            silent("throttled probes (429) are GiteaAPIRateLimited's, not errors", "20m", probes(10, "rate_limited")),
         ],
     )
 
@@ -322,8 +325,8 @@ def _version(config: Config) -> AlertingRule:
 
 WRITES = 'operation=~"create|update|delete"'
 # A failed write: any 5xx (502/504 from the proxy itself), or a 4xx other than 404 (a delete of
-# something already gone is a success for the provider).
-FAILED = 'code=~"5..|4..", code!="404"'
+# something already gone is a success for the provider) and 429 (throttling: GiteaAPIRateLimited).
+FAILED = 'code=~"5..|4..", code!~"404|429"'
 
 
 def _write_errors(config: Config) -> AlertingRule:
@@ -349,7 +352,8 @@ def _write_errors(config: Config) -> AlertingRule:
                     "measured by the exporter's proxy.",
         runbook=Runbook(
             meaning="Through proxy mode, the share of the provider's writes that Gitea answers with 5xx or a 4xx "
-                    "other than 404 (or that the proxy answers 502/504 because Gitea is unreachable or slow).",
+                    "other than 404 and 429 (throttling is GiteaAPIRateLimited's; or that the proxy answers 502/504 "
+                    "because Gitea is unreachable or slow).",
             impact="Resources of this kind are not created, changed or deleted; they stay Synced=False.",
             diagnosis=("By code: `sum by (kind, operation, code) (rate(gitea_api_requests_total[5m]))`.",
                        "422 and 409 mean Gitea rejects what the managed resource asks for: check its events "
@@ -397,12 +401,90 @@ def _write_latency(config: Config) -> AlertingRule:
     )
 
 
+def _minutes(duration: str) -> int:
+    return math.ceil(duration_seconds(duration) / 60)
+
+
+def _rate_limited(config: Config) -> AlertingRule:
+    t, w = config.thresholds, config.rate_window
+    ratio = t.gitea_rate_limited_ratio
+    labels = td.group_labels(config)
+    proxy_labels = td.group_labels(config, kind="Repository", operation="update")
+    # Cases derive from the threshold: twice it fires (capped at all requests), half of it stays silent,
+    # held for the rate window + `for` + two evaluations.
+    per_min = 100
+    over, under = min(per_min, math.ceil(2 * ratio * per_min)), math.floor(ratio * per_min / 2)
+    hold = _minutes(w) + _minutes(t.gitea_rate_limited_for) + 2
+    steps, at = hold + 5, f"{hold}m"
+
+    def probes(limited: int, reason: str = "rate_limited", start: int = 0) -> list[Series]:
+        failing = f"0x{start} 0+{limited}x{steps - start}" if start else f"0+{limited}x{steps}"
+        return [td.exporter(config, "gitea_api_probes_total", f"0+{per_min}x{steps}", endpoint="repos_search"),
+                td.exporter(config, "gitea_api_probe_failures_total", failing, endpoint="repos_search",
+                            reason=reason)]
+
+    def calls(limited: int) -> list[Series]:
+        return [td.exporter(config, "gitea_api_requests_total", f"0+{per_min - limited}x{steps}", kind="Repository",
+                            operation="update", code="200"),
+                td.exporter(config, "gitea_api_requests_total", f"0+{limited}x{steps}", kind="Repository",
+                            operation="update", code="429")]
+
+    late = hold - _minutes(t.gitea_rate_limited_for) + 1  # throttling starts too late to last `for`
+    return alert(
+        config, "GiteaAPIRateLimited", severity="warning", for_=t.gitea_rate_limited_for,
+        expr=f"{rec.GITEA_RATE_LIMITED_RATIO} > {num(ratio)}\nor\n{rec.GITEA_PROXY_RATE_LIMITED_RATIO} > {num(ratio)}",
+        summary="Gitea (or the proxy in front of it) is throttling the provider: 429 Too Many Requests.",
+        description="{{ $value | humanizePercentage }} of Gitea API calls from {{ $labels.namespace }} were answered "
+                    f"429 over {w} (threshold {num(ratio * 100)}%): probes, or the provider's calls through the proxy "
+                    "when the alert has kind and operation labels.",
+        runbook=Runbook(
+            meaning="A share of the exporter's probes, or in proxy mode of the provider's own calls per kind and "
+                    "operation, is answered `429 Too Many Requests`. Gitea has no API rate limiter of its own: the "
+                    "429 comes from what sits in front of it (an ingress controller, a reverse proxy, an API gateway "
+                    "or a WAF). The prober honours `Retry-After` (up to `--max-backoff`) and backs off, so "
+                    "`gitea_api_probe_backoff_seconds` is above 0 while it waits.",
+            impact="Throttled provider calls fail and the resources requeue (Synced=False) until the limit lets "
+                   "them through; drift is detected and fixed late.",
+            diagnosis=(
+                "Which limiter answered: the exporter logs the `Server` header and `Retry-After` of the first 429 "
+                "(`reason=rate_limited`). " + _exporter_logs(config),
+                "How much and where: `sum by (endpoint) (rate(gitea_api_probe_failures_total{reason=\"rate_limited\"}"
+                "[5m]))`, and in proxy mode `sum by (kind, operation) (rate(gitea_api_requests_total{code=\"429\"}"
+                "[5m]))`; back-off: `gitea_api_probe_backoffs_total`.",
+                "Traefik's RateLimit middleware answers 429 with `Retry-After` and `X-Retry-In`; ingress-nginx's "
+                "`limit-rps`/`limit-rpm`/`limit-connections` annotations answer 503 unless its ConfigMap sets "
+                "`limit-req-status-code: \"429\"` (set it, or throttling looks like Gitea 5xx errors); also check "
+                "HAProxy/Envoy rate limits, a cloud load balancer's WAF and any API gateway on the Gitea URL.",
+                "How fast the provider calls: `sum(rate(controller_runtime_reconcile_total[5m]))` by controller; "
+                "every managed resource is observed once per poll interval.",
+            ),
+            mitigation=(
+                "Raise the limiter's budget for the provider (its source IP or token), or exempt the provider's "
+                "pod: it calls Gitea once per managed resource per poll interval.",
+                "Or lower the provider's call rate: a longer `--poll` (default 1m) and a lower "
+                "`--max-reconcile-rate` (default 100, also the provider's concurrent reconciles) in the Provider's "
+                "DeploymentRuntimeConfig args.",
+                "Point the provider (and the exporter's `gitea_url`) at Gitea's in-cluster Service instead of an "
+                "external ingress, where no rate limit applies.",
+            ),
+        ),
+        cases=[
+            fires(f"{num(over)}% of probes answered 429", at, probes(over), Expected(labels, over / per_min)),
+            fires(f"{num(over)}% of the provider's repository updates answered 429 (proxy)", at, calls(over),
+                  Expected(proxy_labels, over / per_min)),
+            silent(f"{num(under)}% of probes answered 429 is under the threshold", at, probes(under)),
+            silent("5xx failures are not throttling", at, probes(over, reason="http_5xx")),
+            silent("throttled for less than the for duration", at, probes(over, start=late)),
+        ],
+    )
+
+
 def rules(config: Config) -> RuleFile:
     return RuleFile(NAME, (
         RuleGroup("gitea-api.alerts", (
             _down(config), _token(config), _token_missing(config), _token_scope(config), _latency(config),
             _errors(config), _health(config),
-            _exporter_down(config), _tls(config), _version(config),
+            _exporter_down(config), _tls(config), _version(config), _rate_limited(config),
         )),
         # Proxy mode (opt-in): silent while its metrics are absent.
         RuleGroup("gitea-api.proxy", (_write_errors(config), _write_latency(config))),

@@ -58,7 +58,7 @@ def dashboard(config: Config) -> DashboardDef:
                                   "{{kind}} {{operation}}")], no_value="proxy mode off"), w=8)
     writes = f"sum by (kind, operation) (rate(gitea_api_requests_total{{{exp}, {gitea_api.WRITES}}}[$__rate_interval]))"
     g.add(p.timeseries("Write error ratio per kind", "Share of creates, updates and deletes per kind that fail (5xx, "
-                       "or 4xx other than 404), as GiteaAPIWriteErrorsHigh counts them. " + hint_proxy,
+                       "or 4xx other than 404 and 429), as GiteaAPIWriteErrorsHigh counts them. " + hint_proxy,
                        "percentunit",
                        # "or ... * 0": no failed call yet is a ratio of 0, not "No data".
                        [(f"(sum by (kind, operation) (rate(gitea_api_requests_total{{{exp}, {gitea_api.WRITES}, "
@@ -72,6 +72,12 @@ def dashboard(config: Config) -> DashboardDef:
                          f"seconds_bucket{{{exp}}}[$__rate_interval])))", "{{kind}} {{operation}}")],
                        steps=p.alert_threshold(t.proxy_latency_seconds), no_value="proxy mode off",
                        links=p.runbook_links(config, "GiteaAPIWriteLatencyHigh")), w=8)
+    g.add(p.timeseries("Throttled share per kind (429)", "Share of the provider's calls per kind and operation "
+                       "answered 429 Too Many Requests, as GiteaAPIRateLimited counts them. " + hint_proxy,
+                       "percentunit", [(f"{rec.GITEA_PROXY_RATE_LIMITED_RATIO}{{{p.scope(config)}}}",
+                                        "{{kind}} {{operation}}")],
+                       steps=p.alert_threshold(t.gitea_rate_limited_ratio), no_value="proxy mode off",
+                       links=p.runbook_links(config, "GiteaAPIRateLimited")), w=8)
 
     return DashboardDef("resource-management", p.dashboard(
         config, uid=UID, title="Gitea Provider / Resource Management",

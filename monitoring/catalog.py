@@ -42,7 +42,7 @@ class Metric:
 
 
 RECONCILE_RESULTS = ("success", "error", "requeue", "requeue_after")
-PROBE_FAILURE_REASONS = ("timeout", "connection", "tls", "http_4xx", "http_5xx", "invalid_response")
+PROBE_FAILURE_REASONS = ("timeout", "connection", "tls", "rate_limited", "http_4xx", "http_5xx", "invalid_response")
 OPERATIONS = ("observe", "create", "update", "delete")
 KINDS = ("Repository", "Organization", "User", "Webhook", "other")
 TOKEN_STATES = ("valid", "missing", "rejected", "insufficient_scope")
@@ -113,6 +113,9 @@ METRICS: tuple[Metric, ...] = (
            "Expiry of Gitea's TLS certificate (https only).", optional=True),
     Metric("gitea_api_info", GAUGE, ("version",), EXPORTER, "Gitea server version."),
     Metric("gitea_api_exporter_build_info", GAUGE, ("version",), EXPORTER, "Exporter version."),
+    Metric("gitea_api_probe_backoff_seconds", GAUGE, (), EXPORTER,
+           "Seconds the prober still waits after a 429 answer (0: not backing off)."),
+    Metric("gitea_api_probe_backoffs_total", COUNTER, (), EXPORTER, "Back-offs after a 429 answer."),
     # gitea-api-exporter (proxy mode, opt-in).
     Metric("gitea_api_requests_total", COUNTER, ("kind", "operation", "code"), EXPORTER_PROXY,
            "Provider calls to Gitea through the proxy.", optional=True,

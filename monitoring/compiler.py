@@ -14,6 +14,7 @@ from monitoring import alertmanager, runbooks
 from monitoring import kubernetes as k8s
 from monitoring.config import Config
 from monitoring.errors import ConfigError
+from monitoring.grafana.convert import for_grafana
 from monitoring.output import to_json, to_yaml, write_tree
 from monitoring.rules import RuleFile
 from monitoring.testgen import test_files
@@ -38,6 +39,7 @@ def load_model(config: Config) -> Model:
     rule_files = alerts.rule_files(config)
     records = validate_rules(rule_files)
     rendered = validate_dashboards(dashboards.dashboards(config), records)
+    rendered = {name: for_grafana(d, config.grafana_min_version) for name, d in rendered.items()}
     return Model(rule_files=rule_files, dashboards=rendered)
 
 

@@ -108,6 +108,8 @@ class Thresholds:
     gitea_error_ratio: float = 0.05
     gitea_error_for: str = "10m"
     gitea_health_check_for: str = "5m"
+    gitea_rate_limited_ratio: float = 0.05  # share of probes (or of proxied calls per kind) answered 429
+    gitea_rate_limited_for: str = "10m"
     proxy_error_ratio: float = 0.1  # proxy mode: failed creates/updates/deletes per kind
     proxy_error_for: str = "15m"
     proxy_latency_quantile: float = 0.95
@@ -202,6 +204,9 @@ class Config:
     )
     kubernetes_namespace: str = "crossplane-system"
     grafana_folder: str = "Crossplane Gitea Provider"
+    # The oldest Grafana the dashboards must load in: "10.4", "11.0", "12.0" or "12.1" (README, "Push to
+    # Grafana"); the build writes that version's schemaVersion (monitoring/grafana/convert.py).
+    grafana_min_version: str = "10.4"
     grafana_instance_selector: dict[str, str] = field(default_factory=lambda: {"dashboards": "grafana"})
     # One label on every alert saying it is ours: Alertmanager routes and inhibits on it (and severity).
     project_label_name: str = "part_of"

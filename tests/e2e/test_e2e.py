@@ -50,6 +50,15 @@ def test_gitea_down_pages_inhibits_and_resolves(env: Environment) -> None:
     assert result.fired["GiteaAPIDown"] <= result.bounds["GiteaAPIDown"] + 5
 
 
+def test_gitea_throttling_warns_and_the_prober_backs_off(env: Environment) -> None:
+    (scenario,) = [s for s in SCENARIOS if s.name.startswith("gitea throttles")]
+    result = run(env, scenario)
+    assert result.ok, result.problems
+    assert result.fired["GiteaAPIRateLimited"] <= result.bounds["GiteaAPIRateLimited"] + 5
+    before, during = result.probe_rates
+    assert during < before / 2, result.probe_rates
+
+
 def test_provider_simulator_matches_the_catalog() -> None:
     """Every family the provider simulator serves is in the metric catalog with the same type and labels."""
     from prometheus_client.parser import text_string_to_metric_families

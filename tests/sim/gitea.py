@@ -10,7 +10,11 @@ Faults (set `sim.fault`, optionally only for some paths with `sim.fault_paths`):
   none, hang (sleep `hang_seconds` before answering), slow_body (headers at once, body trickled),
   stall_body (half the body, then silence for `hang_seconds`),
   http_500, http_401, http_403, healthz_fail (424 with a failing database check), invalid_json,
-  redirect_loop, oversized (a 4 MiB JSON body), drop (close the connection without an answer).
+  redirect_loop, oversized (a 4 MiB JSON body), drop (close the connection without an answer),
+  rate_limited (429 Too Many Requests to `throttle_share` of the requests, with `Retry-After:
+  <retry_after>` when set). Gitea has no API rate limiter of its own; the 429 comes from what sits in
+  front of it, so the answer is Traefik's (pkg/middlewares/ratelimiter/rate_limiter.go, serveDelayError:
+  Retry-After in whole seconds, X-Retry-In, body "Too Many Requests") and is not checked against Gitea's spec.
 `latency` adds a delay to every answer. `stop()` / `start()` simulate a restart on the same port.
 """
 
@@ -64,7 +68,7 @@ _HEALTHZ_VALIDATOR = jsonschema.Draft7Validator(HEALTHZ_SCHEMA)
 PROBE_PATHS = ("/api/healthz", "/api/v1/version", "/api/v1/user", "/api/v1/repos/search")
 
 FAULTS = ("none", "hang", "slow_body", "stall_body", "http_500", "http_401", "http_403", "healthz_fail", "invalid_json",
-          "redirect_loop", "oversized", "drop")
+          "redirect_loop", "oversized", "drop", "rate_limited")
 
 USER = {"id": 1, "login": "crossplane", "login_name": "", "source_id": 0, "full_name": "Crossplane provider",
         "email": "crossplane@example.com", "avatar_url": "https://gitea.example.com/avatars/1", "html_url":
@@ -112,6 +116,10 @@ class GiteaSimulator:
         self.fault_paths: tuple[str, ...] = ()  # empty: the fault applies to every path
         self.latency = 0.0
         self.hang_seconds = 5.0
+        self.throttle_share = 1.0  # rate_limited: the share of requests answered 429, spread evenly
+        self.retry_after: str | None = "1"  # rate_limited: the Retry-After header (None: not sent)
+        self.throttled = 0  # requests answered 429
+        self._throttle_credit = 0.0
         self.violations: list[str] = []
         self.requests: list[tuple[str, str]] = []
         # path -> (perf_counter at the request, seconds from request line to last byte sent)
@@ -188,6 +196,11 @@ class GiteaSimulator:
             raise ValueError(f"unknown fault {fault!r}; one of {', '.join(FAULTS)}")
         self.fault, self.fault_paths = fault, paths
 
+    def request_times(self, *paths: str) -> list[float]:
+        """perf_counter times of the requests received for `paths` (all paths when none are given)."""
+        with self._lock:
+            return [t for path, entries in self.service_times.items() if not paths or path in paths for t, _ in entries]
+
     def count(self, path: str) -> int:
         with self._lock:
             return sum(1 for _, p in self.requests if p == path)
@@ -220,7 +233,7 @@ class GiteaSimulator:
         if path not in PROBE_PATHS and path.startswith(self.spec.base_path + "/"):
             return self._provider_route(h, method, path, body_in)
         fault = self._delay_or_drop(h, path)
-        if fault is None:
+        if fault is None or self._throttle(h, fault):
             return
         if fault == "redirect_loop":
             self._send(h, 302, b"", headers={"Location": h.path})
@@ -247,6 +260,23 @@ class GiteaSimulator:
             return None
         return fault
 
+    def _throttle(self, h: BaseHTTPRequestHandler, fault: str) -> bool:
+        """Answer 429 to `throttle_share` of the requests (evenly: every 1/share-th one) under rate_limited."""
+        if fault != "rate_limited":
+            return False
+        with self._lock:
+            self._throttle_credit += self.throttle_share
+            if self._throttle_credit < 1.0:
+                return False
+            self._throttle_credit -= 1.0
+            self.throttled += 1
+        headers = {"Server": "traefik"}
+        if self.retry_after is not None:
+            headers["Retry-After"] = self.retry_after
+            headers["X-Retry-In"] = f"{self.retry_after}s"
+        self._send(h, 429, b"Too Many Requests", headers=headers)
+        return True
+
     @staticmethod
     def _read_body(h: BaseHTTPRequestHandler) -> bytes:
         if "chunked" in h.headers.get("Transfer-Encoding", "").lower():
@@ -264,7 +294,7 @@ class GiteaSimulator:
     def _provider_route(self, h: BaseHTTPRequestHandler, method: str, path: str, body_in: bytes) -> None:
         """The calls the provider makes: answer with the documented success status and a sample body."""
         fault = self._delay_or_drop(h, path)
-        if fault is None:
+        if fault is None or self._throttle(h, fault):
             return
         if h.headers.get("Authorization") != f"token {self.token}":
             return self._send_checked(h, method, path, 401, {"message": "token is required", "url": ""})
