@@ -33,6 +33,15 @@ $(TOOLS)/blackbox_exporter:
 $(TOOLS)/jsonnet: scripts/fetch-jsonnet
 	scripts/fetch-jsonnet
 
+# Go-built tools (kustomize v5, actionlint), pinned in scripts/go-tools and cached in .tools/bin.
+GO_TOOLS_STAMP := .tools/.go-tools
+
+$(GO_TOOLS_STAMP): scripts/go-tools
+	scripts/go-tools
+	@if [ -x $(TOOLS)/kustomize ] && [ -x $(TOOLS)/actionlint ]; then touch $@; fi
+
+tools: $(GO_TOOLS_STAMP)
+
 tools: ## Fetch promtool, prometheus, alertmanager, amtool into .tools/bin (Debian packages)
 	scripts/fetch-tools $(if $(WITH_BLACKBOX),--with-blackbox,)
 
@@ -45,7 +54,7 @@ docs: $(BIN)/.installed ## Regenerate docs/runbooks.md and the README's alert an
 lint: build ## Lint build/ (rules, dashboards, manifests); `gitea-monitoring lint PATH...` for your own files
 	$(BIN)/gitea-monitoring lint $(OUT)
 
-test: $(BIN)/.installed $(TOOLS_STAMP) $(TOOLS)/jsonnet ## Build, then run ruff, pytest and every promtool rule test
+test: $(BIN)/.installed $(TOOLS_STAMP) $(TOOLS)/jsonnet $(GO_TOOLS_STAMP) ## Build, then run ruff, pytest and every promtool rule test
 	$(BIN)/ruff check .
 	$(BIN)/gitea-monitoring build --out $(OUT)
 	$(BIN)/gitea-monitoring lint $(OUT)

@@ -8,10 +8,15 @@ from monitoring.rules import AlertCase, AlertingRule, Runbook, _caller
 
 def alert(config: Config, name: str, *, severity: str, expr: str, for_: str, summary: str, description: str,
           runbook: Runbook, cases: list[AlertCase]) -> AlertingRule:
-    """An alerting rule whose runbook_url points at its generated runbook section."""
+    """An alerting rule whose runbook_url points at its generated runbook section.
+
+    Every alert carries the project label (`part_of="gitea-provider-monitoring"` by default): Alertmanager
+    routes and inhibits on it and severity, never on a list of alert names.
+    """
     return AlertingRule(
         alert=name, expr=expr, severity=severity, for_=for_, summary=summary, description=description,
         runbook_url=config.runbook_url(name), runbook=runbook, cases=tuple(cases), source=_caller(2),
+        labels={config.project_label_name: config.project_label_value},
     )
 
 

@@ -64,22 +64,94 @@ def _token(config: Config) -> AlertingRule:
     return alert(
         config, "GiteaAPITokenRejected", severity="critical", for_=t.token_rejected_for,
         expr=f"max by ({config.by()}) (gitea_api_token_valid{{{sel}}}) == 0",
-        summary="Gitea rejects the provider's API token (401/403).",
-        description="Gitea answers 401/403 to the provider's token in {{ $labels.namespace }} "
+        summary="Gitea rejects the provider's API token (401).",
+        description="Gitea answers 401 to the provider's token in {{ $labels.namespace }} "
                     f"for {t.token_rejected_for}: every authenticated call of the provider fails.",
         runbook=Runbook(
-            meaning="`GET /api/v1/user` with the token of the ProviderConfig's Secret returns 401 or 403.",
+            meaning="`GET /api/v1/user` (or another authenticated probe) with the token of the ProviderConfig's "
+                    "Secret returns 401: the token is revoked, expired or wrong. A missing token and a token that "
+                    "only lacks a scope have their own alerts and never fire this one.",
             impact="The provider cannot manage any resource; reconciles requeue.",
-            diagnosis=("Status code: `gitea_api_last_status_code{endpoint=\"user\"}`.",
+            diagnosis=("Status code: `gitea_api_last_status_code{endpoint=\"user\"}`; state: `gitea_api_token_state`.",
                        "Check the Secret referenced by the ProviderConfig and the token in Gitea "
-                       "(Settings > Applications): revoked, expired or missing scopes?"),
+                       "(Settings > Applications): revoked or expired?"),
             mitigation=("Create a new token with the needed scopes and update the Secret; the exporter re-reads "
                         "the token file, the provider picks it up on its next reconcile.",),
         ),
         cases=[
             fires("token revoked", "10m", _two_replicas(config, "gitea_api_token_valid", "0x15"), Expected(labels, 0)),
             silent("token valid", "10m", _two_replicas(config, "gitea_api_token_valid", "1x15")),
+            # The exporter leaves gitea_api_token_valid absent without a token, and at 1 for a valid token
+            # lacking a scope (exporters/gitea_api/metrics.py set_token_state).
+            silent("no token: the gauge is absent", "10m",
+                   _two_replicas(config, "gitea_api_token_state", "1x15", state="missing")),
+            silent("token lacks a scope", "10m",
+                   [*_two_replicas(config, "gitea_api_token_valid", "1x15"),
+                    *_two_replicas(config, "gitea_api_token_state", "1x15", state="insufficient_scope")]),
         ],
+    )
+
+
+def _token_state_alert(config: Config, name: str, state: str, for_: str, summary: str, description: str,
+                       runbook: Runbook) -> AlertingRule:
+    """A warning on one gitea_api_token_state, seen by any replica (a configuration problem, not an outage)."""
+    sel = config.exporter_selector
+    labels = td.group_labels(config)
+    other = "valid" if state != "valid" else "missing"
+    return alert(
+        config, name, severity="warning", for_=for_,
+        expr=f'max by ({config.by()}) (gitea_api_token_state{{{sel}, state="{state}"}}) == 1',
+        summary=summary, description=description, runbook=runbook,
+        cases=[
+            fires(f"token {state}", "30m", [*_two_replicas(config, "gitea_api_token_state", "1x30", state=state),
+                                            *_two_replicas(config, "gitea_api_token_state", "0x30", state=other)],
+                  Expected(labels, 1)),
+            silent(f"token {other}", "30m", [*_two_replicas(config, "gitea_api_token_state", "0x30", state=state),
+                                             *_two_replicas(config, "gitea_api_token_state", "1x30", state=other)]),
+        ],
+    )
+
+
+def _token_missing(config: Config) -> AlertingRule:
+    t = config.thresholds
+    p, e = config.provider, config.exporter
+    return _token_state_alert(
+        config, "GiteaAPITokenMissing", "missing", t.token_missing_for,
+        summary="The Gitea API exporter has no token: authenticated probes are skipped.",
+        description="The gitea-api-exporter in {{ $labels.namespace }} has had no token to send for "
+                    f"{t.token_missing_for}; token and authenticated-read monitoring is off (the provider itself "
+                    "is not affected by this).",
+        runbook=Runbook(
+            meaning=f"The token file (Secret `{e.token_secret_name}`, key `{e.token_secret_key}`, mounted as an "
+                    "optional volume) is missing or empty, so the exporter sends no authenticated probe.",
+            impact="Monitoring only: a revoked token or a failing authenticated read goes unnoticed.",
+            diagnosis=(f"`kubectl -n {p.namespace} get secret {e.token_secret_name} -o jsonpath='{{.data}}'` "
+                       "(the key must exist and not be empty).",
+                       f"`kubectl -n {p.namespace} exec deploy/<provider> -c gitea-api-exporter -- "
+                       "wget -qO- localhost:" + str(e.port) + "/readyz` says why.",
+                       _exporter_logs(config)),
+            mitigation=("Point `exporter.token_secret_name` / `token_secret_key` at the Secret the ProviderConfig "
+                        "uses and rebuild, or create the Secret; the exporter re-reads the file.",),
+        ),
+    )
+
+
+def _token_scope(config: Config) -> AlertingRule:
+    t = config.thresholds
+    return _token_state_alert(
+        config, "GiteaAPITokenLacksScope", "insufficient_scope", t.token_scope_for,
+        summary="The provider's Gitea token is valid but lacks a scope a probe needs.",
+        description="Gitea answers 403 naming a missing scope to the token in {{ $labels.namespace }} for "
+                    f"{t.token_scope_for}; the exporter's log names the scope.",
+        runbook=Runbook(
+            meaning="A probe's 403 says `token does not have at least one of required scope(s)`: the token "
+                    "authenticates but was created without a scope that probe needs (README lists them: "
+                    "`read:user` for `user`, `read:repository` for `repos_search`).",
+            impact="The probe cannot measure that endpoint. The provider is affected only if it needs the scope too.",
+            diagnosis=(_exporter_logs(config) + " The `token lacks scope` line names the scopes.",),
+            mitigation=("Add the scope to the token (a new token with the scopes the provider and the probes need), "
+                        "or drop the probe with `--probes`.",),
+        ),
     )
 
 
@@ -410,7 +482,8 @@ def _rate_limited(config: Config) -> AlertingRule:
 def rules(config: Config) -> RuleFile:
     return RuleFile(NAME, (
         RuleGroup("gitea-api.alerts", (
-            _down(config), _token(config), _latency(config), _errors(config), _health(config),
+            _down(config), _token(config), _token_missing(config), _token_scope(config), _latency(config),
+            _errors(config), _health(config),
             _exporter_down(config), _tls(config), _version(config), _rate_limited(config),
         )),
         # Proxy mode (opt-in): silent while its metrics are absent.

@@ -46,6 +46,7 @@ RECONCILE_RESULTS = ("success", "error", "requeue", "requeue_after")
 PROBE_FAILURE_REASONS = ("timeout", "connection", "tls", "rate_limited", "http_4xx", "http_5xx", "invalid_response")
 OPERATIONS = ("observe", "create", "update", "delete")
 KINDS = ("Repository", "Organization", "User", "Webhook", "other")
+TOKEN_STATES = ("valid", "missing", "rejected", "insufficient_scope")
 
 _C = "controller"
 
@@ -107,6 +108,8 @@ METRICS: tuple[Metric, ...] = (
     Metric("gitea_api_health_check_status", GAUGE, ("check",), EXPORTER,
            "Gitea /api/healthz checks: 1 pass, 0 fail."),
     Metric("gitea_api_token_valid", GAUGE, (), EXPORTER, "1 when Gitea accepts the provider's token."),
+    Metric("gitea_api_token_state", GAUGE, ("state",), EXPORTER, "The token's state: 1 for the current one.",
+           label_values={"state": TOKEN_STATES}),
     Metric("gitea_api_tls_cert_expiry_timestamp_seconds", GAUGE, (), EXPORTER,
            "Expiry of Gitea's TLS certificate (https only).", optional=True),
     Metric("gitea_api_info", GAUGE, ("version",), EXPORTER, "Gitea server version."),

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
+from argparse import ArgumentTypeError
 from dataclasses import dataclass
 from pathlib import Path
 
 import alerts
 import dashboards
+from exporters.gitea_api.probes import DEFAULT_PROBES
 from monitoring import __version__, alertmanager, extensions, mixin, overrides, runbooks
 from monitoring import kubernetes as k8s
 from monitoring.config import Config
+from monitoring.errors import ConfigError
 from monitoring.grafana.convert import for_grafana
 from monitoring.output import to_json, to_yaml, write_tree
 from monitoring.rules import RuleFile
@@ -57,7 +61,45 @@ def kube_settings(config: Config) -> k8s.KubeSettings:
         provider_job=config.provider.job,
         exporter_job=config.exporter.job,
         scrape_interval=config.scrape_interval,
+        provider_namespace=config.provider.namespace,
+        labels=manifest_labels(config),
+        allow_cross_namespace_import=config.kubernetes.grafana_allow_cross_namespace_import,
+        prometheus_namespace=config.kubernetes.prometheus_namespace,
+        prometheus_pod_labels=config.kubernetes.prometheus_pod_labels,
+        exporter_port=config.exporter.port,
     )
+
+
+def manifest_labels(config: Config) -> dict[str, dict[str, str]]:
+    """Kind -> the user's extra labels (config `kubernetes.*_labels`); "*" applies to every object."""
+    k = config.kubernetes
+    return {"*": k.labels, "PrometheusRule": k.prometheus_rule_labels, "PodMonitor": k.pod_monitor_labels,
+            "ConfigMap": k.dashboard_configmap_labels, "GrafanaDashboard": k.grafana_dashboard_labels,
+            "GrafanaFolder": k.grafana_dashboard_labels, "AlertmanagerConfig": k.alertmanager_config_labels,
+            "NetworkPolicy": k.network_policy_labels, "DeploymentRuntimeConfig": k.runtime_config_labels}
+
+
+def probe_timing(config: Config) -> float:
+    """The exporter's interval in seconds, after checking interval and timeout the way the exporter will.
+
+    The exporter reads single-unit durations only (15s, 800ms, 1m) and refuses a timeout not below the
+    interval: caught here, at build, instead of as a crash-looping sidecar.
+    """
+    from exporters.gitea_api.main import parse_duration
+
+    e, seconds = config.exporter, {}
+    for key in ("interval", "timeout"):
+        try:
+            seconds[key] = parse_duration(getattr(e, key))
+        except (ValueError, ArgumentTypeError) as exc:
+            raise ConfigError("<config>", f"exporter.{key}", str(exc),
+                              "the exporter reads one unit: 15s, 800ms, 1m") from None
+        if seconds[key] <= 0:
+            raise ConfigError("<config>", f"exporter.{key}", f"{getattr(e, key)!r} must be above zero")
+    if seconds["timeout"] >= seconds["interval"]:
+        raise ConfigError("<config>", "exporter.timeout", f"{e.timeout} is not below exporter.interval {e.interval}",
+                          "a probe round must end before the next starts")
+    return seconds["interval"]
 
 
 def sidecar_settings(config: Config) -> k8s.SidecarSettings:
@@ -77,16 +119,22 @@ def sidecar_settings(config: Config) -> k8s.SidecarSettings:
         runtime_container=p.container,
         mode=e.mode,
         proxy_port=e.proxy_port,
+        probes_per_round=len(DEFAULT_PROBES),
+        interval_seconds=probe_timing(config),
+        labels={**config.kubernetes.labels, **config.kubernetes.runtime_config_labels},
     )
 
 
 def alertmanager_settings(config: Config, rule_files: list[RuleFile]) -> alertmanager.AlertmanagerSettings:
+    if not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", config.project_label_name) or not config.project_label_value:
+        raise ConfigError("<config>", "project_label_name", f"{config.project_label_name!r}={config.project_label_value!r}"
+                          " is not a Prometheus label", "a name like part_of and a non-empty value")
     a = config.alertmanager
     return alertmanager.AlertmanagerSettings(
         urls={"critical": a.page_url, "warning": a.chat_url, "info": a.ticket_url},
         group_wait=a.group_wait, group_interval=a.group_interval, repeat_interval=a.repeat_interval,
         inhibit_equal=a.inhibit_equal, cluster_label=config.cluster_label,
-        alert_names=tuple(sorted({r.alert for rf in rule_files for r in rf.alerts()})),
+        project_label=(config.project_label_name, config.project_label_value),
     )
 
 
@@ -104,23 +152,45 @@ def render(model: Model, config: Config) -> dict[str, str]:
     for name, dashboard in sorted(model.dashboards.items()):
         files[f"{DASHBOARDS_DIR}/{name}.json"] = to_json(dashboard)
 
-    settings = kube_settings(config)
-    manifests: dict[str, dict] = {
-        "prometheusrule.yaml": k8s.prometheus_rule(model.rule_files, settings),
-        "podmonitor.yaml": k8s.pod_monitor(settings),
-        "runtimeconfig.yaml": k8s.deployment_runtime_config(sidecar_settings(config)),
-    }
-    for name, dashboard in sorted(model.dashboards.items()):
-        manifests[f"dashboards/configmap-{name}.yaml"] = k8s.dashboard_configmap(name, dashboard, settings)
-        manifests[f"dashboards/grafanadashboard-{name}.yaml"] = k8s.grafana_dashboard(name, dashboard, settings)
-    for rel, manifest in manifests.items():
-        files[f"{KUBERNETES_DIR}/{rel}"] = to_yaml(manifest)
-    files[f"{KUBERNETES_DIR}/kustomization.yaml"] = to_yaml(k8s.kustomization(list(manifests)))
-    # Not in the kustomization: users merge runtimeConfigRef into the Provider they already have.
-    files[f"{KUBERNETES_DIR}/examples/provider.yaml"] = to_yaml(k8s.provider(sidecar_settings(config)))
+    files.update(kubernetes_files(model, config))
     files[ALERTMANAGER_FILE] = to_yaml(alertmanager.config(alertmanager_settings(config, model.rule_files)))
     files["docs/runbooks.md"] = runbooks.render(model.rule_files)
     files.update(mixin.render(model.rule_files, model.dashboards, __version__))
+    return files
+
+
+COMPONENTS = ("grafana-sidecar", "grafana-operator", "exporter", "alertmanager-config", "network-policy")
+
+
+def kubernetes_files(model: Model, config: Config) -> dict[str, str]:
+    """build/kubernetes/: the base (rules, PodMonitor) and one kustomize Component per optional part."""
+    settings = kube_settings(config)
+    sidecar = sidecar_settings(config)
+    am = alertmanager_settings(config, model.rule_files)
+    base: dict[str, dict] = {
+        "prometheusrule.yaml": k8s.prometheus_rule(model.rule_files, settings),
+        "podmonitor.yaml": k8s.pod_monitor(settings),
+    }
+    parts: dict[str, dict[str, dict]] = {name: {} for name in COMPONENTS}
+    for name, dashboard in sorted(model.dashboards.items()):
+        parts["grafana-sidecar"][f"configmap-{name}.yaml"] = k8s.dashboard_configmap(name, dashboard, settings)
+        parts["grafana-operator"][f"grafanadashboard-{name}.yaml"] = k8s.grafana_dashboard(name, dashboard, settings)
+    parts["grafana-operator"]["grafanafolder.yaml"] = k8s.grafana_folder(settings)
+    parts["exporter"]["runtimeconfig.yaml"] = k8s.deployment_runtime_config(sidecar)
+    am_meta = k8s.object_metadata("gitea-provider-monitoring", config.provider.namespace, "AlertmanagerConfig", settings)
+    parts["alertmanager-config"]["alertmanagerconfig.yaml"] = alertmanager.alertmanager_config(am, am_meta)
+    parts["network-policy"]["networkpolicy.yaml"] = k8s.network_policy(settings)
+
+    files: dict[str, str] = {}
+    for rel, manifest in base.items():
+        files[f"{KUBERNETES_DIR}/{rel}"] = to_yaml(manifest)
+    files[f"{KUBERNETES_DIR}/kustomization.yaml"] = to_yaml(k8s.kustomization(list(base)))
+    for name, manifests in parts.items():
+        for rel, manifest in manifests.items():
+            files[f"{KUBERNETES_DIR}/components/{name}/{rel}"] = to_yaml(manifest)
+        files[f"{KUBERNETES_DIR}/components/{name}/kustomization.yaml"] = to_yaml(k8s.component(list(manifests)))
+    # Not in the kustomization: users merge runtimeConfigRef into the Provider they already have.
+    files[f"{KUBERNETES_DIR}/examples/provider.yaml"] = to_yaml(k8s.provider(sidecar))
     return files
 
 

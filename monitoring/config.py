@@ -63,13 +63,16 @@ class ExporterConfig:
 
     job: str = "gitea-api-exporter"
     port: int = 9523
-    image: str = f"ghcr.io/gitea-provider-monitoring/gitea-api-exporter:{__version__}"  # tagged with our version
+    # Published by .github/workflows/release.yml on each version tag (ghcr.io/<owner>/<repository>/...).
+    image: str = f"ghcr.io/gitea-provider-monitoring/gitea-provider-monitoring/gitea-api-exporter:{__version__}"
     gitea_url: str = "http://gitea-http.gitea.svc:3000"
     interval: str = "15s"
     timeout: str = "10s"
     token_secret_name: str = "gitea-credentials"
     token_secret_key: str = "token"
-    runtime_config_name: str = "provider-gitea-monitoring"  # the DeploymentRuntimeConfig adding the sidecar
+    # The DeploymentRuntimeConfig adding the sidecar. If the Provider already has one, name it here and apply
+    # the exporter component server-side: the sidecar is merged into it (README "Install on kube-prometheus-stack").
+    runtime_config_name: str = "provider-gitea-monitoring"
     # probe (default), or proxy / both: the sidecar also forwards the provider's Gitea calls (point the
     # ProviderConfig's base URL at http://127.0.0.1:<proxy_port>) and measures them per kind.
     mode: str = "probe"
@@ -85,6 +88,8 @@ class Thresholds:
     no_leader_for: str = "5m"
     gitea_down_for: str = "3m"
     token_rejected_for: str = "5m"
+    token_missing_for: str = "5m"  # the sidecar has no token to send (Secret missing or empty)
+    token_scope_for: str = "15m"  # the token is valid but lacks a scope a probe needs
     reconcile_failure_ratio: float = 0.25
     reconcile_failure_for: str = "15m"
     reconcile_latency_quantile: float = 0.99
@@ -144,6 +149,30 @@ class AlertmanagerConfig:
 
 
 @dataclass(frozen=True)
+class KubernetesConfig:
+    """Labels that make the user's stack pick up each kind of object, and what the optional components need.
+
+    kube-prometheus-stack's Prometheus selects PrometheusRules and PodMonitors by `release: <helm release>`:
+    `prometheus_rule_labels: {release: kube-prometheus-stack}` and the same for `pod_monitor_labels`.
+    """
+
+    labels: dict[str, str] = field(default_factory=dict)  # on every generated object
+    prometheus_rule_labels: dict[str, str] = field(default_factory=dict)
+    pod_monitor_labels: dict[str, str] = field(default_factory=dict)
+    dashboard_configmap_labels: dict[str, str] = field(default_factory=dict)  # Grafana sidecar component
+    grafana_dashboard_labels: dict[str, str] = field(default_factory=dict)  # grafana-operator component (+ folder)
+    alertmanager_config_labels: dict[str, str] = field(default_factory=dict)
+    network_policy_labels: dict[str, str] = field(default_factory=dict)
+    runtime_config_labels: dict[str, str] = field(default_factory=dict)
+    # grafana-operator: let Grafana instances in other namespaces (matched by grafana_instance_selector) import
+    # the GrafanaFolder and GrafanaDashboards, which live in kubernetes_namespace.
+    grafana_allow_cross_namespace_import: bool = True
+    # NetworkPolicy component: the only pods admitted to the exporter's metrics port.
+    prometheus_namespace: str = "monitoring"
+    prometheus_pod_labels: dict[str, str] = field(default_factory=lambda: {"app.kubernetes.io/name": "prometheus"})
+
+
+@dataclass(frozen=True)
 class SLO:
     """One service-level objective: the objective and, for latency SLOs, the threshold."""
 
@@ -181,6 +210,10 @@ class Config:
     # Grafana"); the build writes that version's schemaVersion (monitoring/grafana/convert.py).
     grafana_min_version: str = "10.4"
     grafana_instance_selector: dict[str, str] = field(default_factory=lambda: {"dashboards": "grafana"})
+    # One label on every alert saying it is ours: Alertmanager routes and inhibits on it (and severity).
+    project_label_name: str = "part_of"
+    project_label_value: str = "gitea-provider-monitoring"
+    kubernetes: KubernetesConfig = field(default_factory=KubernetesConfig)
     provider: ProviderConfig = ProviderConfig()
     exporter: ExporterConfig = ExporterConfig()
     thresholds: Thresholds = Thresholds()

@@ -1,28 +1,45 @@
-"""Kubernetes manifests: PrometheusRule, dashboard ConfigMaps, GrafanaDashboards, PodMonitor, exporter sidecar.
+"""Kubernetes manifests: a kustomize base (PrometheusRule, PodMonitor) and components the user picks.
 
+build/kubernetes/ is the base; build/kubernetes/components/<name>/ are kustomize Components (Grafana sidecar
+dashboards, grafana-operator dashboards, the exporter sidecar, the AlertmanagerConfig, the NetworkPolicy).
 Renderers take model objects and a small `KubeSettings`, never the whole config, so that what a
 manifest depends on is visible in its signature.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
 from monitoring.output import to_json
 from monitoring.rules import RuleFile
 
 PART_OF = "gitea-provider-monitoring"
 
+# Measured by `make bench` (bench/exporter_vs_blackbox.py, README "Benchmark"): the exporter's resident
+# memory and CPU per 1,000 probes. The sidecar's requests are computed from them, not guessed.
+BENCH_RSS_MIB = 31.1
+BENCH_CPU_SECONDS_PER_1000_PROBES = 1.59
+MEMORY_HEADROOM = 1.25  # Python's heap grows with scrapes and reconnects
+CPU_REQUEST_FLOOR_M = 10  # below this a request schedules nothing useful
+MEMORY_LIMIT_MIB = 64
+
 
 @dataclass(frozen=True)
 class KubeSettings:
-    namespace: str
+    namespace: str  # where the namespaced manifests live
     instance_selector: dict[str, str]
     grafana_folder: str
     provider_package: str
     provider_job: str
     exporter_job: str
     scrape_interval: str
+    provider_namespace: str = "crossplane-system"  # where the provider's pods run
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)  # kind -> extra labels; "*": every kind
+    allow_cross_namespace_import: bool = True
+    prometheus_namespace: str = "monitoring"
+    prometheus_pod_labels: dict[str, str] = field(default_factory=lambda: {"app.kubernetes.io/name": "prometheus"})
+    exporter_port: int = 9523
 
 
 @dataclass(frozen=True)
@@ -43,6 +60,9 @@ class SidecarSettings:
     runtime_container: str
     mode: str = "probe"
     proxy_port: int = 9524
+    probes_per_round: int = 4
+    interval_seconds: float = 15.0
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 TOKEN_DIR = "/etc/gitea-api-exporter"
@@ -50,9 +70,16 @@ PROVIDER_PORT_NAME = "metrics"  # Crossplane names the provider's :8080 port so
 EXPORTER_PORT_NAME = "gitea-exporter"
 
 
-def _metadata(name: str, namespace: str, extra_labels: dict[str, str] | None = None) -> dict:
-    labels = {"app.kubernetes.io/part-of": PART_OF, **(extra_labels or {})}
-    return {"name": name, "namespace": namespace, "labels": dict(sorted(labels.items()))}
+def object_metadata(name: str, namespace: str | None, kind: str, settings: KubeSettings | None = None,
+              extra_labels: dict[str, str] | None = None) -> dict:
+    """Our part-of label, the kind's own labels, then the user's labels for every object and for this kind."""
+    user = settings.labels if settings else {}
+    labels = {"app.kubernetes.io/part-of": PART_OF, **(extra_labels or {}), **user.get("*", {}), **user.get(kind, {})}
+    meta: dict = {"name": name}
+    if namespace is not None:
+        meta["namespace"] = namespace
+    meta["labels"] = dict(sorted(labels.items()))
+    return meta
 
 
 def prometheus_rule(rule_files: list[RuleFile], settings: KubeSettings) -> dict:
@@ -60,14 +87,18 @@ def prometheus_rule(rule_files: list[RuleFile], settings: KubeSettings) -> dict:
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PrometheusRule",
-        "metadata": _metadata("gitea-provider-monitoring", settings.namespace),
+        "metadata": object_metadata("gitea-provider-monitoring", settings.namespace, "PrometheusRule", settings),
         "spec": {"groups": groups},
     }
 
 
 def dashboard_configmap(name: str, dashboard: dict, settings: KubeSettings) -> dict:
-    """A ConfigMap the Grafana dashboard sidecar (label grafana_dashboard=1) picks up."""
-    meta = _metadata(f"grafana-dashboard-{name}", settings.namespace, {"grafana_dashboard": "1"})
+    """A ConfigMap the Grafana dashboard sidecar (label grafana_dashboard=1) picks up.
+
+    The sidecar files it under the `grafana_folder` annotation only when the chart sets
+    `sidecar.dashboards.folderAnnotation: grafana_folder` (README "Install on kube-prometheus-stack").
+    """
+    meta = object_metadata(f"grafana-dashboard-{name}", settings.namespace, "ConfigMap", settings, {"grafana_dashboard": "1"})
     meta["annotations"] = {"grafana_folder": settings.grafana_folder}
     return {
         "apiVersion": "v1",
@@ -77,23 +108,46 @@ def dashboard_configmap(name: str, dashboard: dict, settings: KubeSettings) -> d
     }
 
 
+GRAFANA_FOLDER_NAME = "gitea-provider-monitoring"
+
+
+def grafana_folder(settings: KubeSettings) -> dict:
+    """The grafana-operator GrafanaFolder the dashboards reference (folderRef)."""
+    return {
+        "apiVersion": "grafana.integreatly.org/v1beta1",
+        "kind": "GrafanaFolder",
+        "metadata": object_metadata(GRAFANA_FOLDER_NAME, settings.namespace, "GrafanaFolder", settings),
+        "spec": {
+            "allowCrossNamespaceImport": settings.allow_cross_namespace_import,
+            "instanceSelector": {"matchLabels": dict(sorted(settings.instance_selector.items()))},
+            "title": settings.grafana_folder,
+        },
+    }
+
+
 def grafana_dashboard(name: str, dashboard: dict, settings: KubeSettings) -> dict:
-    """A grafana-operator GrafanaDashboard carrying the same JSON."""
+    """A grafana-operator GrafanaDashboard carrying the same JSON, in our GrafanaFolder."""
     return {
         "apiVersion": "grafana.integreatly.org/v1beta1",
         "kind": "GrafanaDashboard",
-        "metadata": _metadata(name, settings.namespace),
+        "metadata": object_metadata(name, settings.namespace, "GrafanaDashboard", settings),
         "spec": {
+            "allowCrossNamespaceImport": settings.allow_cross_namespace_import,
             "instanceSelector": {"matchLabels": dict(sorted(settings.instance_selector.items()))},
-            "folder": settings.grafana_folder,
+            "folderRef": GRAFANA_FOLDER_NAME,
             "uid": dashboard["uid"],
             "json": to_json(dashboard),
         },
     }
 
 
+def provider_pods(settings: KubeSettings) -> dict:
+    """The provider's pods: Crossplane labels them with the Provider object's name."""
+    return {"matchLabels": {"pkg.crossplane.io/provider": settings.provider_package}}
+
+
 def pod_monitor(settings: KubeSettings) -> dict:
-    """Scrapes the provider's :8080 and the exporter sidecar in the provider's pods.
+    """Scrapes the provider's :8080 and the exporter sidecar in the provider's pods, in the provider's namespace.
 
     It sets the `job` labels the rules select on and drops no metric.
     """
@@ -108,13 +162,42 @@ def pod_monitor(settings: KubeSettings) -> dict:
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PodMonitor",
-        "metadata": _metadata("gitea-provider", settings.namespace),
+        "metadata": object_metadata("gitea-provider", settings.namespace, "PodMonitor", settings),
         "spec": {
-            "selector": {"matchLabels": {"pkg.crossplane.io/provider": settings.provider_package}},
-            "namespaceSelector": {"matchNames": [settings.namespace]},
+            "selector": provider_pods(settings),
+            "namespaceSelector": {"matchNames": [settings.provider_namespace]},
             "podMetricsEndpoints": [
                 endpoint(PROVIDER_PORT_NAME, settings.provider_job),
                 endpoint(EXPORTER_PORT_NAME, settings.exporter_job),
+            ],
+        },
+    }
+
+
+def network_policy(settings: KubeSettings) -> dict:
+    """Only Prometheus reaches the exporter's metrics port; every other port of the pod stays as open as before.
+
+    A policy that selects a pod denies all ingress it does not allow, so the provider's own ports (metrics,
+    webhooks) are re-admitted by port ranges around the exporter's port (`endPort`: Kubernetes 1.25+ and a
+    CNI that implements it). The proxy port listens on 127.0.0.1, which no NetworkPolicy governs.
+    """
+    port = settings.exporter_port
+    prometheus = {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": settings.prometheus_namespace}},
+        "podSelector": {"matchLabels": dict(sorted(settings.prometheus_pod_labels.items()))},
+    }
+    others = [{"protocol": "TCP", "port": lo, "endPort": hi} for lo, hi in ((1, port - 1), (port + 1, 65535)) if lo <= hi]
+    others.append({"protocol": "UDP", "port": 1, "endPort": 65535})
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": object_metadata("gitea-api-exporter-metrics", settings.provider_namespace, "NetworkPolicy", settings),
+        "spec": {
+            "podSelector": provider_pods(settings),
+            "policyTypes": ["Ingress"],
+            "ingress": [
+                {"from": [prometheus], "ports": [{"protocol": "TCP", "port": port}]},
+                {"ports": others},
             ],
         },
     }
@@ -128,12 +211,36 @@ def kustomization(resources: list[str]) -> dict:
     }
 
 
+def component(resources: list[str]) -> dict:
+    """A kustomize Component: added to the user's kustomization under `components:`."""
+    return {
+        "apiVersion": "kustomize.config.k8s.io/v1alpha1",
+        "kind": "Component",
+        "resources": sorted(resources),
+    }
+
+
+def sidecar_resources(s: SidecarSettings) -> dict:
+    """Requests from the benchmark: measured RSS with headroom, CPU for this probe rate (floored)."""
+    memory = math.ceil(BENCH_RSS_MIB * MEMORY_HEADROOM / 8) * 8
+    probes_per_second = s.probes_per_round / s.interval_seconds
+    cpu = max(CPU_REQUEST_FLOOR_M, math.ceil(probes_per_second * BENCH_CPU_SECONDS_PER_1000_PROBES))
+    return {
+        "requests": {"cpu": f"{cpu}m", "memory": f"{memory}Mi"},
+        "limits": {"cpu": "200m", "memory": f"{max(memory, MEMORY_LIMIT_MIB)}Mi"},
+    }
+
+
 def deployment_runtime_config(s: SidecarSettings) -> dict:
     """A Crossplane DeploymentRuntimeConfig adding the exporter beside the provider (cluster-scoped).
 
     Crossplane merges this template into the provider's Deployment and adds its own `package-runtime`
     container, so only the sidecar is listed. The token is the one the ProviderConfig's Secret holds,
     mounted read-only as a file the exporter re-reads when the Secret is rotated.
+
+    The CRD declares `containers` and `volumes` as lists keyed by `name` (x-kubernetes-list-type: map), so
+    `kubectl apply --server-side` of this object under the name of an existing runtime config adds the
+    sidecar and its volume to it and leaves the rest alone (README "Merge into an existing runtime config").
     """
     container = {
         "name": "gitea-api-exporter",
@@ -150,10 +257,7 @@ def deployment_runtime_config(s: SidecarSettings) -> dict:
         "ports": [{"name": s.port_name, "containerPort": s.port, "protocol": "TCP"}],
         "livenessProbe": {"httpGet": {"path": "/healthz", "port": s.port_name}, "periodSeconds": 20},
         "readinessProbe": {"httpGet": {"path": "/readyz", "port": s.port_name}, "periodSeconds": 10},
-        "resources": {
-            "requests": {"cpu": "10m", "memory": "32Mi"},
-            "limits": {"cpu": "200m", "memory": "64Mi"},
-        },
+        "resources": sidecar_resources(s),
         "securityContext": {
             "runAsNonRoot": True,
             "runAsUser": 65532,
@@ -168,7 +272,8 @@ def deployment_runtime_config(s: SidecarSettings) -> dict:
     return {
         "apiVersion": "pkg.crossplane.io/v1beta1",
         "kind": "DeploymentRuntimeConfig",
-        "metadata": {"name": s.runtime_config_name, "labels": {"app.kubernetes.io/part-of": PART_OF}},
+        "metadata": object_metadata(s.runtime_config_name, None, "DeploymentRuntimeConfig",
+                              extra_labels=s.labels),
         "spec": {
             "deploymentTemplate": {
                 "spec": {
@@ -184,6 +289,9 @@ def deployment_runtime_config(s: SidecarSettings) -> dict:
                                 "secret": {
                                     "secretName": s.token_secret_name,
                                     "items": [{"key": s.token_secret_key, "path": "token"}],
+                                    # A wrong Secret name or key must not keep the provider's pod from
+                                    # starting: the exporter runs without a token and says so.
+                                    "optional": True,
                                     # World-readable inside the pod: the sidecar's UID need not match
                                     # the fsGroup Crossplane sets, and only this pod mounts it.
                                     "defaultMode": 0o444,

@@ -40,7 +40,16 @@ def test_every_alert_routes_to_its_severity_receiver(amtool: str, built: Path) -
     alerts = [a for rf in load_model(Config()).rule_files for a in rf.alerts()]
     assert {a.severity for a in alerts} == set(RECEIVERS)
     for a in alerts:
-        assert _route(amtool, config, f"alertname={a.alert}", f"severity={a.severity}") == RECEIVERS[a.severity], a.alert
+        labels = [f"{k}={v}" for k, v in {"alertname": a.alert, **a.all_labels}.items()]
+        assert _route(amtool, config, *labels) == RECEIVERS[a.severity], a.alert
+
+
+def test_routing_follows_the_project_label_not_alert_names(amtool: str, built: Path) -> None:
+    """An alert added later (or by a user's extension) is routed by the label every alert of ours carries."""
+    config, c = built / "alertmanager" / "alertmanager.yml", Config()
+    ours = f"{c.project_label_name}={c.project_label_value}"
+    assert _route(amtool, config, "alertname=SomeFutureAlert", ours, "severity=critical") == RECEIVERS["critical"]
+    assert _route(amtool, config, "alertname=GiteaAPIDown", "severity=critical") == RECEIVERS["warning"]
 
 
 def test_other_teams_alerts_are_not_routed_by_severity(amtool: str, built: Path) -> None:
@@ -54,3 +63,13 @@ def test_critical_inhibits_warnings_in_the_same_namespace(built: Path) -> None:
     assert 'severity="critical"' in rule["source_matchers"] and 'severity="warning"' in rule["target_matchers"]
     assert rule["equal"] == ["cluster", "namespace"]
     assert all(r["webhook_configs"][0]["send_resolved"] for r in doc["receivers"])
+
+
+def test_project_label_must_be_a_prometheus_label(tmp_path: Path) -> None:
+    import dataclasses
+
+    from monitoring.compiler import build
+    from monitoring.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="project_label_name"):
+        build(dataclasses.replace(Config(), project_label_name="part-of"), tmp_path / "out")

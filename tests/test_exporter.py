@@ -96,7 +96,6 @@ FAULTS = {
     "stall_body": (("/api/v1/version",), "version", "timeout", {"gitea_api_up": 1}),
     "http_500": ((), "version", "http_5xx", {"gitea_api_up": 0}),
     "http_401": (("/api/v1/user",), "user", "http_4xx", {"gitea_api_token_valid": 0, "gitea_api_up": 1}),
-    "http_403": (("/api/v1/user",), "user", "http_4xx", {"gitea_api_token_valid": 0}),
     "healthz_fail": (("/api/healthz",), "healthz", "http_4xx", {"gitea_api_up": 0}),
     "invalid_json": (("/api/v1/version",), "version", "invalid_response", {"gitea_api_up": 1}),
     "redirect_loop": (("/api/v1/repos/search",), "repos_search", "invalid_response", {"gitea_api_up": 1}),

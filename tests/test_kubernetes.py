@@ -15,6 +15,7 @@ SCHEMAS = {
     ("monitoring.coreos.com/v1", "ServiceMonitor"): "monitoring.coreos.com_v1_servicemonitor.json",
     ("grafana.integreatly.org/v1beta1", "GrafanaDashboard"): "grafana.integreatly.org_v1beta1_grafanadashboard.json",
     ("grafana.integreatly.org/v1beta1", "GrafanaFolder"): "grafana.integreatly.org_v1beta1_grafanafolder.json",
+    ("monitoring.coreos.com/v1alpha1", "AlertmanagerConfig"): "monitoring.coreos.com_v1alpha1_alertmanagerconfig.json",
     ("pkg.crossplane.io/v1beta1", "DeploymentRuntimeConfig"): "pkg.crossplane.io_v1beta1_deploymentruntimeconfig.json",
     ("pkg.crossplane.io/v1", "Provider"): "pkg.crossplane.io_v1_provider.json",
     ("v1", "ConfigMap"): "core_v1_configmap.json",
@@ -23,15 +24,42 @@ SCHEMAS = {
 }
 
 
+# Kinds without a schema in ../shared/specs/crds: checked structurally by their own tests instead.
+NO_SCHEMA = {("networking.k8s.io/v1", "NetworkPolicy")}
+
+
+def _global_flags(node: object) -> object:
+    """SOURCES.md: Go patterns carry an inline (?i) that Python's re refuses unless it is at the start; the same
+    meaning with the flag moved to the front (PrometheusRule's ^(?i)(abort|warn)?$, AlertmanagerConfig's weekdays)."""
+    if isinstance(node, dict):
+        return {k: (("(?i)" + v.replace("(?i)", "")) if k == "pattern" and isinstance(v, str) and "(?i)" in v[1:]
+                    else _global_flags(v)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_global_flags(v) for v in node]
+    return node
+
+
+_VALIDATORS: dict[str, jsonschema.protocols.Validator] = {}
+
+
 def _validator(specs: Path, filename: str) -> jsonschema.protocols.Validator:
-    schema = json.loads((specs / "crds" / filename).read_text())
-    if filename == "monitoring.coreos.com_v1_prometheusrule.json":
-        # SOURCES.md: the Go pattern ^(?i)(abort|warn)?$ is not valid for Python's re; same meaning moved.
-        text = json.dumps(schema).replace('"^(?i)(abort|warn)?$"', '"(?i)^(abort|warn)?$"')
-        schema = json.loads(text)
+    if filename in _VALIDATORS:
+        return _VALIDATORS[filename]
+    schema = _global_flags(json.loads((specs / "crds" / filename).read_text()))
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
-    return cls(schema)
+    _VALIDATORS[filename] = cls(schema)
+    return _VALIDATORS[filename]
+
+
+def schema_errors(specs: Path, doc: dict) -> list[str]:
+    """Every schema error of one rendered object (its kind must have a schema or be listed in NO_SCHEMA)."""
+    key = (doc["apiVersion"], doc["kind"])
+    if key in NO_SCHEMA:
+        return []
+    assert key in SCHEMAS, f"no schema known for {key}"
+    errors = sorted(_validator(specs, SCHEMAS[key]).iter_errors(doc), key=lambda e: list(e.path))
+    return [f"{doc['kind']} {doc['metadata'].get('name')}: {list(e.path)}: {e.message}" for e in errors[:5]]
 
 
 def _manifests(built: Path) -> list[tuple[str, dict]]:
@@ -48,12 +76,11 @@ def _manifests(built: Path) -> list[tuple[str, dict]]:
 def test_every_manifest_validates_against_its_schema(built: Path, specs: Path) -> None:
     manifests = _manifests(built)
     kinds = {doc["kind"] for _, doc in manifests}
-    assert {"PrometheusRule", "ConfigMap", "GrafanaDashboard", "PodMonitor", "DeploymentRuntimeConfig", "Provider"} <= kinds
+    assert {"PrometheusRule", "ConfigMap", "GrafanaDashboard", "GrafanaFolder", "PodMonitor", "DeploymentRuntimeConfig",
+            "Provider", "AlertmanagerConfig", "NetworkPolicy"} <= kinds
     for rel, doc in manifests:
-        key = (doc["apiVersion"], doc["kind"])
-        assert key in SCHEMAS, f"{rel}: no schema known for {key}"
-        errors = sorted(_validator(specs, SCHEMAS[key]).iter_errors(doc), key=lambda e: list(e.path))
-        assert not errors, f"{rel}: " + "; ".join(f"{list(e.path)}: {e.message}" for e in errors[:5])
+        errors = schema_errors(specs, doc)
+        assert not errors, f"{rel}: " + "; ".join(errors)
 
 
 def test_schema_check_can_fail(specs: Path) -> None:
@@ -62,12 +89,25 @@ def test_schema_check_can_fail(specs: Path) -> None:
     assert list(_validator(specs, "core_v1_configmap.json").iter_errors(bad))
 
 
-def test_kustomization_lists_every_manifest(built: Path) -> None:
+def test_schema_check_can_fail_on_an_alertmanagerconfig(specs: Path) -> None:
+    bad = {"apiVersion": "monitoring.coreos.com/v1alpha1", "kind": "AlertmanagerConfig", "metadata": {"name": "x"},
+           "spec": {"route": {"matchers": [{"name": "a", "value": "b", "matchType": "=="}]}}}
+    assert schema_errors(specs, bad)
+
+
+def test_base_and_each_component_list_their_own_files(built: Path) -> None:
+    """The base is the rules and the PodMonitor; each component lists exactly the files beside it."""
     kdir = built / "kubernetes"
-    listed = set(yaml.safe_load((kdir / "kustomization.yaml").read_text())["resources"])
-    present = {str(p.relative_to(kdir)) for p in kdir.rglob("*.yaml")
-               if p.name != "kustomization.yaml" and p.parent.name != "examples"}
-    assert listed == present
+    base = yaml.safe_load((kdir / "kustomization.yaml").read_text())
+    assert base["kind"] == "Kustomization" and base["resources"] == ["podmonitor.yaml", "prometheusrule.yaml"]
+    components = sorted(p.parent.name for p in (kdir / "components").glob("*/kustomization.yaml"))
+    assert components == sorted(["grafana-sidecar", "grafana-operator", "exporter", "alertmanager-config",
+                                 "network-policy"])
+    for name in components:
+        cdir = kdir / "components" / name
+        comp = yaml.safe_load((cdir / "kustomization.yaml").read_text())
+        assert comp["kind"] == "Component", name
+        assert set(comp["resources"]) == {p.name for p in cdir.glob("*.yaml") if p.name != "kustomization.yaml"}
 
 
 def test_dashboard_configmaps_carry_sidecar_label(built: Path) -> None:
@@ -106,6 +146,7 @@ def test_sidecar_is_locked_down_and_reads_the_providers_secret(built: Path) -> N
     assert "GITEA_TOKEN" not in env  # the token comes from a mounted Secret file, never a literal
     (volume,) = pod["volumes"]
     assert volume["secret"]["secretName"] == "gitea-credentials"
+    assert volume["secret"]["optional"] is True  # a wrong Secret name must not keep the provider's pod from starting
     assert env["GITEA_TOKEN_FILE"].startswith(volume_mount(sidecar, volume["name"]))
     (port,) = sidecar["ports"]
     (pm,) = [d for _, d in _manifests(built) if d["kind"] == "PodMonitor"]
@@ -129,7 +170,43 @@ def test_proxy_mode_sidecar_listens_on_localhost_only(tmp_path: Path) -> None:
     config = Config()
     config = dataclasses.replace(config, exporter=dataclasses.replace(config.exporter, mode="both"))
     build(config, tmp_path / "out")
-    drc = yaml.safe_load((tmp_path / "out" / "kubernetes" / "runtimeconfig.yaml").read_text())
+    drc = yaml.safe_load((tmp_path / "out" / "kubernetes" / "components" / "exporter" / "runtimeconfig.yaml").read_text())
     (sidecar,) = drc["spec"]["deploymentTemplate"]["spec"]["template"]["spec"]["containers"]
     env = {e["name"]: e["value"] for e in sidecar["env"]}
     assert env["EXPORTER_MODE"] == "both" and env["PROXY_LISTEN_ADDRESS"] == "127.0.0.1:9524"
+
+
+@pytest.mark.parametrize(("interval", "timeout", "key"), [("15s", "15s", "exporter.timeout"),
+                                                          ("1m30s", "10s", "exporter.interval"),
+                                                          ("15s", "0s", "exporter.timeout")])
+def test_probe_interval_and_timeout_are_checked_at_build(interval: str, timeout: str, key: str, tmp_path: Path) -> None:
+    """What the exporter would refuse at start (crash-looping beside the provider) is refused by the build."""
+    import dataclasses
+
+    from monitoring.compiler import build
+    from monitoring.config import Config
+    from monitoring.errors import ConfigError
+
+    c = Config()
+    c = dataclasses.replace(c, exporter=dataclasses.replace(c.exporter, interval=interval, timeout=timeout))
+    with pytest.raises(ConfigError) as err:
+        build(c, tmp_path / "out")
+    assert err.value.key == key
+    assert not (tmp_path / "out").exists()
+
+
+def test_sidecar_requests_come_from_the_benchmark() -> None:
+    """README's benchmark table and the requests are one set of numbers: RSS with headroom, CPU for the probe rate."""
+    from monitoring import kubernetes as k8s
+    from monitoring.compiler import sidecar_settings
+    from monitoring.config import Config
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert f"| resident memory | {k8s.BENCH_RSS_MIB} MiB |" in readme
+    assert f"| CPU per 1,000 probes | {k8s.BENCH_CPU_SECONDS_PER_1000_PROBES} s |" in readme
+    resources = k8s.sidecar_resources(sidecar_settings(Config()))
+    memory = int(resources["requests"]["memory"].removesuffix("Mi"))
+    assert k8s.BENCH_RSS_MIB * 1.2 <= memory <= k8s.BENCH_RSS_MIB * 1.5
+    assert memory <= int(resources["limits"]["memory"].removesuffix("Mi"))
+    # 4 probes every 15 s at 1.59 ms each is under 1 millicore: the floor applies.
+    assert resources["requests"]["cpu"] == f"{k8s.CPU_REQUEST_FLOOR_M}m"

@@ -13,6 +13,7 @@ import re
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -62,6 +63,15 @@ class TokenSource:
         self._error = None
         return self._token
 
+    @property
+    def problem(self) -> str | None:
+        """Why there is no token, in words for the log and /readyz (never the token itself)."""
+        if not self.path:
+            return None if self.env_token else "neither --token-file (GITEA_TOKEN_FILE) nor GITEA_TOKEN is set"
+        if self._error:
+            return f"token file {self.path}: {self._error} (is the Secret there? its volume is optional)"
+        return None if self._token else f"token file {self.path} is empty"
+
     def __repr__(self) -> str:  # never show the token
         return f"TokenSource(path={self.path!r})"
 
@@ -106,7 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _handler(metrics: Metrics, ready_event: threading.Event) -> type[BaseHTTPRequestHandler]:
+def _handler(metrics: Metrics, ready_event: threading.Event,
+             readiness: Callable[[], tuple[bool, str]] | None = None) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms delayed-ACK stall
 
@@ -117,9 +128,8 @@ def _handler(metrics: Metrics, ready_event: threading.Event) -> type[BaseHTTPReq
             elif path == "/healthz":
                 body, ctype, code = b"ok\n", "text/plain", 200
             elif path == "/readyz":
-                ready = ready_event.is_set()
-                body, ctype, code = (b"ready\n", "text/plain", 200) if ready else (b"first probe round pending\n",
-                                                                                 "text/plain", 503)
+                ready, why = readiness() if readiness else (ready_event.is_set(), "ready")
+                body, ctype, code = f"{why}\n".encode(), "text/plain", 200 if ready else 503
             else:
                 body, ctype, code = b"not found: try /metrics\n", "text/plain", 404
             self.send_response(code)
@@ -174,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     ready = prober.ready if prober else threading.Event()
     servers = []
     try:
-        servers.append(ThreadingHTTPServer(_split_listen(args.listen_address), _handler(metrics, ready)))
+        servers.append(ThreadingHTTPServer(_split_listen(args.listen_address),
+                                           _handler(metrics, ready, prober.readiness if prober else None)))
         if proxying:
             settings = ProxySettings(args.gitea_url, args.proxy_timeout, min(5.0, args.proxy_timeout), verify)
             servers.append(proxy.serve(_split_listen(args.proxy_listen_address), settings, metrics))

@@ -14,6 +14,10 @@ REASONS = ("timeout", "connection", "tls", "rate_limited", "http_4xx", "http_5xx
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 PROXY_KINDS = ("Repository", "Organization", "User", "Webhook", "other")
 PROXY_OPERATIONS = ("observe", "create", "update", "delete")
+# valid: Gitea accepts the token; missing: there is no token to send (Secret absent or empty), so the
+# authenticated probes are skipped; rejected: 401 (or a 403 on the token probe that names no scope);
+# insufficient_scope: a valid token whose 403 names a scope a probe needs.
+TOKEN_STATES = ("valid", "missing", "rejected", "insufficient_scope")
 
 
 class UnknownUntilSet(Collector):
@@ -27,6 +31,10 @@ class UnknownUntilSet(Collector):
 
     def set(self, value: float) -> None:
         self.value = float(value)
+
+    def unset(self) -> None:
+        """Back to unknown (absent)."""
+        self.value = None
 
     def describe(self) -> Iterator[GaugeMetricFamily]:
         yield GaugeMetricFamily(self.name, self.documentation)
@@ -55,6 +63,9 @@ class Metrics:
         self.health_check = Gauge("gitea_api_health_check_status", "Gitea /api/healthz checks: 1 pass, 0 fail.",
                                   ["check"], registry=r)
         self.token_valid = UnknownUntilSet("gitea_api_token_valid", "1 when Gitea accepts the provider's token.", r)
+        self.token_state = Gauge("gitea_api_token_state", "The provider's token as Gitea sees it: 1 for the current "
+                                 "state (valid, missing, rejected, insufficient_scope), 0 for the others.", ["state"],
+                                 registry=r)
         self.tls_expiry = UnknownUntilSet("gitea_api_tls_cert_expiry_timestamp_seconds",
                                           "Expiry of the TLS certificate Gitea presents (https only).", r)
         self.info = Gauge("gitea_api_info", "Gitea server version.", ["version"], registry=r)
@@ -83,6 +94,16 @@ class Metrics:
             self.duration.labels(endpoint=endpoint)
             for reason in REASONS:
                 self.failures.labels(endpoint=endpoint, reason=reason)
+
+    def set_token_state(self, state: str) -> None:
+        """One state at 1, the others 0; absent until the first verdict. gitea_api_token_valid follows: 1 for a
+        token Gitea authenticates (even one lacking a scope), 0 when rejected, absent when there is none."""
+        for name in TOKEN_STATES:
+            self.token_state.labels(state=name).set(1 if name == state else 0)
+        if state == "missing":
+            self.token_valid.unset()
+        else:
+            self.token_valid.set(0 if state == "rejected" else 1)
 
     def set_version(self, version: str) -> None:
         """One gitea_api_info series: the current version only."""

@@ -6,6 +6,7 @@ import dataclasses
 import email.utils
 import json
 import random
+import re
 import socket
 import ssl
 import threading
@@ -76,7 +77,28 @@ class Outcome:
     body: bytes = b""
     detail: str = ""
     seconds: float | None = None  # request sent -> body read; None when there was no response
+    missing_scopes: tuple[str, ...] = ()  # a 403 naming scopes the token lacks: an answer, not a failure
     retry_after: float | None = None  # seconds a 429 answer asked us to wait (Retry-After), when it said
+
+
+# Gitea's answer to a token without the scope a route needs (routers/api/v1/api.go, tokenRequiresScopes):
+#   older (1.19 on): "token does not have at least one of required scope(s): [read:user]"
+#   current:  "token does not have at least one of required scope(s), required=[read:user], token scope=..."
+# The scopes are Go's %v of a slice: space-separated in brackets. Only well-formed scope names are kept,
+# at most a few, so a hostile body cannot put arbitrary text into the log.
+_SCOPE_MESSAGE = re.compile(r"required scope\(s\)(?::\s*|, required=)\[([^\]]{0,200})\]")
+_SCOPE_NAME = re.compile(r"^(?:read|write):[a-z_]{1,30}$")
+
+
+def missing_scopes(body: bytes) -> tuple[str, ...]:
+    """The scopes a Gitea 403 says the token lacks; ("unknown",) if it is a scope refusal naming none; () if not."""
+    data = _json(body)
+    message = data.get("message") if isinstance(data, dict) else None
+    if not isinstance(message, str) or "required scope" not in message:
+        return ()
+    found = _SCOPE_MESSAGE.search(message[:1000])
+    scopes = tuple(x for x in (found.group(1).split() if found else ()) if _SCOPE_NAME.match(x))[:5]
+    return scopes or ("unknown",)
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -140,6 +162,11 @@ class Prober:
         self._last_reason: dict[str, str | None] = {}
         self._tls_error: str | None = None
         self.ready = threading.Event()  # set after the first full cycle
+        # Per authenticated endpoint: valid | rejected | insufficient_scope (from answers only).
+        self._token_verdicts: dict[str, str] = {}
+        self._token_scopes: dict[str, tuple[str, ...]] = {}
+        self.token_state: str | None = None
+        self.token_detail = ""
 
     def run_once(self) -> None:
         throttled = False
@@ -237,6 +264,11 @@ class Prober:
             return Outcome(status, None if status == 200 else "http_4xx", body, "" if status == 200 else "HTTP 424")
         if status >= 500:
             return Outcome(status, "http_5xx", body, f"HTTP {status}")
+        scopes = missing_scopes(body) if status == 403 and probe.auth else ()
+        if scopes:
+            # Gitea is up and knows the token; the token lacks a scope. Not a Gitea failure (it would burn the
+            # availability SLO and page): the token state says it, once, with the scope.
+            return Outcome(status, None, body, f"token lacks scope {' '.join(scopes)}", missing_scopes=scopes)
         if status >= 400:
             return Outcome(status, "http_4xx", body, f"HTTP {status}")
         if status >= 300:
@@ -248,6 +280,11 @@ class Prober:
     def _probe(self, probe: Probe) -> bool:
         """Send one probe and record it; True when it was answered 429 (a back-off has started)."""
         m = self.metrics
+        if probe.auth and not self.token():
+            # Without a token an authenticated probe can only be refused: that says nothing about Gitea or a
+            # token, so it is not sent (no failure, no TokenRejected page) and the token state says why.
+            self._set_token_state("missing")
+            return False
         started = time.perf_counter()
         outcome = self._request(probe)
         elapsed = outcome.seconds if outcome.seconds is not None else time.perf_counter() - started
@@ -269,13 +306,57 @@ class Prober:
             version = _json_field(outcome.body, "version")
             if version:
                 m.set_version(version)
-        elif probe.kind == "token" and outcome.status:
-            # Only an answer about the token changes the gauge; a timeout says nothing about it.
-            if outcome.status in (401, 403):
-                m.token_valid.set(0)
-            elif outcome.reason is None:
-                m.token_valid.set(1)
+        if probe.auth and outcome.status:
+            self._token_answer(probe, outcome)
         return False
+
+    def _token_answer(self, probe: Probe, outcome: Outcome) -> None:
+        """Only an answer about the token changes its state; a timeout or a 5xx says nothing about it."""
+        if outcome.status == 401 or (outcome.status == 403 and probe.kind == "token" and not outcome.missing_scopes):
+            verdict = "rejected"
+        elif outcome.missing_scopes:
+            verdict = "insufficient_scope"
+        elif 200 <= outcome.status < 300:
+            verdict = "valid"
+        else:
+            return
+        self._token_verdicts[probe.endpoint] = verdict
+        self._token_scopes[probe.endpoint] = outcome.missing_scopes
+        verdicts = set(self._token_verdicts.values())
+        state = next(s for s in ("rejected", "insufficient_scope", "valid") if s in verdicts)
+        self._set_token_state(state)
+
+    def _set_token_state(self, state: str) -> None:
+        if state == "missing":
+            self._token_verdicts.clear()
+            self._token_scopes.clear()
+            why = getattr(self.token, "problem", None) or "no token configured"
+            detail = f"no Gitea token ({why}); authenticated probes are skipped"
+        elif state == "insufficient_scope":
+            lacking = {e: " ".join(s) for e, s in sorted(self._token_scopes.items()) if s}
+            detail = "token is valid but lacks " + ", ".join(f"{s} (probe {e})" for e, s in lacking.items())
+        else:
+            detail = {"valid": "", "rejected": "Gitea rejects the token (401)"}[state]
+        self.metrics.set_token_state(state)
+        if (state, detail) != (self.token_state, self.token_detail):
+            if state == "valid":
+                log.info(event("token valid"))
+            elif state == "insufficient_scope":
+                log.warning(event("token lacks scope", scopes=" ".join(sorted({x for s in self._token_scopes.values()
+                                                                               for x in s})), detail=detail))
+            else:
+                log.warning(event(f"token {state}", detail=detail))
+        self.token_state, self.token_detail = state, detail
+
+    def readiness(self) -> tuple[bool, str]:
+        """(ready, why) for /readyz. A missing or under-scoped token does not make the sidecar unready: readiness
+        gates the provider's own pod (Crossplane waits for it), and a monitoring problem must not stop the provider.
+        """
+        if not self.ready.is_set():
+            return False, "first probe round pending"
+        if self.token_state in ("missing", "insufficient_scope", "rejected"):
+            return True, f"ready, degraded: {self.token_detail}"
+        return True, "ready"
 
     def _log_change(self, probe: Probe, outcome: Outcome) -> None:
         """One line when an endpoint starts failing, changes reason or recovers; not one per cycle."""

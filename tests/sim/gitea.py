@@ -385,7 +385,11 @@ class GiteaSimulator:
             if fault == "http_401" or authorization != f"token {self.token}":
                 return 401, json.dumps({"message": "user does not exist [uid: 0, name: ]", "url": ""}).encode()
             if fault == "http_403":
-                return 403, json.dumps({"message": "token does not have at least one of required scope(s)",
+                # Gitea's current wording (routers/api/v1/api.go, tokenRequiresScopes); the scope the route's
+                # category needs at read level: user -> read:user, repos -> read:repository.
+                scope = "read:user" if path == "/api/v1/user" else "read:repository"
+                return 403, json.dumps({"message": "token does not have at least one of required scope(s), "
+                                                   f"required=[{scope}], token scope=write:organization",
                                         "url": ""}).encode()
             if path == "/api/v1/user":
                 return 200, json.dumps(USER).encode()

@@ -1,0 +1,156 @@
+"""The sidecar cannot page for its own configuration: a missing token and a token lacking a scope are their own
+states (metric, log line, /readyz), distinct from a rejected token; proven on the exporter and by promtool."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import requests
+
+from exporters.gitea_api.probes import missing_scopes
+from monitoring import promtool
+from monitoring.compiler import load_model
+from monitoring.config import Config
+from monitoring.output import to_yaml
+from monitoring.testgen import expected_alert
+from tests.sim.gitea import GiteaSimulator
+from tests.sim.processes import ExporterProcess, sample
+from tests.test_exporter import FAST, TOKEN, wait_for
+
+
+def _state(text: str) -> dict[str, float | None]:
+    return {s: sample(text, "gitea_api_token_state", state=s) for s in ("valid", "missing", "rejected",
+                                                                        "insufficient_scope")}
+
+
+@pytest.mark.parametrize(("message", "scopes"), [
+    # Gitea routers/api/v1/api.go tokenRequiresScopes, older and current wording.
+    ("token does not have at least one of required scope(s): [read:user]", ("read:user",)),
+    ("token does not have at least one of required scope(s), required=[read:user read:admin], "
+     "token scope=write:repository,write:organization", ("read:user", "read:admin")),
+    ("token does not have at least one of required scope(s)", ("unknown",)),
+    ("token does not have at least one of required scope(s): [<script>]", ("unknown",)),  # never logged raw
+    ("user should be the site admin", ()),
+    ("token is required", ()),
+])
+def test_scope_refusals_are_read_from_gitea_wording(message: str, scopes: tuple[str, ...]) -> None:
+    assert missing_scopes(json.dumps({"message": message, "url": ""}).encode()) == scopes
+
+
+def test_a_non_json_403_is_not_a_scope_refusal() -> None:
+    assert missing_scopes(b"<html>forbidden</html>") == ()
+
+
+@pytest.mark.parametrize("setup", ["no_file", "empty_file", "no_token_at_all"])
+def test_missing_token_is_its_own_state(setup: str, specs: Path, tmp_path: Path) -> None:
+    """The exporter runs, says why on /readyz (still 200: readiness gates the provider's pod), in one log line
+    and in gitea_api_token_state; no authenticated probe is sent, so nothing counts as a failure."""
+    sim = GiteaSimulator(specs / "gitea-swagger.json", TOKEN)
+    token_file = tmp_path / "token"
+    if setup == "empty_file":
+        token_file.write_text("\n")
+    args = () if setup == "no_token_at_all" else ("--token-file", str(token_file))
+    proc = ExporterProcess(sim.url, tmp_path / "log", *args, *FAST, env={"GITEA_TOKEN": ""})
+    try:
+        wait_for(lambda: _state(proc.metrics())["missing"] == 1, "token_state missing")
+        text = proc.metrics()
+        assert _state(text) == {"valid": 0, "missing": 1, "rejected": 0, "insufficient_scope": 0}
+        assert sample(text, "gitea_api_token_valid") is None  # absent: nothing for GiteaAPITokenRejected to see
+        assert sample(text, "gitea_api_up") == 1
+        assert sample(text, "gitea_api_probes_total", endpoint="user") == 0
+        assert sum(sample(text, "gitea_api_probe_failures_total", endpoint=e, reason=r) or 0
+                   for e in ("user", "repos_search") for r in ("http_4xx", "invalid_response")) == 0
+        ready = requests.get(proc.url + "/readyz", timeout=5)
+        assert ready.status_code == 200 and "no Gitea token" in ready.text, ready.text
+        expected = {"no_file": "No such file", "empty_file": "is empty", "no_token_at_all": "GITEA_TOKEN"}[setup]
+        assert expected in ready.text
+        assert sim.count("/api/v1/user") == 0  # never sent without a token
+        # The token appears (the Secret is created): probes resume and the state turns valid.
+        if setup != "no_token_at_all":
+            token_file.write_text(TOKEN)
+            wait_for(lambda: _state(proc.metrics())["valid"] == 1, "token_state valid")
+            assert sample(proc.metrics(), "gitea_api_token_valid") == 1
+            assert requests.get(proc.url + "/readyz", timeout=5).text == "ready\n"
+    finally:
+        assert proc.stop() == 0
+        sim.stop()
+    logs = proc.logs()
+    assert logs.count('msg="token missing"') == 1, logs  # one line per change, not per round
+    assert "Traceback" not in logs and TOKEN not in logs
+
+
+def test_token_lacking_a_scope_is_valid_with_the_scope_in_the_log(specs: Path, tmp_path: Path) -> None:
+    sim = GiteaSimulator(specs / "gitea-swagger.json", TOKEN)
+    sim.set_fault("http_403", "/api/v1/user")
+    proc = ExporterProcess(sim.url, tmp_path / "log", *FAST, env={"GITEA_TOKEN": TOKEN})
+    try:
+        wait_for(lambda: _state(proc.metrics())["insufficient_scope"] == 1, "token_state insufficient_scope")
+        text = proc.metrics()
+        assert sample(text, "gitea_api_token_valid") == 1  # Gitea authenticated it: no TokenRejected page
+        assert sample(text, "gitea_api_last_status_code", endpoint="user") == 403
+        # An answer from a live Gitea, not a failure: the availability SLO does not burn for it.
+        assert sample(text, "gitea_api_probe_failures_total", endpoint="user", reason="http_4xx") == 0
+        ready = requests.get(proc.url + "/readyz", timeout=5)
+        assert ready.status_code == 200 and "lacks read:user (probe user)" in ready.text
+        sim.set_fault("http_401", "/api/v1/user")  # now revoked: rejected, and the gauge says 0
+        wait_for(lambda: _state(proc.metrics())["rejected"] == 1, "token_state rejected")
+        assert sample(proc.metrics(), "gitea_api_token_valid") == 0
+    finally:
+        assert proc.stop() == 0
+        sim.stop()
+    logs = proc.logs()
+    assert 'msg="token lacks scope" scopes=read:user' in logs, logs
+    assert 'msg="token rejected"' in logs and TOKEN not in logs
+    assert not sim.violations
+
+
+def _missing_token_series(config: Config) -> list[dict]:
+    """What Prometheus scrapes from two replicas of the provider with an exporter without a token, Gitea healthy: probes of the
+    unauthenticated endpoints count up, the authenticated ones are never sent, the token state is `missing`."""
+    from alerts import _testdata as td
+
+    out = []
+    for replica in range(2):
+        def s(metric: str, values: str, replica: int = replica, **labels: str) -> None:
+            out.append({"series": td.exporter(config, metric, values, replica, **labels).series, "values": values})
+        # A healthy provider beside it.
+        out.append({"series": td.provider(config, "up", "1x40", replica).series, "values": "1x40"})
+        leader = td.provider(config, "leader_election_master_status", "1x40" if replica == 0 else "0x40", replica,
+                             name="gitea")
+        out.append({"series": leader.series, "values": leader.values})
+        s("up", "1x40")
+        s("gitea_api_up", "1x40")
+        s("gitea_api_token_state", "1x40", state="missing")
+        for state in ("valid", "rejected", "insufficient_scope"):
+            s("gitea_api_token_state", "0x40", state=state)
+        for endpoint, values in (("healthz", "0+4x40"), ("version", "0+4x40"), ("user", "0x40"),
+                                 ("repos_search", "0x40")):
+            s("gitea_api_probes_total", values, endpoint=endpoint)
+            for reason in ("timeout", "connection", "tls", "http_4xx", "http_5xx", "invalid_response"):
+                s("gitea_api_probe_failures_total", "0x40", endpoint=endpoint, reason=reason)
+    return out
+
+
+def test_missing_token_pages_nobody(built: Path, tmp_path: Path) -> None:
+    """promtool: with no token, no critical alert fires and GiteaAPITokenMissing (a warning) does."""
+    config = Config()
+    alerts = [a for rf in load_model(config).rule_files for a in rf.alerts()]
+    (missing,) = [a for a in alerts if a.alert == "GiteaAPITokenMissing"]
+    from alerts import _testdata as td
+
+    tests = [{
+        "alertname": a.alert, "eval_time": "40m",
+        "exp_alerts": [expected_alert(missing, td.group_labels(config), 1)] if a is missing else [],
+    } for a in alerts if a.severity == "critical" or a is missing]
+    assert len(tests) > 5
+    rules = sorted(str(p) for p in (built / "prometheus" / "rules").glob("*.yaml"))
+    test_file = tmp_path / "missing-token.test.yaml"
+    test_file.write_text(to_yaml({"rule_files": rules, "evaluation_interval": config.evaluation_interval,
+                                  "tests": [{"name": "no token: nobody is paged", "interval": "1m",
+                                             "input_series": _missing_token_series(config),
+                                             "alert_rule_test": tests}]}))
+    if not promtool.find_tool("promtool"):
+        pytest.skip("promtool not found: run `make tools`")
+    promtool.test_rules(test_file)  # raises PromtoolError with promtool's output when an expectation fails
