@@ -32,7 +32,7 @@ class BoundedServer(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], name: str,
-                 max_connections: int = 64, evict_after: float = 1.0) -> None:
+                 max_connections: int = 64, evict_after: float = 0.5) -> None:
         self.name, self.max_connections, self.evict_after = name, max_connections, evict_after
         self._lock = threading.Condition()
         self._waiting_since: dict[socket.socket, float | None] = {}  # None: a request is being served
