@@ -57,7 +57,7 @@ def code_total(exp: ExporterProcess, code: str) -> float:
 
 SMUGGLED = b"0\r\n\r\nDELETE /api/v1/repos/victim/repo HTTP/1.1\r\nHost: x\r\n\r\n"
 FRAMING_ATTACKS = {
-    "content-length and chunked": (request("POST /api/v1/orgs/acme/repos HTTP/1.1\nHost: p\nContent-Length: 4\n"
+    "content-length and chunked": (request("POST /api/v1/orgs/acme/repos HTTP/1.1\nHost: p\nContent-Length: 5\n"
                                            "Transfer-Encoding: chunked\n"), SMUGGLED),
     "lower-case te with content-length": (request("POST /api/v1/orgs/acme/repos HTTP/1.1\nHost: p\n"
                                                   "transfer-encoding: chunked\ncontent-length: 4\n"), SMUGGLED),

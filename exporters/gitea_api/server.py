@@ -99,8 +99,9 @@ class BoundedServer(ThreadingHTTPServer):
     def handle_error(self, request: object, client_address: tuple) -> None:
         """One line, no traceback: a client going away is routine, and a traceback may quote request data."""
         exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionError, TimeoutError, OSError)):
-            log.info(event("client connection ended early", server=self.name, detail=cause(exc)))
+        if isinstance(exc, OSError):  # reset, broken pipe, timeout: the client went away or stalled
+            log.info(event("client connection ended early", server=self.name,
+                           detail=exc.strerror or type(exc).__name__))
         else:
             log.warning(event("request failed", server=self.name, detail=cause(exc) if exc else "unknown"))
 

@@ -46,7 +46,7 @@ class RecordingUpstream:
 
             def _body(self) -> bytes:
                 if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-                    out = b""
+                    out = []
                     while True:
                         line = self.rfile.readline(100)
                         if not line.endswith(b"\r\n"):
@@ -54,11 +54,11 @@ class RecordingUpstream:
                         size = int(line.split(b";")[0], 16)
                         if size == 0:
                             self.rfile.readline()
-                            return out
+                            return b"".join(out)
                         data = self.rfile.read(size + 2)
                         if len(data) != size + 2:
                             raise ValueError("chunk cut")
-                        out += data[:-2]
+                        out.append(data[:-2])
                 length = int(self.headers.get("Content-Length") or 0)
                 data = self.rfile.read(length)
                 if len(data) != length:
