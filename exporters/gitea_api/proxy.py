@@ -3,9 +3,11 @@ resource kind and operation.
 
 The ProviderConfig's base URL points at this proxy (on localhost, in the provider's pod); every request is
 forwarded to --gitea-url with method, path, query, headers and body unchanged and streamed both ways.
-Hop-by-hop headers are dropped as RFC 9110 section 7.6.1 requires; redirects are passed back, not
-followed. `Authorization` is forwarded and never logged or recorded. When Gitea cannot be reached the
-proxy answers 502, when it does not answer in time 504, with a one-line body that says so.
+Hop-by-hop headers are dropped as RFC 9110 section 7.6.1 requires; Host is Gitea's and the body's framing
+the proxy's own; a request whose framing is ambiguous (http11.py) is refused with 400 and never forwarded,
+an upload that stalls is cut and answered 408; redirects are passed back, not followed. `Authorization` is
+forwarded and never logged or recorded. When Gitea cannot be reached the proxy answers 502, when it does
+not answer in time 504, with a one-line body that says so.
 
 Labels are bounded: `kind` comes from matching the path against the Gitea API route templates below
 (Repository, Organization, User, Webhook, else `other`), `operation` from the method; owner, repository,
