@@ -106,8 +106,8 @@ def _proxy(upstream: RecordingUpstream, tmp: Path, name: str) -> tuple[ExporterP
 
 
 def _send_chunk(port: int, size_line: bytes, payload_mib: int, finish: bool, wait: float) -> tuple[bytes, float]:
-    head = (b"POST /api/v1/orgs/acme/repos HTTP/1.1\r\nHost: p\r\nTransfer-Encoding: chunked\r\n\r\n" + size_line
-            + b"\r\n")
+    head = (b"POST /api/v1/orgs/acme/repos HTTP/1.1\r\nHost: p\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + size_line + b"\r\n")
     block = b"x" * MIB
     started = time.perf_counter()
     with socket.create_connection(("127.0.0.1", port), timeout=wait) as s:
