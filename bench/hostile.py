@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from tests.sim.processes import ExporterProcess, free_port  # noqa: E402
-from tests.sim.raw_http import RecordingUpstream, send_raw, status_of  # noqa: E402
+from tests.sim.raw_http import RecordingUpstream, read_until_closed, send_raw, status_of  # noqa: E402
 
 MIB = 1024 * 1024
 
@@ -119,12 +119,7 @@ def _send_chunk(port: int, size_line: bytes, payload_mib: int, finish: bool, wai
                 s.sendall(b"\r\n0\r\n\r\n")
         except OSError:
             pass
-        out = b""
-        try:
-            while chunk := s.recv(65536):
-                out += chunk
-        except (TimeoutError, ConnectionResetError):
-            pass
+        out = read_until_closed(s)
     return out, time.perf_counter() - started
 
 

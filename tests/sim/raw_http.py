@@ -99,13 +99,18 @@ def send_raw(port: int, data: bytes, timeout: float = 10.0, then_stall: bool = F
         s.sendall(data)
         if not then_stall:
             s.shutdown(socket.SHUT_WR)
-        out = b""
-        try:
-            while chunk := s.recv(65536):
-                out += chunk
-        except (TimeoutError, ConnectionResetError):
-            pass
-        return out
+        return read_until_closed(s)
+
+
+def read_until_closed(s: socket.socket) -> bytes:
+    """Everything the server sends until it closes, resets, or the socket's timeout passes."""
+    out = b""
+    try:
+        while chunk := s.recv(65536):
+            out += chunk
+    except (TimeoutError, ConnectionResetError):
+        pass
+    return out
 
 
 def status_of(response: bytes) -> int:
