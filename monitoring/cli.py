@@ -315,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except MonitoringError as exc:
         print(f"gitea-monitoring: error: {exc}", file=sys.stderr)
-        return 1
+        return getattr(exc, "exit_code", 1)
 
 
 if __name__ == "__main__":

@@ -14,10 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from monitoring import __version__
-from monitoring.errors import ConfigError
+from monitoring import __version__, bounded_load
+from monitoring.errors import ConfigError, ConfigFileError
 from monitoring.overrides import Overrides
 
 DURATION_RE = re.compile(r"^(?:\d+y)?(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?$")
@@ -253,17 +251,21 @@ class Config:
 # Loading overrides
 
 
+CONFIG_MAX_BYTES = 1024 * 1024
+
+
 def load_config(path: str | Path | None) -> Config:
     """Defaults, overridden by the YAML file at `path` when given."""
     if path is None:
         return Config()
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text())
+    try:  # bounded: an alias bomb, deep nesting or non-UTF-8 bytes are one error (exit 2), not a traceback
+        raw = bounded_load.load_yaml(bounded_load.read_text(path, CONFIG_MAX_BYTES), str(path))
     except OSError as exc:
-        raise ConfigError(str(path), "<file>", f"cannot read: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(str(path), "<file>", f"invalid YAML: {exc}") from None
+        raise ConfigFileError(str(path), "<file>", f"cannot read: {exc.strerror}") from None
+    except bounded_load.InputTooLarge as exc:
+        raise ConfigFileError(str(path), "<file>", f"line {exc.line}: {exc.problem}" if exc.line else exc.problem
+                              ) from None
     if raw is None:
         return Config()
     if not isinstance(raw, dict):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+MAX_PROBLEM_CHARS = 200
+
 
 class MonitoringError(Exception):
     """Base class: a message meant for a human, never a stack trace."""
@@ -11,11 +13,19 @@ class ConfigError(MonitoringError):
     """The configuration file is invalid."""
 
     def __init__(self, path: str, key: str, problem: str, fix: str = "") -> None:
+        if len(problem) > MAX_PROBLEM_CHARS:  # a problem quoting a huge value quotes a short prefix of it
+            problem = f"{problem[:MAX_PROBLEM_CHARS]}... ({len(problem) - MAX_PROBLEM_CHARS} more characters)"
         self.path, self.key, self.problem, self.fix = path, key, problem, fix
         msg = f"{path}: {key}: {problem}"
         if fix:
             msg += f" ({fix})"
         super().__init__(msg)
+
+
+class ConfigFileError(ConfigError):
+    """The configuration file cannot be read or parsed (too large, not UTF-8, an alias bomb...): exit 2."""
+
+    exit_code = 2
 
 
 class DefinitionError(MonitoringError):

@@ -8,13 +8,14 @@ hangs, and several Prometheus replicas scraping must not multiply the load on Gi
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import re
 import signal
 import sys
 import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -25,6 +26,7 @@ from exporters.gitea_api.logs import event, log, setup
 from exporters.gitea_api.metrics import Metrics
 from exporters.gitea_api.probes import DEFAULT_PROBES, ProbeConfigError, Prober, load_probes
 from exporters.gitea_api.proxy import ProxySettings
+from exporters.gitea_api.server import BoundedHandler, BoundedServer
 
 DEFAULT_LISTEN = ":9523"
 DEFAULT_PROXY_LISTEN = "127.0.0.1:9524"
@@ -110,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--proxy-timeout", type=parse_duration, default=parse_duration(env("PROXY_TIMEOUT", "30s")),
                    help="how long the proxy waits for Gitea's response headers before answering 504 "
                    "(PROXY_TIMEOUT, default 30s like the provider's own client)")
+    p.add_argument("--proxy-idle-timeout", type=parse_duration,
+                   default=parse_duration(env("PROXY_IDLE_TIMEOUT", "10s")),
+                   help="longest pause while the provider sends a request (headers or body); a stalled upload is "
+                   "cut, answered 408 and counted with code=\"408\" (PROXY_IDLE_TIMEOUT, default 10s)")
     p.add_argument("--listen-address", default=env("LISTEN_ADDRESS", DEFAULT_LISTEN),
                    help=f"host:port for /metrics, /healthz, /readyz (LISTEN_ADDRESS, default {DEFAULT_LISTEN})")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -118,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _handler(metrics: Metrics, ready_event: threading.Event,
              readiness: Callable[[], tuple[bool, str]] | None = None) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(BoundedHandler):
         disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms delayed-ACK stall
 
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
@@ -138,9 +144,6 @@ def _handler(metrics: Metrics, ready_event: threading.Event,
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, *args: object) -> None:  # scrapes are not worth a log line each
-            pass
-
     return Handler
 
 
@@ -148,6 +151,18 @@ def _redact(url: str) -> str:
     """The URL without user:password@ (never log credentials)."""
     parts = urlsplit(url)
     return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+
+
+def _plain_http_to_another_host(url: str) -> bool:
+    """True for http:// to anything but loopback (in proxy mode the provider's token goes there too)."""
+    parts = urlsplit(url)
+    if parts.scheme != "http":
+        return False
+    host = (parts.hostname or "").strip("[]")
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host != "localhost"
 
 
 def _split_listen(address: str) -> tuple[str, int]:
@@ -173,21 +188,26 @@ def main(argv: list[str] | None = None) -> int:
     except ProbeConfigError as exc:
         print(f"gitea-api-exporter: {exc}", file=sys.stderr)
         return 2
+    token_source = TokenSource(args.token_file, os.environ.get("GITEA_TOKEN"))
+    if _plain_http_to_another_host(args.gitea_url) and (args.mode != "probe" or args.token_file or token_source()):
+        log.warning(event("the Gitea token goes over plain http to a host that is not this machine: anyone on the "
+                          "path can read it; use an https URL", gitea_url=_redact(args.gitea_url)))
     verify: bool | str = args.ca_file or True
     if args.insecure_skip_verify:
         log.warning(event("TLS verification is off (--insecure-skip-verify): Gitea's identity is not checked"))
         verify = False
     probing, proxying = args.mode in ("probe", "both"), args.mode in ("proxy", "both")
     metrics = Metrics([p.endpoint for p in probes] if probing else [], proxy=proxying)
-    prober = Prober(args.gitea_url, probes, metrics, TokenSource(args.token_file, os.environ.get("GITEA_TOKEN")),
-                    args.interval, args.timeout, verify, args.max_backoff) if probing else None
+    prober = Prober(args.gitea_url, probes, metrics, token_source, args.interval, args.timeout, verify,
+                    args.max_backoff) if probing else None
     ready = prober.ready if prober else threading.Event()
     servers = []
     try:
-        servers.append(ThreadingHTTPServer(_split_listen(args.listen_address),
-                                           _handler(metrics, ready, prober.readiness if prober else None)))
+        servers.append(BoundedServer(_split_listen(args.listen_address),
+                                     _handler(metrics, ready, prober.readiness if prober else None), "metrics"))
         if proxying:
-            settings = ProxySettings(args.gitea_url, args.proxy_timeout, min(5.0, args.proxy_timeout), verify)
+            settings = ProxySettings(args.gitea_url, args.proxy_timeout, min(5.0, args.proxy_timeout), verify,
+                                     args.proxy_idle_timeout)
             servers.append(proxy.serve(_split_listen(args.proxy_listen_address), settings, metrics))
     except (OSError, ValueError) as exc:
         address = args.proxy_listen_address if servers else args.listen_address

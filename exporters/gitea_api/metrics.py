@@ -80,7 +80,8 @@ class Metrics:
         build.labels(version=__version__).set(1)
         if proxy:
             self.requests = Counter("gitea_api_requests", "Provider calls to Gitea through the proxy, by kind, "
-                                    "operation and HTTP status (502/504: the proxy could not reach Gitea).",
+                                    "operation and HTTP status (502/504: the proxy could not reach Gitea; 400/408/501: "
+                                    "the proxy refused a malformed or stalled request).",
                                     ["kind", "operation", "code"], registry=r)
             self.request_duration = Histogram("gitea_api_request_duration_seconds", "Time from the provider's "
                                               "request to Gitea's response headers, through the proxy.",

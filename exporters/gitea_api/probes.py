@@ -177,6 +177,8 @@ class Prober:
                 throttled = self._probe(probe) or throttled
             except Exception as exc:  # noqa: BLE001 (a bug in one probe must not stop the probing thread)
                 self.metrics.failures.labels(endpoint=probe.endpoint, reason="invalid_response").inc()
+                if probe.kind == "health":
+                    self.metrics.up.set(0)  # whatever broke, Gitea is not known to be up
                 self._log_change(probe, Outcome(0, "invalid_response", detail=f"internal error: {cause(exc)}"))
         if not throttled and not self.backing_off():
             self._throttled_rounds = 0
@@ -286,7 +288,10 @@ class Prober:
             self._set_token_state("missing")
             return False
         started = time.perf_counter()
-        outcome = self._request(probe)
+        try:
+            outcome = self._request(probe)
+        except Exception as exc:  # noqa: BLE001 (any exception is a failed probe with a reason, and up moves)
+            outcome = Outcome(0, "invalid_response", detail=f"internal error: {cause(exc)}")
         elapsed = outcome.seconds if outcome.seconds is not None else time.perf_counter() - started
         m.probes.labels(endpoint=probe.endpoint).inc()
         m.duration.labels(endpoint=probe.endpoint).observe(elapsed)
@@ -408,7 +413,7 @@ def _json(body: bytes) -> object:
     """Parsed JSON, or _INVALID."""
     try:
         return json.loads(body or b"null")
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than the parser can go
         return _INVALID
 
 

@@ -9,13 +9,11 @@ Services are read too: with a monitor's selector they name the job whose series 
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
+from monitoring import bounded_load
 from monitoring.lint.targets import Scope, TargetLabels, monitor_scope, scrape_config_scope
 
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -95,14 +93,6 @@ def expand(paths: list[Path]) -> list[Path]:
     return out
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """PyYAML's safe loader (libyaml's when present: rendered charts are megabytes), plus the YAML 1.1 `=`
-    (value) scalar that CRD schemas contain."""
-
-
-_Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
-
-
 def load(paths: list[Path]) -> Inputs:
     inputs = Inputs()
     for path in expand(paths):
@@ -122,16 +112,12 @@ def load(paths: list[Path]) -> Inputs:
 
 
 def _documents(path: Path, text: str) -> list:
-    try:
+    try:  # bounded: alias bombs, deep nesting and recursive aliases are one error (exit 2)
         if path.suffix == ".json":
-            return [json.loads(text)]
-        return [d for d in yaml.load_all(text, Loader=_Loader) if d is not None]
-    except json.JSONDecodeError as exc:
-        raise LintInputError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        raise LintInputError(f"{path}{line}: invalid YAML: {getattr(exc, 'problem', None) or exc}") from None
+            return [bounded_load.load_json(text, str(path))]
+        return [d for d in bounded_load.load_yaml_all(text, str(path)) if d is not None]
+    except bounded_load.InputTooLarge as exc:
+        raise LintInputError(str(exc)) from None
 
 
 def _name(doc: dict) -> str:
@@ -190,17 +176,11 @@ def _classify(path: str, doc: object, inputs: Inputs, where: str = "") -> None:
 def _from_configmap(path: str, where: str, key: str, value: object, inputs: Inputs) -> None:
     if not isinstance(value, str):
         return
-    if key.endswith(".json"):
-        try:
-            doc = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise LintInputError(f"{path}: {where}: invalid JSON: {exc}") from None
-    else:
-        try:
-            doc = yaml.load(value, Loader=_Loader)
-        except yaml.YAMLError as exc:  # a ConfigMap's other data is somebody else's business
-            inputs.ignored.append(f"{path}: {where}: not YAML ({str(exc).splitlines()[0][:80]})")
-            return
+    try:
+        doc = (bounded_load.load_json(value, f"{path}: {where}") if key.endswith(".json")
+               else bounded_load.load_yaml(value, f"{path}: {where}"))
+    except bounded_load.InputTooLarge as exc:
+        raise LintInputError(str(exc)) from None
     if isinstance(doc, dict):
         _classify(path, doc, inputs, where)
 
