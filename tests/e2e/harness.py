@@ -422,10 +422,11 @@ def run(env: Environment, sc: Scenario, settle: float = 4.0) -> Result:
         elif res.notified.get(name, ("",))[0] != receiver:
             res.problems.append(f"{name} reached {res.notified.get(name, ('nobody',))[0]}, expected {receiver}")
     if sc.measure_probe_rate:
-        # Same length before and during the fault; the first second of the fault is the round that met the 429.
+        # Before: the last rounds before the fault (a longer window could reach back into an earlier scenario that
+        # stopped the exporter). During: the fault's window after its first second (the round that met the 429).
         p1 = time.perf_counter()
-        span = min(p1 - p0 - 1.0, 20.0)
-        res.probe_rates = (probe_rate(env, p0 - span, p0), probe_rate(env, p1 - span, p1))
+        before = 3 * duration_seconds(c.exporter.interval)
+        res.probe_rates = (probe_rate(env, p0 - before, p0), probe_rate(env, p0 + 1.0, p1))
         if not res.probe_rates[1] < res.probe_rates[0] / 2:
             res.problems.append(f"the prober did not back off: {res.probe_rates[0]:.2f} -> {res.probe_rates[1]:.2f} "
                                 "probe requests/s")
