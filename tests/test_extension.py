@@ -95,11 +95,15 @@ def test_example_appears_in_every_output(example_build: Path) -> None:
     assert {"AcmeMirrorSyncFailing", "AcmeGiteaTokenRejected"} <= set(_tests(example_build))
     runbooks = (example_build / "docs" / "runbooks.md").read_text()
     assert "## AcmeMirrorSyncFailing" in runbooks and "ACME's mirror-sync job keeps failing" in runbooks
-    assert "AcmeMirrorSyncFailing" in (example_build / "alertmanager" / "alertmanager.yml").read_text()
+    # Routing is by the project label (not by name): the extension's alerts carry it like ours.
+    project = Config()
+    assert rules["AcmeMirrorSyncFailing"]["labels"][project.project_label_name] == project.project_label_value
+    alertmanager = (example_build / "alertmanager" / "alertmanager.yml").read_text()
+    assert f"{project.project_label_name}=" in alertmanager or project.project_label_name in alertmanager
     prometheus_rule = (example_build / "kubernetes" / "prometheusrule.yaml").read_text()
     assert "AcmeMirrorSyncFailing" in prometheus_rule
     assert (example_build / "grafana/dashboards/acme-mirrors.json").is_file()
-    assert (example_build / "kubernetes/dashboards/grafanadashboard-acme-mirrors.yaml").is_file()
+    assert (example_build / "kubernetes/components/grafana-operator/grafanadashboard-acme-mirrors.yaml").is_file()
     overview = (example_build / "grafana/dashboards/provider-overview.json").read_text()
     assert '"title": "ACME mirrors"' in overview and "repo:acme_mirror_sync_failures_total:rate5m" in overview
 
@@ -138,7 +142,9 @@ def test_disabled_alert_is_gone_everywhere(example_build: Path) -> None:
 
 def test_severity_labels_and_annotations_reach_rules_tests_and_runbooks(example_build: Path) -> None:
     rules, tests = _rules(example_build), _tests(example_build)
-    assert rules["GiteaProviderDown"]["labels"] == {"severity": "warning", "team": "platform"}
+    project = Config()
+    assert rules["GiteaProviderDown"]["labels"] == {"severity": "warning", "team": "platform",
+                                                    project.project_label_name: project.project_label_value}
     assert rules["GiteaAPIDown"]["labels"]["team"] == "gitea-admins"  # the glob wins over the global label
     assert all(r["annotations"]["chat"] == "#platform-oncall" for r in rules.values())
     for name, cases in tests.items():

@@ -30,6 +30,7 @@ from exporters.gitea_api.server import BoundedHandler, BoundedServer
 
 DEFAULT_LISTEN = ":9523"
 DEFAULT_PROXY_LISTEN = "127.0.0.1:9524"
+DEFAULT_MAX_BACKOFF = 60.0  # seconds
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)$")
 
 
@@ -97,10 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="time between probe rounds, jittered by 10%% (PROBE_INTERVAL, default 15s)")
     p.add_argument("--timeout", type=parse_duration, default=parse_duration(env("PROBE_TIMEOUT", "10s")),
                    help="timeout of each probe; must be below the interval (PROBE_TIMEOUT, default 10s)")
-    p.add_argument("--max-backoff", type=parse_duration, default=parse_duration(env("PROBE_MAX_BACKOFF", "60s")),
+    p.add_argument("--max-backoff", type=parse_duration,
+                   default=parse_duration(env("PROBE_MAX_BACKOFF")) if env("PROBE_MAX_BACKOFF") else None,
                    help="longest pause after a 429 answer: Retry-After is honoured up to this, and without it the "
-                   "interval doubles per throttled round up to this (PROBE_MAX_BACKOFF, default 60s; keep it well "
-                   "below the rules' rate window so the throttled share stays measurable)")
+                   "interval doubles per throttled round up to this (PROBE_MAX_BACKOFF, default 60s or the interval "
+                   "if longer; at least the interval; keep it well below the rules' rate window so the throttled "
+                   "share stays measurable)")
     p.add_argument("--probes", default=env("PROBES_FILE"), help="YAML list of probes {endpoint, path, kind, auth} "
                    "replacing the defaults (PROBES_FILE)")
     p.add_argument("--mode", choices=("probe", "proxy", "both"), default=env("EXPORTER_MODE", "probe"),
@@ -180,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.timeout >= args.interval:
         print("gitea-api-exporter: --timeout must be smaller than --interval", file=sys.stderr)
         return 2
+    if args.max_backoff is None:
+        args.max_backoff = max(DEFAULT_MAX_BACKOFF, args.interval)
     if args.max_backoff < args.interval:
         print("gitea-api-exporter: --max-backoff must be at least --interval", file=sys.stderr)
         return 2

@@ -176,6 +176,7 @@ class Prober:
             try:
                 throttled = self._probe(probe) or throttled
             except Exception as exc:  # noqa: BLE001 (a bug in one probe must not stop the probing thread)
+                self.metrics.probes.labels(endpoint=probe.endpoint).inc()  # an attempt that failed is still a probe
                 self.metrics.failures.labels(endpoint=probe.endpoint, reason="invalid_response").inc()
                 if probe.kind == "health":
                     self.metrics.up.set(0)  # whatever broke, Gitea is not known to be up
