@@ -97,3 +97,28 @@ def test_check_metrics_accepts_clean_exposition_and_reports_problems(prometheus_
     bad = "# HELP gitea_api_requests Requests.\n# TYPE gitea_api_requests counter\ngitea_api_requests 1\n"
     with pytest.raises(promtool.PromtoolError, match="counter metrics should have"):
         promtool.check_metrics(bad, promtool=prometheus_tools.tool)
+
+
+def _fake_tool(directory: Path, name: str, version: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_text(f"#!/bin/sh\necho '{name}, version {version} (branch: x, revision: y)'\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_promtool_env_adds_a_version_to_the_matrix(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`PROMTOOL=/path make test` adds that version (README: adding another version); Debian's +ds is dropped."""
+    monkeypatch.setattr(promtool, "REPO_ROOT", tmp_path / "repo")
+    _fake_tool(tmp_path / "repo" / ".tools" / "bin", "promtool", "2.42.0+ds")
+    _fake_tool(tmp_path / "repo" / ".tools" / "prometheus-3.13.5", "promtool", "3.13.5")
+    _fake_tool(tmp_path / "repo" / ".tools" / "prometheus-3.13.5", "prometheus", "3.13.5")
+    monkeypatch.setenv("PROMTOOL", str(_fake_tool(tmp_path / "opt", "promtool", "3.5.0")))
+    sets = promtool.toolsets("prometheus")
+    assert [t.id for t in sets] == ["prometheus-2.42.0", "prometheus-3.5.0", "prometheus-3.13.5"]
+    assert sets[2].server and sets[2].server.endswith("prometheus-3.13.5/prometheus")
+    assert sets[1].server is None  # a lone promtool: checked, but no e2e run
+    assert promtool.select("prometheus", "3").version == "3.13.5"  # the newest 3.x
+    assert promtool.select("prometheus", None).version == "2.42.0"
+    with pytest.raises(promtool.MonitoringError, match=r"prometheus 3\.1 is not installed.*make tools"):
+        promtool.select("prometheus", "3.1")
