@@ -77,8 +77,20 @@ def go_tools_note() -> str | None:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Per version: how its tests ended (`-q` hides passing test ids), then the skipped-3.x note if any."""
     versions = [t.id for family in FAMILIES for t in toolsets(family)]
     terminalreporter.write_line(f"versions checked: {', '.join(versions) or 'none'}")
+    counts: dict[str, dict[str, int]] = {}
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            ids = [v for v in versions if f"[{v}]" in getattr(report, "nodeid", "")]
+            if ids and (report.when == "call" or outcome != "passed"):
+                counts.setdefault(ids[0], {}).setdefault(outcome, 0)
+                counts[ids[0]][outcome] += 1
+    for version in versions:
+        if version in counts:
+            terminalreporter.write_line(
+                f"  {version}: " + ", ".join(f"{n} {outcome}" for outcome, n in counts[version].items()))
     note = go_tools_note()
     if note:
         terminalreporter.write_line(note)
