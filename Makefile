@@ -13,7 +13,7 @@ CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
 .PHONY: help build test lint tools push e2e bench clean fmt docs
 
 help: ## Show this help
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "Variables: CONFIG=file.yaml (overrides), OUT=dir (default build), GRAFANA_URL/GRAFANA_TOKEN for push"
 
 $(BIN)/.installed: pyproject.toml
