@@ -13,7 +13,7 @@ CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
 .PHONY: help build test lint tools push e2e bench clean fmt docs
 
 help: ## Show this help
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "Variables: CONFIG=file.yaml (overrides), OUT=dir (default build), GRAFANA_URL/GRAFANA_TOKEN for push"
 
 $(BIN)/.installed: pyproject.toml
@@ -22,9 +22,9 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@
 
-TOOLS_STAMP := .tools/.fetched-v2
+TOOLS_STAMP := .tools/.fetched-v3
 
-$(TOOLS_STAMP): scripts/fetch-tools
+$(TOOLS_STAMP): scripts/fetch-tools scripts/go-build-tool
 	scripts/fetch-tools
 
 $(TOOLS)/blackbox_exporter:
@@ -42,7 +42,7 @@ $(GO_TOOLS_STAMP): scripts/go-tools
 
 tools: $(GO_TOOLS_STAMP)
 
-tools: ## Fetch promtool, prometheus, alertmanager, amtool into .tools/bin (Debian packages)
+tools: ## Fetch promtool, prometheus, alertmanager, amtool: Debian's into .tools/bin, with Go also 3.x into .tools/<name>-<version>
 	scripts/fetch-tools $(if $(WITH_BLACKBOX),--with-blackbox,)
 
 build: $(BIN)/.installed ## Compile dashboards, rules, manifests and tests into build/
@@ -63,8 +63,8 @@ test: $(BIN)/.installed $(TOOLS_STAMP) $(TOOLS)/jsonnet $(GO_TOOLS_STAMP) ## Bui
 push: build ## Push the dashboards in build/ to Grafana (GRAFANA_URL, GRAFANA_TOKEN)
 	$(BIN)/gitea-monitoring push --dir $(OUT)/grafana/dashboards $(CONFIG_FLAG) $(PUSH_FLAGS)
 
-e2e: $(BIN)/.installed $(TOOLS_STAMP) ## Full end-to-end run on a real Prometheus and Alertmanager
-	PATH="$(CURDIR)/$(TOOLS):$$PATH" $(BIN)/python -m tests.e2e.run
+e2e: $(BIN)/.installed $(TOOLS_STAMP) ## Full end-to-end run on a real Prometheus and Alertmanager (PROMETHEUS_VERSION=3)
+	PATH="$(CURDIR)/$(TOOLS):$$PATH" $(BIN)/python -m tests.e2e.run $(if $(PROMETHEUS_VERSION),--prometheus-version $(PROMETHEUS_VERSION),)
 
 bench: $(BIN)/.installed $(TOOLS)/blackbox_exporter ## Run the benchmarks under bench/ (prints numbers)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -1,14 +1,18 @@
-"""Shared fixtures: a fresh build in a temporary directory, and the official specs when present."""
+"""Shared fixtures: a fresh build in a temporary directory, the official specs when present, and the
+Prometheus / Alertmanager version matrix (`prometheus_tools`, `alertmanager_tools`: one test per version,
+ids like `prometheus-3.13.5`)."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from monitoring.compiler import build
 from monitoring.config import Config
+from monitoring.promtool import FAMILIES, Toolset, toolsets
 from tests.sim.openapi import specs_dir
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -32,3 +36,61 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for f in sorted((REPO_ROOT / "tests" / "rules").glob("*.yaml")):
         shutil.copy(f, hand / f.name)
     return out
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test asking for `prometheus_tools` or `alertmanager_tools` runs once per installed version."""
+    for family in FAMILIES:
+        name = f"{family}_tools"
+        if name in metafunc.fixturenames:
+            sets: list[Any] = toolsets(family) or [None]
+            metafunc.parametrize(name, sets, ids=[s.id if s else f"{family}-missing" for s in sets],
+                                 indirect=True, scope="session")
+
+
+def _toolset(request: pytest.FixtureRequest) -> Toolset:
+    if request.param is None:
+        family = request.fixturename.removesuffix("_tools")
+        pytest.skip(f"no {FAMILIES[family][0]} found: run `make tools` (make test does)")
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def prometheus_tools(request: pytest.FixtureRequest) -> Toolset:
+    return _toolset(request)
+
+
+@pytest.fixture(scope="session")
+def alertmanager_tools(request: pytest.FixtureRequest) -> Toolset:
+    return _toolset(request)
+
+
+def go_tools_note() -> str | None:
+    """One line when the Go-built versions (Prometheus 3.x, current Alertmanager) are not in the matrix."""
+    go_built = list((REPO_ROOT / ".tools").glob("prometheus-*/promtool")) + list(
+        (REPO_ROOT / ".tools").glob("alertmanager-*/amtool"))
+    if go_built:
+        return None
+    why = "go is not installed (make tools builds them with Go when it is)" if shutil.which("go") is None \
+        else "they are not built yet: run `make tools`"
+    return f"Prometheus 3.x and current Alertmanager checks skipped: {why}"
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Per version: how its tests ended (`-q` hides passing test ids), then the skipped-3.x note if any."""
+    versions = [t.id for family in FAMILIES for t in toolsets(family)]
+    terminalreporter.write_line(f"versions checked: {', '.join(versions) or 'none'}")
+    counts: dict[str, dict[str, int]] = {}
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            ids = [v for v in versions if f"[{v}]" in getattr(report, "nodeid", "")]
+            if ids and (report.when == "call" or outcome != "passed"):
+                counts.setdefault(ids[0], {}).setdefault(outcome, 0)
+                counts[ids[0]][outcome] += 1
+    for version in versions:
+        if version in counts:
+            terminalreporter.write_line(
+                f"  {version}: " + ", ".join(f"{n} {outcome}" for outcome, n in counts[version].items()))
+    note = go_tools_note()
+    if note:
+        terminalreporter.write_line(note)

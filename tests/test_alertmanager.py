@@ -1,8 +1,8 @@
-"""The generated Alertmanager configuration, checked by the real amtool."""
+"""The generated Alertmanager configuration, checked by the real amtool of every installed Alertmanager
+version (`alertmanager_tools`: Debian's 0.25 and the Go-built current one)."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -12,14 +12,12 @@ import yaml
 from monitoring.alertmanager import RECEIVERS
 from monitoring.compiler import load_model
 from monitoring.config import Config
+from monitoring.promtool import Toolset
 
 
 @pytest.fixture(scope="module")
-def amtool() -> str:
-    found = shutil.which("amtool")
-    if not found:
-        pytest.skip("amtool not on PATH: run `make tools` (make test puts .tools/bin on PATH)")
-    return found
+def amtool(alertmanager_tools: Toolset) -> str:
+    return alertmanager_tools.tool
 
 
 def _route(amtool: str, config: Path, *labels: str) -> str:
@@ -33,6 +31,39 @@ def test_amtool_accepts_the_config(amtool: str, built: Path) -> None:
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "3 receivers" in out.stdout and "1 inhibit rules" in out.stdout
+    assert not _matcher_warnings(out), out.stdout + out.stderr
+
+
+def _matcher_warnings(out: subprocess.CompletedProcess) -> list[str]:
+    """Alertmanager 0.27+ parses matchers with a UTF-8 parser; for input it can only read with the classic
+    parser, or reads differently, amtool logs a level=WARN line (on stdout) and falls back."""
+    return [line for line in (out.stdout + out.stderr).splitlines() if "level=WARN" in line]
+
+
+def _utf8_parser(alertmanager_tools: Toolset) -> None:
+    if tuple(int(n) for n in alertmanager_tools.version.split(".")[:2]) < (0, 27):
+        pytest.skip(f"Alertmanager {alertmanager_tools.version} has only the classic matcher parser (UTF-8: 0.27+)")
+
+
+def test_every_matcher_parses_in_utf8_strict_mode(alertmanager_tools: Toolset, amtool: str, built: Path) -> None:
+    """What the UTF-8 parser alone (no classic fallback) accepts: ready for when the fallback goes."""
+    _utf8_parser(alertmanager_tools)
+    out = subprocess.run([amtool, "--enable-feature=utf8-strict-mode", "check-config",
+                          str(built / "alertmanager" / "alertmanager.yml")], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_old_matcher_syntax_is_caught(alertmanager_tools: Toolset, amtool: str, tmp_path: Path) -> None:
+    """The two checks above can fail: an unquoted regex with a space warns, and strict mode rejects it."""
+    _utf8_parser(alertmanager_tools)
+    config = tmp_path / "old.yml"
+    config.write_text(yaml.safe_dump({"route": {"receiver": "r", "routes": [
+        {"matchers": ["alertname=~Gitea.+ (x)"], "receiver": "r"}]}, "receivers": [{"name": "r"}]}))
+    fallback = subprocess.run([amtool, "check-config", str(config)], capture_output=True, text=True)
+    assert fallback.returncode == 0 and _matcher_warnings(fallback), fallback.stdout + fallback.stderr
+    strict = subprocess.run([amtool, "--enable-feature=utf8-strict-mode", "check-config", str(config)],
+                            capture_output=True, text=True)
+    assert strict.returncode != 0
 
 
 def test_every_alert_routes_to_its_severity_receiver(amtool: str, built: Path) -> None:

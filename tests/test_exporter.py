@@ -15,6 +15,7 @@ from exporters.gitea_api import __version__
 from exporters.gitea_api.main import parse_duration
 from exporters.gitea_api.probes import ProbeConfigError, load_probes
 from monitoring import promtool
+from monitoring.promtool import Toolset
 from tests.sim.gitea import GiteaSimulator, simulated_gitea
 from tests.sim.openapi import spec_file
 from tests.sim.processes import ExporterProcess, free_port, sample
@@ -74,8 +75,11 @@ def test_healthy_gitea_exposes_the_contract(healthy: ExporterProcess) -> None:
     assert sample(text, "gitea_api_probe_duration_seconds_count", endpoint="healthz") >= 1
     assert sample(text, "gitea_api_tls_cert_expiry_timestamp_seconds") is None  # http: no certificate
     assert "_created" not in text
-    promtool.check_metrics(text)
     assert TOKEN not in text
+
+
+def test_exposition_passes_promtool_check_metrics(healthy: ExporterProcess, prometheus_tools: Toolset) -> None:
+    promtool.check_metrics(healthy.metrics(), promtool=prometheus_tools.tool)
 
 
 def test_gauges_are_absent_until_measured() -> None:

@@ -1,4 +1,5 @@
-"""The generated rules through the real promtool: check rules, and every generated and hand-written test."""
+"""The generated rules through the real promtool: check rules, and every generated and hand-written test,
+on every installed Prometheus version (`prometheus_tools`: Debian's 2.42 and the Go-built 3.x)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ import yaml
 from monitoring import promtool
 from monitoring.compiler import load_model
 from monitoring.config import Config
+from monitoring.promtool import Toolset
 
 
-def test_promtool_accepts_every_rule_file(built: Path) -> None:
+def test_promtool_accepts_every_rule_file(built: Path, prometheus_tools: Toolset) -> None:
     files = sorted((built / "prometheus" / "rules").glob("*.yaml"))
     assert len(files) >= 4
-    result = promtool.check_rules(*files)
+    result = promtool.check_rules(*files, promtool=prometheus_tools.tool)
     assert result.output.count("SUCCESS") == len(files)
 
 
@@ -24,19 +26,19 @@ def _test_files(built: Path) -> list[Path]:
     return sorted((built / "tests").glob("*.test.yaml")) + sorted((built / "handwritten").glob("*.yaml"))
 
 
-def test_every_promtool_test_file_passes(built: Path) -> None:
+def test_every_promtool_test_file_passes(built: Path, prometheus_tools: Toolset) -> None:
     files = _test_files(built)
     assert files, "no promtool test files were generated"
     # One promtool per file, two at a time: the multi-day SLO cases dominate the run time.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(lambda f: _run(f), files))
+        results = list(pool.map(lambda f: _run(f, prometheus_tools.tool), files))
     failures = [r for r in results if r is not None]
     assert not failures, "\n\n".join(failures)
 
 
-def _run(path: Path) -> str | None:
+def _run(path: Path, binary: str) -> str | None:
     try:
-        promtool.test_rules(path.name, cwd=path.parent)
+        promtool.test_rules(path.name, cwd=path.parent, promtool=binary)
     except promtool.PromtoolError as exc:
         return str(exc)
     return None
@@ -50,7 +52,7 @@ def test_every_alert_case_is_in_a_generated_test(built: Path) -> None:
     assert generated == expected
 
 
-def test_a_wrong_expectation_fails_promtool(built: Path, tmp_path: Path) -> None:
+def test_a_wrong_expectation_fails_promtool(built: Path, tmp_path: Path, prometheus_tools: Toolset) -> None:
     """The harness can fail: flip one expected label and promtool must reject the test."""
     src = built / "tests" / "provider-alerts.test.yaml"
     data = yaml.safe_load(src.read_text())
@@ -61,7 +63,7 @@ def test_a_wrong_expectation_fails_promtool(built: Path, tmp_path: Path) -> None
     bad = tmp_path / "bad.test.yaml"
     bad.write_text(yaml.safe_dump(data))
     with pytest.raises(promtool.PromtoolError) as err:
-        promtool.test_rules(bad)
+        promtool.test_rules(bad, promtool=prometheus_tools.tool)
     assert "bad.test.yaml" in str(err.value)
 
 
@@ -89,9 +91,34 @@ def test_promtool_env_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
         promtool.find_promtool()
 
 
-def test_check_metrics_accepts_clean_exposition_and_reports_problems() -> None:
+def test_check_metrics_accepts_clean_exposition_and_reports_problems(prometheus_tools: Toolset) -> None:
     good = "# HELP gitea_api_up 1 when Gitea answers.\n# TYPE gitea_api_up gauge\ngitea_api_up 1\n"
-    promtool.check_metrics(good)
+    promtool.check_metrics(good, promtool=prometheus_tools.tool)
     bad = "# HELP gitea_api_requests Requests.\n# TYPE gitea_api_requests counter\ngitea_api_requests 1\n"
     with pytest.raises(promtool.PromtoolError, match="counter metrics should have"):
-        promtool.check_metrics(bad)
+        promtool.check_metrics(bad, promtool=prometheus_tools.tool)
+
+
+def _fake_tool(directory: Path, name: str, version: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_text(f"#!/bin/sh\necho '{name}, version {version} (branch: x, revision: y)'\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_promtool_env_adds_a_version_to_the_matrix(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`PROMTOOL=/path make test` adds that version (README: adding another version); Debian's +ds is dropped."""
+    monkeypatch.setattr(promtool, "REPO_ROOT", tmp_path / "repo")
+    _fake_tool(tmp_path / "repo" / ".tools" / "bin", "promtool", "2.42.0+ds")
+    _fake_tool(tmp_path / "repo" / ".tools" / "prometheus-3.13.5", "promtool", "3.13.5")
+    _fake_tool(tmp_path / "repo" / ".tools" / "prometheus-3.13.5", "prometheus", "3.13.5")
+    monkeypatch.setenv("PROMTOOL", str(_fake_tool(tmp_path / "opt", "promtool", "3.5.0")))
+    sets = promtool.toolsets("prometheus")
+    assert [t.id for t in sets] == ["prometheus-2.42.0", "prometheus-3.5.0", "prometheus-3.13.5"]
+    assert sets[2].server and sets[2].server.endswith("prometheus-3.13.5/prometheus")
+    assert sets[1].server is None  # a lone promtool: checked, but no e2e run
+    assert promtool.select("prometheus", "3").version == "3.13.5"  # the newest 3.x
+    assert promtool.select("prometheus", None).version == "2.42.0"
+    with pytest.raises(promtool.MonitoringError, match=r"prometheus 3\.1 is not installed.*make tools"):
+        promtool.select("prometheus", "3.1")

@@ -33,7 +33,7 @@ from monitoring.compiler import build, load_model
 from monitoring.config import Config, duration_seconds, load_config
 from monitoring.dashboard import substitute_variables
 from monitoring.promql import metric_names
-from monitoring.promtool import find_tool
+from monitoring.promtool import Toolset, find_tool
 from tests.sim.gitea import PROBE_PATHS, GiteaSimulator
 from tests.sim.openapi import spec_file
 from tests.sim.processes import ExporterProcess, free_port, wait_http
@@ -118,7 +118,11 @@ def _binary(name: str) -> str:
 class Environment:
     """All components of one end-to-end run."""
 
-    def __init__(self, replicas: int = 3) -> None:
+    def __init__(self, replicas: int = 3, prometheus: Toolset | None = None,
+                 alertmanager: Toolset | None = None) -> None:
+        """`prometheus`/`alertmanager`: the versions to run (default: .tools/bin, Debian's, then PATH)."""
+        self.prometheus_bin = (prometheus and prometheus.server) or _binary("prometheus")
+        self.alertmanager_bin = (alertmanager and alertmanager.server) or _binary("alertmanager")
         self.tmp = Path(tempfile.mkdtemp(prefix="gitea-e2e-"))
         self.receiver = Receiver()
         base = load_config(E2E_CONFIG)
@@ -162,7 +166,7 @@ class Environment:
 
     def _start_alertmanager(self) -> str:
         port = free_port()
-        binary = _binary("alertmanager")
+        binary = self.alertmanager_bin
         # scripts/fetch-tools points Debian's template path at ./amshare_ relative to .tools/share.
         share = Path(binary).resolve().parent.parent / "share"
         self._spawn([binary, f"--config.file={self.build_dir / 'alertmanager' / 'alertmanager.yml'}",
@@ -193,7 +197,7 @@ class Environment:
         }
         config_file = self.tmp / "prometheus.yml"
         config_file.write_text(yaml.safe_dump(scrape, sort_keys=False))
-        self._spawn([_binary("prometheus"), f"--config.file={config_file}", f"--storage.tsdb.path={self.tmp / 'tsdb'}",
+        self._spawn([self.prometheus_bin, f"--config.file={config_file}", f"--storage.tsdb.path={self.tmp / 'tsdb'}",
                      f"--web.listen-address=127.0.0.1:{port}", "--rules.alert.resend-delay=1s"], "prometheus.log")
         url = f"http://127.0.0.1:{port}"
         wait_http(url + "/-/ready", timeout=60)

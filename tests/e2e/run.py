@@ -7,9 +7,11 @@ resolved) and the panels that returned no data while healthy. Exit code 1 when a
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
+from monitoring.promtool import pair_for, select
 from tests.e2e.harness import SCENARIOS, Environment, panel_report, run, table, wait_quiet, warm_up
 
 
@@ -17,12 +19,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.e2e.run", description=__doc__)
     parser.add_argument("--only", action="append", default=[], metavar="TEXT",
                         help="run only scenarios whose name contains TEXT (repeatable)")
+    parser.add_argument("--prometheus-version", default=os.environ.get("PROMETHEUS_VERSION"), metavar="V",
+                        help="run on this Prometheus (e.g. 3.13.5, or 3 for the newest 3.x; default: the oldest "
+                             "installed, Debian's); env PROMETHEUS_VERSION")
+    parser.add_argument("--alertmanager-version", default=os.environ.get("ALERTMANAGER_VERSION"), metavar="V",
+                        help="default: the Alertmanager of the same generation; env ALERTMANAGER_VERSION")
     args = parser.parse_args(argv)
     scenarios = [s for s in SCENARIOS if not args.only or any(t in s.name for t in args.only)]
+    prometheus = select("prometheus", args.prometheus_version)
+    alertmanager = select("alertmanager", args.alertmanager_version) if args.alertmanager_version \
+        else pair_for(prometheus)
     started = time.monotonic()
-    env = Environment()
+    env = Environment(prometheus=prometheus, alertmanager=alertmanager)
     try:
-        print(f"e2e: Prometheus {env.prom_url}, Alertmanager {env.am_url}, receiver {env.receiver.url}", flush=True)
+        print(f"e2e: {prometheus.id} {env.prom_url}, {alertmanager.id if alertmanager else 'alertmanager'} "
+              f"{env.am_url}, receiver {env.receiver.url}", flush=True)
         warm_up(env)
         leftover = wait_quiet(env)
         empty, allowed, by_design = panel_report(env)

@@ -7,21 +7,23 @@ inhibits reaches nobody, both resolve; dashboards return data except where docum
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 
 import pytest
 import requests
 
+from monitoring.promtool import Toolset, pair_for
 from tests.e2e.harness import SCENARIOS, Environment, panel_report, run, wait_quiet, warm_up
 from tests.sim.provider import ProviderSimulator
 
 
 @pytest.fixture(scope="module")
-def env() -> Iterator[Environment]:
-    if not (shutil.which("prometheus") and shutil.which("alertmanager")):
-        pytest.skip("prometheus/alertmanager not on PATH: run `make tools` (make test puts .tools/bin on PATH)")
-    environment = Environment()
+def env(prometheus_tools: Toolset) -> Iterator[Environment]:
+    """One environment per Prometheus version, with the Alertmanager of the same generation (pair_for)."""
+    alertmanager = pair_for(prometheus_tools)
+    if prometheus_tools.server is None or alertmanager is None or alertmanager.server is None:
+        pytest.skip("prometheus/alertmanager not found: run `make tools` (make test does)")
+    environment = Environment(prometheus=prometheus_tools, alertmanager=alertmanager)
     try:
         warm_up(environment)
     except BaseException:
