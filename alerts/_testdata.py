@@ -1,15 +1,149 @@
-"""Series for the promtool cases written beside each alert.
+"""Series and timings for the promtool cases written beside each alert, all derived from the config.
 
-Test series carry a cluster label (`c1`) so every case also proves that aggregation keeps it.
+Test series carry a cluster label (`c1`) so every case also proves that aggregation keeps it. Inputs
+are computed from the threshold a case tests (a share of threshold x 1.5 fires, x 0.5 stays silent),
+held for the alert's `for` plus margins from `Timing`, so the cases stay right for any valid config.
+Counters grow linearly from 0: their rates are the same whether a range selector's start is closed
+(Prometheus 2) or open (Prometheus 3), so no expected value depends on samples at a window's edge.
 """
 
 from __future__ import annotations
 
-from monitoring.config import Config
-from monitoring.rules import Series
+import math
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from monitoring.config import Config, duration_seconds
+from monitoring.rules import Series, num
 
 CLUSTER = "c1"
-PODS = ("provider-gitea-5f7c9d-aaaaa", "provider-gitea-5f7c9d-bbbbb", "provider-gitea-5f7c9d-ccccc")
+_POD_SUFFIXES = ("5f7c9d-aaaaa", "5f7c9d-bbbbb", "5f7c9d-ccccc")
+
+
+def pods(config: Config) -> tuple[str, ...]:
+    """Three pod names that the configured `provider.pod_regex` matches (as the provider's pods would)."""
+    p = config.provider
+    literal = re.split(r"[.\[\](){}*+?|^$\\]", p.pod_regex, maxsplit=1)[0]
+    for prefix in (f"{p.package_name}-", literal, f"{literal}-", ""):
+        names = tuple(f"{prefix}{s}" for s in _POD_SUFFIXES)
+        if all(re.fullmatch(p.pod_regex, n) for n in names):
+            return names
+    return tuple(f"{p.package_name}-{s}" for s in _POD_SUFFIXES)
+
+
+# ---------------------------------------------------------------------------------------------
+# Timing
+
+
+def fmt_duration(seconds: float) -> str:
+    """A Prometheus duration: 90 -> 1m30s, 1.5 -> 1500ms."""
+    ms = round(seconds * 1000)
+    if ms % 1000:
+        return f"{ms}ms"
+    s, out = ms // 1000, ""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if s >= size:
+            out += f"{s // size}{unit}"
+            s %= size
+    return out or "0s"
+
+
+@dataclass(frozen=True)
+class Timing:
+    """When a config's cases sample inputs and evaluate alerts (seconds).
+
+    step: time between input samples, at most a fifth of the rate window (so every rate sees several
+    samples) and at most the evaluation interval. grid: the evaluation interval of the test file;
+    eval times are multiples of it (promtool checks an alert at the last evaluation before eval_time).
+    """
+
+    step: float
+    grid: float
+    rate_window: float
+
+    @property
+    def interval(self) -> str:
+        return fmt_duration(self.step)
+
+    def on_grid(self, seconds: float) -> float:
+        return math.ceil(seconds / self.grid - 1e-9) * self.grid
+
+    def held(self, for_: str | float) -> float:
+        """Eval time for a condition true from the first samples on: rate window filled, then `for` + one interval."""
+        return self.on_grid(self.rate_window + _seconds(for_) + 2 * self.grid)
+
+    def steps(self, seconds: float) -> int:
+        """Samples needed to cover `seconds`, plus a few so no series ends before an evaluation."""
+        return math.ceil(seconds / self.step - 1e-9) + 3
+
+    def at(self, seconds: float) -> str:
+        return fmt_duration(seconds)
+
+
+def _seconds(value: str | float) -> float:
+    return duration_seconds(value) if isinstance(value, str) else float(value)
+
+
+def timing(config: Config, window: str | None = None) -> Timing:
+    """Timing of a config's cases; `window` (an increase()/offset window) may ask for a finer step."""
+    rate_window = duration_seconds(config.rate_window)
+    grid = duration_seconds(config.evaluation_interval)
+    step = min(rate_window / 5, grid, 60.0)
+    if window:
+        step = min(step, duration_seconds(window) / 10)
+    step = max(step, 0.001)
+    return Timing(step=step, grid=max(grid, step), rate_window=rate_window)
+
+
+def gauge(value: float | int | str, steps: int) -> str:
+    """promtool values of a gauge constant for `steps` samples."""
+    return f"{num(value) if not isinstance(value, str) else value}x{steps}"
+
+
+def counter(per_step: int | Decimal, steps: int) -> str:
+    """promtool values of a counter growing linearly from 0 by `per_step` each sample."""
+    return f"0+{num(per_step)}x{steps}"
+
+
+def flip(before: str, after: str, at_step: int, steps: int) -> str:
+    """A gauge that is `before` up to sample `at_step` and `after` from then on."""
+    head = f"{before}x{at_step - 1} " if at_step > 0 else ""
+    return f"{head}{after}x{steps - at_step}".strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# Values on both sides of a threshold
+
+
+def dec(value: float | int | Decimal) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(num(value))
+
+
+def above(threshold: float | Decimal, ceiling: float | Decimal | None = None) -> Decimal:
+    """threshold x 1.5, or halfway to `ceiling` (1 for a ratio) when that is closer."""
+    t = dec(threshold)
+    out = t * Decimal("1.5")
+    if ceiling is not None:
+        out = min(out, (t + dec(ceiling)) / 2)
+    return out
+
+
+def below(threshold: float | Decimal) -> Decimal:
+    """threshold x 0.5: clearly under it."""
+    return dec(threshold) / 2
+
+
+def per_step(share: Decimal, at_least: int = 10) -> tuple[int, int]:
+    """(bad, total) events per sample with bad / total == share exactly."""
+    total = at_least
+    while (share * total) % 1:
+        total *= 10
+    return int(share * total), total
+
+
+# ---------------------------------------------------------------------------------------------
+# Series
 
 
 def labels_text(labels: dict[str, str]) -> str:
@@ -22,7 +156,7 @@ def provider_target(config: Config, replica: int = 0) -> dict[str, str]:
         config.cluster_label: CLUSTER,
         "job": config.provider.job,
         "namespace": config.provider.namespace,
-        "pod": PODS[replica],
+        "pod": pods(config)[replica],
         "instance": f"10.0.0.{replica + 1}:{config.provider.metrics_port}",
     }
 
@@ -32,7 +166,7 @@ def exporter_target(config: Config, replica: int = 0) -> dict[str, str]:
         config.cluster_label: CLUSTER,
         "job": config.exporter.job,
         "namespace": config.provider.namespace,
-        "pod": PODS[replica],
+        "pod": pods(config)[replica],
         "instance": f"10.0.0.{replica + 1}:{config.exporter.port}",
     }
 
@@ -43,7 +177,7 @@ def kube_target(config: Config, replica: int = 0) -> dict[str, str]:
         config.cluster_label: CLUSTER,
         "job": "kube-state-metrics",
         "namespace": config.provider.namespace,
-        "pod": PODS[replica],
+        "pod": pods(config)[replica],
         "container": config.provider.container,
     }
 
@@ -71,6 +205,19 @@ def group_labels(config: Config, job: str | None = None, **extra: str) -> dict[s
         out["job"] = job
     out.update(extra)
     return out
+
+
+def histogram_around(threshold: float, quantile: float, slow: bool) -> tuple[tuple[str, ...], str, float]:
+    """Bucket bounds around a latency threshold, the bucket all observations fall in, and the quantile.
+
+    Bounds threshold/2, threshold, 2 x threshold: observations in (threshold, 2 x threshold] give a
+    quantile above the threshold (fires); in (threshold/2, threshold] one at or under it (silent).
+    """
+    t = dec(threshold)
+    bounds = (num(t / 2), num(t), num(t * 2), "+Inf")
+    if slow:
+        return bounds, bounds[2], float(t + t * dec(quantile))
+    return bounds, bounds[1], float(t / 2 + t / 2 * dec(quantile))
 
 
 def histogram(make, metric: str, bounds: tuple[str, ...], slowest: str, per_step: int, steps: int,

@@ -11,8 +11,8 @@ from functools import partial
 from alerts import _testdata as td
 from alerts import recording as rec
 from alerts._common import alert
-from monitoring.config import Config
-from monitoring.rules import AlertingRule, Expected, RuleFile, RuleGroup, Runbook, Series, fires, num, silent
+from monitoring.config import Config, duration_seconds
+from monitoring.rules import AlertCase, AlertingRule, Expected, RuleFile, RuleGroup, Runbook, Series, fires, num, silent
 
 NAME = "gitea-api-alerts"
 
@@ -25,6 +25,32 @@ def _exporter_logs(config: Config) -> str:
 
 def _two_replicas(config: Config, metric: str, values: str, **labels: str) -> list[Series]:
     return [td.exporter(config, metric, values, i, **labels) for i in range(2)]
+
+
+def _gauge_cases(config: Config, for_: str, metric: str, fire: str, quiet: str, expected: Expected,
+                 brief: str | None = None, **labels: str) -> list[AlertCase]:
+    """A 0/1 gauge reported by two replicas: 0 on both fires after `for`; 0 on one, or briefly, does not."""
+    tm = td.timing(config)
+    at = tm.held(for_)
+    n = tm.steps(at)
+    cases = [
+        fires(fire, tm.at(at), _two_replicas(config, metric, td.gauge(0, n), **labels), expected, interval=tm.interval),
+        silent(quiet, tm.at(at), [td.exporter(config, metric, td.gauge(0, n), 0, **labels),
+                                  td.exporter(config, metric, td.gauge(1, n), 1, **labels)], interval=tm.interval),
+    ]
+    for_s = duration_seconds(for_)
+    if brief and for_s >= 2 * tm.grid:
+        start = round((at - for_s / 2) / tm.step)
+        cases.append(silent(brief, tm.at(at), _two_replicas(config, metric, td.flip("1", "0", start, n), **labels),
+                            interval=tm.interval))
+    return cases
+
+
+def _ratio_series(config: Config, share, steps: int, metric_total: str, metric_bad: str, total_labels: dict,
+                  bad_labels: dict) -> list[Series]:
+    bad, total = td.per_step(share)
+    return [td.exporter(config, metric_total, td.counter(total, steps), **total_labels),
+            td.exporter(config, metric_bad, td.counter(bad, steps), **bad_labels)]
 
 
 def _down(config: Config) -> AlertingRule:
@@ -40,20 +66,16 @@ def _down(config: Config) -> AlertingRule:
             meaning="The exporter beside every provider replica fails `GET /api/healthz` (connection, timeout, "
                     "TLS or 424 from Gitea).",
             impact="The provider cannot observe, create, update or delete anything in Gitea.",
-            diagnosis=("Failure reasons: `sum by (endpoint, reason) (rate(gitea_api_probe_failures_total[5m]))`.",
+            diagnosis=("Failure reasons: `sum by (endpoint, reason) (rate(gitea_api_probe_failures_total"
+                       f"[{config.rate_window}]))`.",
                        _exporter_logs(config),
                        "From a provider pod: `kubectl exec ... -- wget -qO- $GITEA_URL/api/healthz`.",
                        "Check Gitea's own pods, database and ingress."),
             mitigation=("Restore Gitea; the provider retries and catches up on its own.",
                         "If only the network path is broken, fix NetworkPolicies, DNS or the Service."),
         ),
-        cases=[
-            fires("both replicas see Gitea down", "10m", _two_replicas(config, "gitea_api_up", "0x15"),
-                  Expected(labels, 0)),
-            silent("one replica still reaches Gitea", "10m",
-                   [td.exporter(config, "gitea_api_up", "0x15", 0), td.exporter(config, "gitea_api_up", "1x15", 1)]),
-            silent("down for less than the for duration", "10m", _two_replicas(config, "gitea_api_up", "1x8 0x5")),
-        ],
+        cases=_gauge_cases(config, t.gitea_down_for, "gitea_api_up", "both replicas see Gitea down",
+                           "one replica still reaches Gitea", Expected(labels, 0), "down for half the for duration"),
     )
 
 
@@ -75,16 +97,28 @@ def _token(config: Config) -> AlertingRule:
             mitigation=("Create a new token with the needed scopes and update the Secret; the exporter re-reads "
                         "the token file, the provider picks it up on its next reconcile.",),
         ),
-        cases=[
-            fires("token revoked", "10m", _two_replicas(config, "gitea_api_token_valid", "0x15"), Expected(labels, 0)),
-            silent("token valid", "10m", _two_replicas(config, "gitea_api_token_valid", "1x15")),
-        ],
+        cases=_gauge_cases(config, t.token_rejected_for, "gitea_api_token_valid", "token revoked",
+                           "one replica still has a valid token", Expected(labels, 0),
+                           "rejected for half the for duration"),
     )
 
 
-def _probe_hist(config: Config, endpoint: str, first_le: str) -> list[Series]:
-    return td.histogram(partial(td.exporter, config), "gitea_api_probe_duration_seconds", ("0.5", "1", "2", "5", "+Inf"),
-                        first_le, 4, 40, endpoint=endpoint)
+def _latency_cases(config: Config, metric: str, threshold: float, quantile: float, for_: str,
+                   labels: dict[str, str], **series_labels: str) -> list[AlertCase]:
+    """Fire with every observation in (threshold, 2 x threshold], stay silent in (threshold/2, threshold]."""
+    tm = td.timing(config)
+    at = tm.held(for_)
+    n = tm.steps(at)
+    slow_bounds, slow_le, slow_q = td.histogram_around(threshold, quantile, slow=True)
+    fast_bounds, fast_le, _ = td.histogram_around(threshold, quantile, slow=False)
+    hist = lambda bounds, le: td.histogram(partial(td.exporter, config), metric, bounds, le, 4, n,  # noqa: E731
+                                           **series_labels)
+    return [
+        fires(f"every call between {num(threshold)}s and {num(threshold * 2)}s", tm.at(at), hist(slow_bounds, slow_le),
+              Expected(labels, slow_q), interval=tm.interval),
+        silent(f"every call between {num(threshold / 2)}s and {num(threshold)}s", tm.at(at),
+               hist(fast_bounds, fast_le), interval=tm.interval),
+    ]
 
 
 def _latency(config: Config) -> AlertingRule:
@@ -105,23 +139,23 @@ def _latency(config: Config) -> AlertingRule:
                        "A slow `repos_search` with a fast `healthz` points at Gitea's database."),
             mitigation=("Scale or tune Gitea and its database.",),
         ),
-        cases=[
-            fires("probes take 2-5s", "25m", _probe_hist(config, "repos_search", "5"),
-                  Expected(labels, 2 + 3 * t.gitea_latency_quantile)),
-            silent("probes take 1-2s", "25m", _probe_hist(config, "repos_search", "2")),
-        ],
+        cases=_latency_cases(config, "gitea_api_probe_duration_seconds", t.gitea_latency_seconds,
+                             t.gitea_latency_quantile, t.gitea_latency_for, labels, endpoint="repos_search"),
     )
 
 
 def _errors(config: Config) -> AlertingRule:
     t = config.thresholds
     labels = td.group_labels(config, endpoint="user")
+    tm = td.timing(config)
+    at = tm.held(t.gitea_error_for)
+    n = tm.steps(at)
+    high, low = td.above(t.gitea_error_ratio, 1), td.below(t.gitea_error_ratio)
 
-    def probes(failed_per_min: int) -> list[Series]:
-        return [td.exporter(config, "gitea_api_probes_total", "0+20x30", endpoint="user"),
-                td.exporter(config, "gitea_api_probe_failures_total", f"0+{failed_per_min}x30", endpoint="user",
-                            reason="http_5xx"),
-                td.exporter(config, "gitea_api_probe_failures_total", "0x30", endpoint="user", reason="timeout")]
+    def probes(share) -> list[Series]:
+        return [*_ratio_series(config, share, n, "gitea_api_probes_total", "gitea_api_probe_failures_total",
+                               {"endpoint": "user"}, {"endpoint": "user", "reason": "http_5xx"}),
+                td.exporter(config, "gitea_api_probe_failures_total", td.gauge(0, n), endpoint="user", reason="timeout")]
 
     return alert(
         config, "GiteaAPIErrorRatioHigh", severity="warning", for_=t.gitea_error_for,
@@ -133,13 +167,15 @@ def _errors(config: Config) -> AlertingRule:
         runbook=Runbook(
             meaning="A share of the exporter's probes fail (timeout, connection, TLS, 4xx, 5xx, invalid response).",
             impact="The provider's calls fail at a similar rate: reconciles requeue.",
-            diagnosis=("By reason: `sum by (endpoint, reason) (rate(gitea_api_probe_failures_total[5m]))`.",
+            diagnosis=("By reason: `sum by (endpoint, reason) (rate(gitea_api_probe_failures_total"
+                       f"[{config.rate_window}]))`.",
                        _exporter_logs(config)),
             mitigation=("Fix the cause shown by the reason label (Gitea errors, network, certificates).",),
         ),
         cases=[
-            fires("10% of probes fail", "20m", probes(2), Expected(labels, 0.1)),
-            silent("5% of probes fail", "20m", probes(1)),
+            fires(f"{num(high * 100)}% of probes fail", tm.at(at), probes(high), Expected(labels, float(high)),
+                  interval=tm.interval),
+            silent(f"{num(low * 100)}% of probes fail", tm.at(at), probes(low), interval=tm.interval),
         ],
     )
 
@@ -147,6 +183,11 @@ def _errors(config: Config) -> AlertingRule:
 def _health(config: Config) -> AlertingRule:
     t, sel = config.thresholds, config.exporter_selector
     labels = td.group_labels(config, check="database:ping")
+    tm = td.timing(config)
+    at = tm.held(t.gitea_health_check_for)
+    n = tm.steps(at)
+    check = lambda name, value: _two_replicas(config, "gitea_api_health_check_status", td.gauge(value, n),  # noqa: E731
+                                              check=name)
     return alert(
         config, "GiteaHealthCheckFailing", severity="warning", for_=t.gitea_health_check_for,
         expr=f"max by ({config.by('check')}) (gitea_api_health_check_status{{{sel}}}) == 0",
@@ -160,12 +201,10 @@ def _health(config: Config) -> AlertingRule:
             mitigation=("Restore the failing component.",),
         ),
         cases=[
-            fires("database check fails", "10m",
-                  [*_two_replicas(config, "gitea_api_health_check_status", "0x15", check="database:ping"),
-                   *_two_replicas(config, "gitea_api_health_check_status", "1x15", check="cache:ping")],
-                  Expected(labels, 0)),
-            silent("all checks pass", "10m",
-                   _two_replicas(config, "gitea_api_health_check_status", "1x15", check="database:ping")),
+            fires("database check fails", tm.at(at), [*check("database:ping", 0), *check("cache:ping", 1)],
+                  Expected(labels, 0), interval=tm.interval),
+            silent("all checks pass", tm.at(at), [*check("database:ping", 1), *check("cache:ping", 1)],
+                   interval=tm.interval),
         ],
     )
 
@@ -173,6 +212,9 @@ def _health(config: Config) -> AlertingRule:
 def _exporter_down(config: Config) -> AlertingRule:
     t, sel = config.thresholds, config.exporter_selector
     labels = td.group_labels(config, job=config.exporter.job)
+    tm = td.timing(config)
+    at = tm.held(t.exporter_down_for)
+    n = tm.steps(at)
     return alert(
         config, "GiteaAPIExporterDown", severity="warning", for_=t.exporter_down_for,
         expr=f"sum by ({config.by('job')}) (up{{{sel}}}) == 0\nor\nabsent(up{{{sel}}})",
@@ -186,10 +228,12 @@ def _exporter_down(config: Config) -> AlertingRule:
             mitigation=("Fix the sidecar (image, token Secret mount) in the DeploymentRuntimeConfig.",),
         ),
         cases=[
-            fires("exporter not answering", "10m", [td.exporter(config, "up", "0x15")], Expected(labels, 0)),
-            fires("exporter not deployed", "10m", [td.provider(config, "up", "1x15")],
-                  Expected({"job": config.exporter.job, "namespace": config.provider.namespace}, 1)),
-            silent("exporter up", "10m", [td.exporter(config, "up", "1x15")]),
+            fires("exporter not answering", tm.at(at), [td.exporter(config, "up", td.gauge(0, n))], Expected(labels, 0),
+                  interval=tm.interval),
+            fires("exporter not deployed", tm.at(at), [td.provider(config, "up", td.gauge(1, n))],
+                  Expected({"job": config.exporter.job, "namespace": config.provider.namespace}, 1),
+                  interval=tm.interval),
+            silent("exporter up", tm.at(at), [td.exporter(config, "up", td.gauge(1, n))], interval=tm.interval),
         ],
     )
 
@@ -198,7 +242,11 @@ def _tls(config: Config) -> AlertingRule:
     t, sel = config.thresholds, config.exporter_selector
     labels = td.group_labels(config)
     days = t.tls_expiry_days
-    soon, later = int((days - 4) * 86400), int((days + 4) * 86400)
+    # Timestamps in whole seconds: x 0.5 and x 1.5 of the threshold from time 0 of the test.
+    soon, later = int(days * 86400 / 2), int(days * 86400 * 1.5)
+    tm = td.timing(config)
+    at = tm.on_grid(duration_seconds(t.tls_expiry_for) + 2 * tm.grid)
+    n = tm.steps(at)
     return alert(
         config, "GiteaAPITLSCertificateExpiring", severity="warning", for_=t.tls_expiry_for,
         expr=f"min by ({config.by()}) (gitea_api_tls_cert_expiry_timestamp_seconds{{{sel}}}) - time() "
@@ -213,10 +261,11 @@ def _tls(config: Config) -> AlertingRule:
             mitigation=("Renew the certificate (cert-manager: check the Certificate resource).",),
         ),
         cases=[
-            fires(f"expires in {num(days - 4)} days", "2h", [td.exporter(config,
-                  "gitea_api_tls_cert_expiry_timestamp_seconds", f"{soon}x150")], Expected(labels, soon - 7200)),
-            silent(f"expires in {num(days + 4)} days", "2h", [td.exporter(config,
-                   "gitea_api_tls_cert_expiry_timestamp_seconds", f"{later}x150")]),
+            fires(f"expires in {num(days / 2)} days (threshold x 0.5)", tm.at(at), [td.exporter(config,
+                  "gitea_api_tls_cert_expiry_timestamp_seconds", td.gauge(soon, n))], Expected(labels, soon - at),
+                  interval=tm.interval),
+            silent(f"expires in {num(days * 1.5)} days (threshold x 1.5)", tm.at(at), [td.exporter(config,
+                   "gitea_api_tls_cert_expiry_timestamp_seconds", td.gauge(later, n))], interval=tm.interval),
         ],
     )
 
@@ -225,6 +274,10 @@ def _version(config: Config) -> AlertingRule:
     t, sel = config.thresholds, config.exporter_selector
     by = config.by("version")
     labels = td.group_labels(config, version="1.26.3")
+    tm = td.timing(config, t.change_window)
+    change = tm.on_grid(duration_seconds(t.change_window) + tm.grid)
+    at = change + tm.grid
+    n, k = tm.steps(at), round(change / tm.step)
     return alert(
         config, "GiteaServerVersionChanged", severity="info", for_="0m",
         expr=f"count by ({by}) (gitea_api_info{{{sel}}})\nunless on ({by})\n"
@@ -240,10 +293,12 @@ def _version(config: Config) -> AlertingRule:
             mitigation=("If provider calls start failing, check the Gitea release notes for API changes.",),
         ),
         cases=[
-            fires("upgraded from 1.26.2", "90m", [td.exporter(config, "gitea_api_info", "1x70", version="1.26.2"),
-                                                   td.exporter(config, "gitea_api_info", "_x70 1x30", version="1.26.3")],
-                  Expected(labels, 1)),
-            silent("same version", "90m", [td.exporter(config, "gitea_api_info", "1x100", version="1.26.3")]),
+            fires("upgraded from 1.26.2", tm.at(at), [
+                td.exporter(config, "gitea_api_info", f"1x{k - 1}", version="1.26.2"),
+                td.exporter(config, "gitea_api_info", td.flip("_", "1", k, n), version="1.26.3")],
+                Expected(labels, 1), interval=tm.interval),
+            silent("same version", tm.at(at), [td.exporter(config, "gitea_api_info", td.gauge(1, n), version="1.26.3")],
+                   interval=tm.interval),
         ],
     )
 
@@ -258,13 +313,18 @@ def _write_errors(config: Config) -> AlertingRule:
     t, sel, w = config.thresholds, config.exporter_selector, config.rate_window
     by = config.by("kind", "operation")
     labels = td.group_labels(config, kind="Repository", operation="create")
+    tm = td.timing(config)
+    at = tm.held(t.proxy_error_for)
+    n = tm.steps(at)
+    high, low = td.above(t.proxy_error_ratio, 1), td.below(t.proxy_error_ratio)
 
-    def calls(failed_per_min: int, code: str = "500") -> list[Series]:
-        return [td.exporter(config, "gitea_api_requests_total", f"0+{20 - failed_per_min}x30", kind="Repository",
+    def calls(share, code: str = "500") -> list[Series]:
+        failed, total = td.per_step(share)
+        return [td.exporter(config, "gitea_api_requests_total", td.counter(total - failed, n), kind="Repository",
                             operation="create", code="201"),
-                td.exporter(config, "gitea_api_requests_total", f"0+{failed_per_min}x30", kind="Repository",
+                td.exporter(config, "gitea_api_requests_total", td.counter(failed, n), kind="Repository",
                             operation="create", code=code),
-                td.exporter(config, "gitea_api_requests_total", "0+50x30", kind="Repository", operation="observe",
+                td.exporter(config, "gitea_api_requests_total", td.counter(50, n), kind="Repository", operation="observe",
                             code="404")]
 
     return alert(
@@ -279,17 +339,20 @@ def _write_errors(config: Config) -> AlertingRule:
             meaning="Through proxy mode, the share of the provider's writes that Gitea answers with 5xx or a 4xx "
                     "other than 404 (or that the proxy answers 502/504 because Gitea is unreachable or slow).",
             impact="Resources of this kind are not created, changed or deleted; they stay Synced=False.",
-            diagnosis=("By code: `sum by (kind, operation, code) (rate(gitea_api_requests_total[5m]))`.",
+            diagnosis=("By code: `sum by (kind, operation, code) (rate(gitea_api_requests_total"
+                       f"[{config.rate_window}]))`.",
                        "422 and 409 mean Gitea rejects what the managed resource asks for: check its events "
                        "(`kubectl describe`) for the message.", _exporter_logs(config)),
             mitigation=("5xx: look at Gitea's logs; 403: give the provider's token the missing scope; 422/409: fix "
                         "the managed resource's spec.",),
         ),
         cases=[
-            fires("a quarter of repository creates fail", "20m", calls(5), Expected(labels, 0.25)),
-            fires("the proxy cannot reach Gitea (502)", "20m", calls(5, "502"), Expected(labels, 0.25)),
-            silent("5% fail", "20m", calls(1)),
-            silent("404s on observe are not write failures", "20m", calls(0)),
+            fires(f"{num(high * 100)}% of repository creates fail", tm.at(at), calls(high), Expected(labels, float(high)),
+                  interval=tm.interval),
+            fires("the proxy cannot reach Gitea (502)", tm.at(at), calls(high, "502"), Expected(labels, float(high)),
+                  interval=tm.interval),
+            silent(f"{num(low * 100)}% fail", tm.at(at), calls(low), interval=tm.interval),
+            silent("404s on observe are not write failures", tm.at(at), calls(td.dec(0)), interval=tm.interval),
         ],
     )
 
@@ -299,9 +362,6 @@ def _write_latency(config: Config) -> AlertingRule:
     by = config.by("kind", "operation")
     q = num(t.proxy_latency_quantile)
     labels = td.group_labels(config, kind="Webhook", operation="update")
-    hist = lambda first_le: td.histogram(  # noqa: E731
-        partial(td.exporter, config), "gitea_api_request_duration_seconds", ("1", "2.5", "5", "10", "+Inf"), first_le,
-        4, 40, kind="Webhook", operation="update")
     return alert(
         config, "GiteaAPIWriteLatencyHigh", severity="warning", for_=t.proxy_latency_for,
         expr=f"histogram_quantile({q}, sum by ({by}, le) (rate(gitea_api_request_duration_seconds_bucket"
@@ -318,10 +378,8 @@ def _write_latency(config: Config) -> AlertingRule:
             mitigation=("Scale or tune Gitea and its storage; lower the provider's --max-reconcile-rate to ease "
                         "the load.",),
         ),
-        cases=[
-            fires("webhook updates take 5-10s", "25m", hist("10"), Expected(labels, 5 + 5 * t.proxy_latency_quantile)),
-            silent("webhook updates take 2.5-5s", "25m", hist("5")),
-        ],
+        cases=_latency_cases(config, "gitea_api_request_duration_seconds", t.proxy_latency_seconds,
+                             t.proxy_latency_quantile, t.proxy_latency_for, labels, kind="Webhook", operation="update"),
     )
 
 

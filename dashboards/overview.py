@@ -7,6 +7,7 @@ from alerts import slo
 from dashboards import _panels as p
 from monitoring.config import Config
 from monitoring.dashboard import DashboardDef
+from monitoring.rules import num
 
 UID = "gitea-provider-overview"
 
@@ -78,11 +79,13 @@ def dashboard(config: Config) -> DashboardDef:
                      "percentunit", [(f"1 - (max({d.record(period)}{{{sc}}}) / {budget:g})", "left")],
                      steps=p.thresholds((None, p.RED), (0.25, p.YELLOW), (0.5, p.GREEN)),
                      links=p.runbook_links(config, f"{d.alert_prefix}FastBurn", f"{d.alert_prefix}SlowBurn")), w=8, h=5)
+    page_window, _, page_factor = slo.burn_pairs(config, fast=True)[0]
     for d in slo.slo_defs(config):
-        g.add(p.timeseries(f"{d.title}: burn rate (1h)", "Error ratio over 1h divided by the budget; above "
-                           f"{slo.FAST_BURN[0][2]} pages.", "none",
-                           [(f"max({d.record('1h')}{{{sc}}}) / {float(d.budget):g}", "1h burn rate")],
-                           steps=p.alert_threshold(float(slo.FAST_BURN[0][2]))), w=8, h=7)
+        g.add(p.timeseries(f"{d.title}: burn rate ({page_window})", f"Error ratio over {page_window} divided by the "
+                           f"budget; above {num(page_factor)} (with the short window) pages.", "none",
+                           [(f"max({d.record(page_window)}{{{sc}}}) / {num(d.budget)}", f"{page_window} burn rate")],
+                           steps=p.alert_threshold(float(page_factor)),
+                           links=p.runbook_links(config, f"{d.alert_prefix}FastBurn")), w=8, h=7)
 
     g.row("Alerts")
     g.add(p.table("Firing alerts of this provider", "Alerts of this project firing now, with severity; each has a "

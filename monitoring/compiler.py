@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,9 +87,11 @@ def render(model: Model, config: Config) -> dict[str, str]:
     for rf, path in zip(model.rule_files, rule_paths, strict=True):
         files[path] = to_yaml(rf.to_dict())
     # Test files live in build/tests/; promtool resolves rule_files relative to the test file.
-    rel_rules = [f"../{p}" for p in rule_paths]
     for rf in model.rule_files:
-        for stem, tests in test_files(rf, rel_rules, config.evaluation_interval).items():
+        # Only the rule files this one needs: promtool evaluates every listed rule at every step.
+        needed = [f"../{p}" for other, p in zip(model.rule_files, rule_paths, strict=True)
+                  if other is rf or _uses_records(rf, other)]
+        for stem, tests in test_files(rf, needed, config.evaluation_interval).items():
             files[f"{TESTS_DIR}/{stem}.test.yaml"] = to_yaml(tests)
     for name, dashboard in sorted(model.dashboards.items()):
         files[f"{DASHBOARDS_DIR}/{name}.json"] = to_json(dashboard)
@@ -110,6 +113,12 @@ def render(model: Model, config: Config) -> dict[str, str]:
     files[ALERTMANAGER_FILE] = to_yaml(alertmanager.config(alertmanager_settings(config, model.rule_files)))
     files["docs/runbooks.md"] = runbooks.render(model.rule_files)
     return files
+
+
+def _uses_records(rule_file: RuleFile, other: RuleFile) -> bool:
+    """Whether an alert of `rule_file` reads a series recorded in `other`."""
+    names = {r.record for r in other.records()}
+    return any(re.search(rf"\b{re.escape(n)}\b", a.expr) for a in rule_file.alerts() for n in names)
 
 
 def build(config: Config, out_dir: Path) -> dict[str, str]:
