@@ -7,11 +7,12 @@ from monitoring.rules import AlertCase, AlertingRule, Runbook, _caller
 
 
 def alert(config: Config, name: str, *, severity: str, expr: str, for_: str, summary: str, description: str,
-          runbook: Runbook, cases: list[AlertCase]) -> AlertingRule:
+          runbook: Runbook, cases: list[AlertCase], unreachable: str = "") -> AlertingRule:
     """An alerting rule whose runbook_url points at its generated runbook section."""
     return AlertingRule(
         alert=name, expr=expr, severity=severity, for_=for_, summary=summary, description=description,
         runbook_url=config.runbook_url(name), runbook=runbook, cases=tuple(cases), source=_caller(2),
+        unreachable=unreachable,
     )
 
 

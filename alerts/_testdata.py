@@ -85,15 +85,35 @@ def _seconds(value: str | float) -> float:
     return duration_seconds(value) if isinstance(value, str) else float(value)
 
 
-def timing(config: Config, window: str | None = None) -> Timing:
-    """Timing of a config's cases; `window` (an increase()/offset window) may ask for a finer step."""
+def timing(config: Config) -> Timing:
+    """Timing of cases on rates: a fifth of the rate window between samples, at most the evaluation interval."""
     rate_window = duration_seconds(config.rate_window)
     grid = duration_seconds(config.evaluation_interval)
-    step = min(rate_window / 5, grid, 60.0)
-    if window:
-        step = min(step, duration_seconds(window) / 10)
-    step = max(step, 0.001)
+    step = max(min(rate_window / 5, grid, 60.0), 0.001)
     return Timing(step=step, grid=max(grid, step), rate_window=rate_window)
+
+
+def gauge_timing(config: Config, *durations: str) -> Timing:
+    """Timing of cases on gauges (no rate): about 40 samples over the longest of `durations`.
+
+    A 1h `for` is tested at 1m steps even when the config evaluates every second (the e2e config):
+    an alert's `for` holds the same on any evaluation grid, and promtool evaluates every rule at each step.
+    """
+    grid = duration_seconds(config.evaluation_interval)
+    span = max([duration_seconds(d) for d in durations] + [grid])
+    step = _round_step(min(60.0, max(grid, span / 40)))
+    return Timing(step=step, grid=step, rate_window=0.0)
+
+
+def window_timing(config: Config, window: str) -> Timing:
+    """Timing of cases on increase()/offset over `window`: ten samples per window."""
+    step = _round_step(duration_seconds(window) / 10)
+    return Timing(step=step, grid=max(duration_seconds(config.evaluation_interval), step), rate_window=0.0)
+
+
+def _round_step(seconds: float) -> float:
+    """Whole seconds (or milliseconds under a second), so eval times stay readable durations."""
+    return float(math.floor(seconds)) if seconds >= 1 else max(math.floor(seconds * 1000) / 1000, 0.001)
 
 
 def gauge(value: float | int | str, steps: int) -> str:

@@ -30,7 +30,7 @@ def _two_replicas(config: Config, metric: str, values: str, **labels: str) -> li
 def _gauge_cases(config: Config, for_: str, metric: str, fire: str, quiet: str, expected: Expected,
                  brief: str | None = None, **labels: str) -> list[AlertCase]:
     """A 0/1 gauge reported by two replicas: 0 on both fires after `for`; 0 on one, or briefly, does not."""
-    tm = td.timing(config)
+    tm = td.gauge_timing(config, for_)
     at = tm.held(for_)
     n = tm.steps(at)
     cases = [
@@ -183,7 +183,7 @@ def _errors(config: Config) -> AlertingRule:
 def _health(config: Config) -> AlertingRule:
     t, sel = config.thresholds, config.exporter_selector
     labels = td.group_labels(config, check="database:ping")
-    tm = td.timing(config)
+    tm = td.gauge_timing(config, t.gitea_health_check_for)
     at = tm.held(t.gitea_health_check_for)
     n = tm.steps(at)
     check = lambda name, value: _two_replicas(config, "gitea_api_health_check_status", td.gauge(value, n),  # noqa: E731
@@ -212,7 +212,7 @@ def _health(config: Config) -> AlertingRule:
 def _exporter_down(config: Config) -> AlertingRule:
     t, sel = config.thresholds, config.exporter_selector
     labels = td.group_labels(config, job=config.exporter.job)
-    tm = td.timing(config)
+    tm = td.gauge_timing(config, t.exporter_down_for)
     at = tm.held(t.exporter_down_for)
     n = tm.steps(at)
     return alert(
@@ -244,7 +244,7 @@ def _tls(config: Config) -> AlertingRule:
     days = t.tls_expiry_days
     # Timestamps in whole seconds: x 0.5 and x 1.5 of the threshold from time 0 of the test.
     soon, later = int(days * 86400 / 2), int(days * 86400 * 1.5)
-    tm = td.timing(config)
+    tm = td.gauge_timing(config, t.tls_expiry_for)
     at = tm.on_grid(duration_seconds(t.tls_expiry_for) + 2 * tm.grid)
     n = tm.steps(at)
     return alert(
@@ -274,7 +274,7 @@ def _version(config: Config) -> AlertingRule:
     t, sel = config.thresholds, config.exporter_selector
     by = config.by("version")
     labels = td.group_labels(config, version="1.26.3")
-    tm = td.timing(config, t.change_window)
+    tm = td.gauge_timing(config, t.change_window)
     change = tm.on_grid(duration_seconds(t.change_window) + tm.grid)
     at = change + tm.grid
     n, k = tm.steps(at), round(change / tm.step)

@@ -56,7 +56,7 @@ def _brief_start(tm: td.Timing, at: float, for_: str) -> int | None:
 
 def _down(config: Config) -> AlertingRule:
     t, sel = config.thresholds, config.provider_selector
-    tm = td.timing(config)
+    tm = td.gauge_timing(config, t.provider_down_for)
     at = tm.held(t.provider_down_for)
     n = tm.steps(at)
     up = lambda replica, value: td.provider(config, "up", td.gauge(value, n), replica)  # noqa: E731
@@ -98,7 +98,7 @@ def _down(config: Config) -> AlertingRule:
 def _replica_down(config: Config) -> AlertingRule:
     t = config.thresholds
     by = config.by("job")
-    tm = td.timing(config)
+    tm = td.gauge_timing(config, t.replica_down_for)
     at = tm.held(t.replica_down_for)
     n = tm.steps(at)
     up = lambda replica, values: td.provider(config, "up", values, replica)  # noqa: E731
@@ -134,7 +134,7 @@ def _no_leader(config: Config) -> AlertingRule:
     t, sel = config.thresholds, config.provider_selector
     by = config.by("job")
     labels = td.group_labels(config, job=config.provider.job)
-    tm = td.timing(config)
+    tm = td.gauge_timing(config, t.no_leader_for)
     at = tm.held(t.no_leader_for)
     n = tm.steps(at)
     three_up = [td.provider(config, "up", td.gauge(1, n), i) for i in range(3)]
@@ -251,7 +251,7 @@ def _queue_depth(config: Config) -> AlertingRule:
     t = config.thresholds
     ctrl = config.provider.controllers[0]
     labels = td.group_labels(config, job=config.provider.job, name=ctrl)
-    tm = td.timing(config)
+    tm = td.gauge_timing(config, t.workqueue_depth_for)
     at = tm.held(t.workqueue_depth_for)
     n = tm.steps(at)
     deep = math.floor(t.workqueue_depth * 1.5) + 1
@@ -310,7 +310,7 @@ def _queue_stuck(config: Config) -> AlertingRule:
     ctrl = config.provider.controllers[0]
     labels = td.group_labels(config, job=config.provider.job, name=ctrl)
     stuck = t.workqueue_unfinished_seconds * 2
-    tm = td.timing(config)
+    tm = td.gauge_timing(config, t.workqueue_unfinished_for)
     at = tm.held(t.workqueue_unfinished_for)
     n = tm.steps(at)
     work = lambda seconds: [td.provider(config, "workqueue_unfinished_work_seconds", td.gauge(seconds, n),  # noqa: E731
@@ -344,7 +344,7 @@ def _workers(config: Config) -> AlertingRule:
     ctrl = config.provider.controllers[0]
     labels = td.group_labels(config, job=config.provider.job, controller=ctrl)
 
-    tm = td.timing(config)
+    tm = td.gauge_timing(config, t.workers_saturation_for)
     at = tm.held(t.workers_saturation_for)
     n = tm.steps(at)
     high, low = td.above(t.workers_saturation_ratio, 1), td.below(t.workers_saturation_ratio)
@@ -418,7 +418,7 @@ def _increase_cases(config: Config, window: str, metric: str, make, series_label
     The first sample in the window is the value before the jump, and the eval time is on a sample, so
     increase() extrapolates nothing and counts exactly the jump.
     """
-    tm = td.timing(config, window)
+    tm = td.window_timing(config, window)
     w = duration_seconds(window)
     at = tm.on_grid(max(w, 2 * tm.grid))
     jump = round((at - w / 2) / tm.step)
@@ -436,7 +436,7 @@ def _memory(config: Config) -> AlertingRule:
     pod_sel = config.provider_pod_selector
     by = config.by("pod")
     labels = td.group_labels(config, pod=td.pods(config)[0])
-    tm = td.timing(config)
+    tm = td.gauge_timing(config, t.memory_for)
     at = tm.held(t.memory_for)
     n = tm.steps(at)
     high, low = td.above(t.memory_limit_ratio, 1), td.below(t.memory_limit_ratio)
@@ -597,7 +597,7 @@ def _replicas_changed(config: Config) -> AlertingRule:
     up = lambda replica, values: td.provider(config, "up", values, replica)  # noqa: E731
     # Scaled at `change` (one change_window into the data); checked `for` + two evaluations later, while
     # the count change_window ago still shows the old number.
-    tm = td.timing(config, t.change_window)
+    tm = td.gauge_timing(config, t.change_window)
     window = duration_seconds(t.change_window)
     change = tm.on_grid(window)
     at = tm.on_grid(change + duration_seconds(t.replicas_changed_for) + 2 * tm.grid)
@@ -638,7 +638,7 @@ def _version_changed(config: Config) -> AlertingRule:
     labels = td.group_labels(config, image=new)
     info = lambda image, values: td.kube(config, "kube_pod_container_info", values, image=image,  # noqa: E731
                                          image_id="sha256:0", container_id="containerd://0")
-    tm = td.timing(config, t.change_window)
+    tm = td.gauge_timing(config, t.change_window)
     window = duration_seconds(t.change_window)
     change = tm.on_grid(window + tm.grid)
     at = change + tm.grid

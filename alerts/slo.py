@@ -156,7 +156,7 @@ def _burn_cases(config: Config, d: SLODef, fast: bool, pairs: list[tuple[str, st
         cases.append(fires(f"{long_w}/{short_w} pair: {num(ratio / d.budget)}x budget (factor {num(factor)})",
                            td.fmt_duration(at), _series(d, ratio, int(at // step) + 3),
                            Expected(d.expected_labels, float(ratio)), interval=interval))
-    low = min(thresholds) / 2
+    low = min(min(thresholds) / 2, Decimal(1))  # 100% errors when even half the lowest threshold is unreachable
     at = on_grid(max(duration_seconds(w) for _, w, _ in pairs) + for_ + 2 * grid)
     cases.append(silent(f"{num(low / d.budget)}x budget (half the lowest factor)", td.fmt_duration(at),
                         _series(d, low, int(at // step) + 3), interval=interval))
@@ -202,6 +202,8 @@ def _burn_alert(config: Config, d: SLODef, fast: bool) -> AlertingRule:
             mitigation=("Fix the cause shown by the other firing alerts; if the SLO is wrong, change it in the config.",),
         ),
         cases=_burn_cases(config, d, fast, pairs),
+        unreachable="" if any(f * d.budget < 1 for _, _, f in pairs) else
+        f"every burn threshold is 100% errors or more with a {pct}% objective",
     )
 
 

@@ -25,7 +25,19 @@ def _cmd_build(args: argparse.Namespace) -> int:
         kinds[top] = kinds.get(top, 0) + 1
     summary = ", ".join(f"{n} in {k}/" for k, n in sorted(kinds.items()))
     print(f"gitea-monitoring: wrote {len(files)} files to {args.out}/ ({summary})")
+    _note_unreachable(config)
     return 0
+
+
+def _note_unreachable(config) -> None:
+    """Alerts that this config makes impossible to fire: allowed (the e2e config does it), but said."""
+    import alerts
+
+    for rule_file in alerts.rule_files(config):
+        for rule in rule_file.alerts():
+            if rule.unreachable:
+                print(f"gitea-monitoring: note: {rule.alert} can never fire with this config: {rule.unreachable}",
+                      file=sys.stderr)
 
 
 def _cmd_docs(args: argparse.Namespace) -> int:

@@ -114,6 +114,9 @@ class AlertingRule:
     labels: dict[str, str] = field(default_factory=dict)
     cases: tuple[AlertCase, ...] = ()
     source: str = field(default_factory=_caller, compare=False)
+    # Why no input can make it fire under this config (e.g. an SLO whose burn threshold is above 100%
+    # errors); then it needs no firing case, and the build says so.
+    unreachable: str = ""
 
     @property
     def name(self) -> str:

@@ -71,7 +71,7 @@ def _validate_alert(rule: AlertingRule) -> None:
     if "{{" not in rule.description:
         raise DefinitionError(src, name, "description is not templated",
                               "name the labels and {{ $value | humanize }} that explain this firing")
-    if not any(c.fires for c in rule.cases):
+    if not any(c.fires for c in rule.cases) and not rule.unreachable:
         raise DefinitionError(src, name, "has no promtool case that makes it fire", "add a fires(...) case")
     if not any(not c.fires for c in rule.cases):
         raise DefinitionError(src, name, "has no promtool case that keeps it silent", "add a silent(...) case")
