@@ -102,7 +102,7 @@ def gauge_timing(config: Config, *durations: str) -> Timing:
     grid = duration_seconds(config.evaluation_interval)
     span = max([duration_seconds(d) for d in durations] + [grid])
     step = _round_step(min(60.0, max(grid, span / 40)))
-    return Timing(step=step, grid=step, rate_window=0.0)
+    return Timing(step=step, grid=max(grid, step), rate_window=0.0)
 
 
 def window_timing(config: Config, window: str) -> Timing:
@@ -140,13 +140,26 @@ def dec(value: float | int | Decimal) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(num(value))
 
 
+def tidy(target: Decimal, low: Decimal, high: Decimal) -> Decimal:
+    """The number with the fewest significant digits strictly between `low` and `high`, near `target`.
+
+    Expected values are rendered with Go's %.4g: a value with 5 significant digits ending in 5 (0.013995)
+    could round either way after float arithmetic; one with 3 cannot.
+    """
+    for digits in range(1, 12):
+        exponent = target.adjusted() - digits + 1
+        for rounding in ("ROUND_HALF_EVEN", "ROUND_UP", "ROUND_DOWN"):
+            value = target.quantize(Decimal(1).scaleb(exponent), rounding=rounding)
+            if low < value < high:
+                return value.normalize()
+    return target
+
+
 def above(threshold: float | Decimal, ceiling: float | Decimal | None = None) -> Decimal:
-    """threshold x 1.5, or halfway to `ceiling` (1 for a ratio) when that is closer."""
+    """About threshold x 1.5 (between the threshold and 2x, or `ceiling`, 1 for a ratio), with few digits."""
     t = dec(threshold)
-    out = t * Decimal("1.5")
-    if ceiling is not None:
-        out = min(out, (t + dec(ceiling)) / 2)
-    return out
+    high = t * 2 if ceiling is None else min(t * 2, dec(ceiling))
+    return tidy(min(t * Decimal("1.5"), (t + high) / 2), t, high)
 
 
 def below(threshold: float | Decimal) -> Decimal:
@@ -230,14 +243,17 @@ def group_labels(config: Config, job: str | None = None, **extra: str) -> dict[s
 def histogram_around(threshold: float, quantile: float, slow: bool) -> tuple[tuple[str, ...], str, float]:
     """Bucket bounds around a latency threshold, the bucket all observations fall in, and the quantile.
 
-    Bounds threshold/2, threshold, 2 x threshold: observations in (threshold, 2 x threshold] give a
-    quantile above the threshold (fires); in (threshold/2, threshold] one at or under it (silent).
+    Slow: all observations in (threshold, upper], with `upper` chosen so that the quantile is a number
+    with few digits above the threshold (fires). Fast: all in (threshold/2, threshold], so the quantile
+    is at most the threshold (silent).
     """
-    t = dec(threshold)
-    bounds = (num(t / 2), num(t), num(t * 2), "+Inf")
+    t, q = dec(threshold), dec(quantile)
+    expected = above(t)
+    upper = t + (expected - t) / q
+    bounds = (num(t / 2), num(t), num(upper), "+Inf")
     if slow:
-        return bounds, bounds[2], float(t + t * dec(quantile))
-    return bounds, bounds[1], float(t / 2 + t / 2 * dec(quantile))
+        return bounds, bounds[2], float(expected)
+    return bounds, bounds[1], float(t / 2 + t / 2 * q)
 
 
 def histogram(make, metric: str, bounds: tuple[str, ...], slowest: str, per_step: int, steps: int,
@@ -252,3 +268,13 @@ def histogram(make, metric: str, bounds: tuple[str, ...], slowest: str, per_step
         out.append(make(f"{metric}_bucket", f"0+{per_step if reached else 0}x{steps}", le=le, **labels))
     out.append(make(f"{metric}_count", f"0+{per_step}x{steps}", **labels))
     return out
+
+
+def template_values(config: Config) -> dict[str, str]:
+    """Placeholders of the hand-written promtool tests (tests/rules/*.yaml): labels, step, ${atN}."""
+    tm = timing(config)
+    values = {"cluster_label": config.cluster_label, "provider_job": config.provider.job,
+              "exporter_job": config.exporter.job, "namespace": config.provider.namespace,
+              "step": tm.interval, "evaluation_interval": fmt_duration(tm.grid)}
+    values.update({f"at{n}": fmt_duration(n * tm.step) for n in range(0, 1001)})
+    return values

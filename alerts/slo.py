@@ -149,9 +149,9 @@ def _burn_cases(config: Config, d: SLODef, fast: bool, pairs: list[tuple[str, st
         limit = thresholds[i]
         if limit >= 1:
             continue
-        ratio = td.above(limit, 1)
-        if i:
-            ratio = min(ratio, (limit + thresholds[i - 1]) / 2)
+        # Above this pair's threshold, under the previous pair's (so this pair is the one that fires).
+        high = min(Decimal(1), limit * 2, thresholds[i - 1] if i else Decimal(1))
+        ratio = td.tidy(min(limit * Decimal("1.5"), (limit + high) / 2), limit, high)
         at = on_grid(duration_seconds(short_w) + for_ + 2 * grid)
         cases.append(fires(f"{long_w}/{short_w} pair: {num(ratio / d.budget)}x budget (factor {num(factor)})",
                            td.fmt_duration(at), _series(d, ratio, int(at // step) + 3),
