@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
+from alerts._testdata import template_values
 from monitoring.compiler import build
 from monitoring.config import Config
+from monitoring.selftest import render_handwritten
 from tests.sim.openapi import specs_dir
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -24,11 +25,12 @@ def specs() -> Path:
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The default-config build, plus the hand-written promtool cases copied beside it."""
+    """The default-config build, plus the hand-written promtool cases (templates) rendered beside it."""
     out = tmp_path_factory.mktemp("build") / "build"
     build(Config(), out)
     hand = out / "handwritten"
     hand.mkdir()
+    values = template_values(Config())
     for f in sorted((REPO_ROOT / "tests" / "rules").glob("*.yaml")):
-        shutil.copy(f, hand / f.name)
+        (hand / f.name).write_text(render_handwritten(f.read_text(), values, str(f)))
     return out
