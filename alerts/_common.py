@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from monitoring.config import Config
-from monitoring.rules import AlertCase, AlertingRule, Runbook, _caller
+from monitoring.rules import AlertCase, AlertingRule, Measure, Runbook, _caller
 
 
-def alert(config: Config, name: str, *, severity: str, expr: str, for_: str, summary: str, description: str,
-          runbook: Runbook, cases: list[AlertCase], unreachable: str = "") -> AlertingRule:
-    """An alerting rule whose runbook_url points at its generated runbook section."""
+def alert(config: Config, name: str, *, severity: str, expr: str = "", for_: str, summary: str, description: str,
+          runbook: Runbook, cases: list[AlertCase], unreachable: str = "", measure: Measure | None = None,
+          ) -> AlertingRule:
+    """An alerting rule whose runbook_url points at its generated runbook section.
+
+    With a `measure`, `expr` may be omitted: it is the measure over the config's rate window.
+    """
+    if measure is not None and not expr:
+        expr = measure.expr("", config.rate_window)
     return AlertingRule(
         alert=name, expr=expr, severity=severity, for_=for_, summary=summary, description=description,
         runbook_url=config.runbook_url(name), runbook=runbook, cases=tuple(cases), source=_caller(2),
-        unreachable=unreachable,
+        unreachable=unreachable, measure=measure,
     )
 
 

@@ -12,7 +12,20 @@ from alerts import _testdata as td
 from alerts import recording as rec
 from alerts._common import alert
 from monitoring.config import Config, duration_seconds
-from monitoring.rules import AlertCase, AlertingRule, Expected, RuleFile, RuleGroup, Runbook, Series, fires, num, silent
+from monitoring.rules import (
+    AlertCase,
+    AlertingRule,
+    Expected,
+    Measure,
+    RuleFile,
+    RuleGroup,
+    Runbook,
+    Series,
+    fires,
+    num,
+    silent,  # noqa: I001
+)
+from monitoring.rules import series as sel_series
 
 NAME = "gitea-api-alerts"
 
@@ -127,7 +140,8 @@ def _latency(config: Config) -> AlertingRule:
     labels = td.group_labels(config, endpoint="repos_search", quantile=q)
     return alert(
         config, "GiteaAPILatencyHigh", severity="warning", for_=t.gitea_latency_for,
-        expr=f'{rec.GITEA_LATENCY}{{quantile="{q}"}} > {num(t.gitea_latency_seconds)}',
+        measure=Measure(lambda sel, w: sel_series(rec.GITEA_LATENCY, sel, f'quantile="{q}"'),
+                        t.gitea_latency_seconds, quantile=t.gitea_latency_quantile),
         summary="The Gitea API answers slowly.",
         description=f"p{num(t.gitea_latency_quantile * 100)} latency of Gitea endpoint {{{{ $labels.endpoint }}}} "
                     "seen from {{ $labels.namespace }} is {{ $value | humanizeDuration }} "
@@ -159,7 +173,7 @@ def _errors(config: Config) -> AlertingRule:
 
     return alert(
         config, "GiteaAPIErrorRatioHigh", severity="warning", for_=t.gitea_error_for,
-        expr=f"{rec.GITEA_FAILURE_RATIO} > {num(t.gitea_error_ratio)}",
+        measure=Measure(lambda sel, w: sel_series(rec.GITEA_FAILURE_RATIO, sel), t.gitea_error_ratio),
         summary="Many Gitea API probes fail.",
         description="{{ $value | humanizePercentage }} of probes of Gitea endpoint {{ $labels.endpoint }} from "
                     f"{{{{ $labels.namespace }}}} failed over {config.rate_window} "
@@ -247,10 +261,11 @@ def _tls(config: Config) -> AlertingRule:
     tm = td.gauge_timing(config, t.tls_expiry_for)
     at = tm.on_grid(duration_seconds(t.tls_expiry_for) + 2 * tm.grid)
     n = tm.steps(at)
+    measure = Measure(lambda s, w: f"min by ({config.by()}) (gitea_api_tls_cert_expiry_timestamp_seconds{{{s}}}) - time()",
+                      days * 86400, op="<")
     return alert(
         config, "GiteaAPITLSCertificateExpiring", severity="warning", for_=t.tls_expiry_for,
-        expr=f"min by ({config.by()}) (gitea_api_tls_cert_expiry_timestamp_seconds{{{sel}}}) - time() "
-             f"< {num(days * 86400)}",
+        expr=measure.expr(sel, config.rate_window), measure=measure,
         summary="Gitea's TLS certificate expires soon.",
         description="The TLS certificate Gitea presents to {{ $labels.namespace }} expires in "
                     f"{{{{ $value | humanizeDuration }}}} (threshold {num(days)} days).",
@@ -327,10 +342,16 @@ def _write_errors(config: Config) -> AlertingRule:
                 td.exporter(config, "gitea_api_requests_total", td.counter(50, n), kind="Repository", operation="observe",
                             code="404")]
 
+    def write_error_ratio(s: str, window: str) -> str:
+        writes = f"sum by ({by}) (rate(gitea_api_requests_total{{{s}, {WRITES}}}[{window}]))"
+        # "or ... * 0": no failed write yet is a ratio of 0 (a panel shows 0, not "No data").
+        return (f"(\n  sum by ({by}) (rate(gitea_api_requests_total{{{s}, {WRITES}, {FAILED}}}[{window}]))\n"
+                f"  or\n  {writes} * 0\n)\n/\n{writes}")
+
+    measure = Measure(write_error_ratio, t.proxy_error_ratio)
     return alert(
         config, "GiteaAPIWriteErrorsHigh", severity="warning", for_=t.proxy_error_for,
-        expr=f"sum by ({by}) (rate(gitea_api_requests_total{{{sel}, {WRITES}, {FAILED}}}[{w}]))\n/\n"
-             f"sum by ({by}) (rate(gitea_api_requests_total{{{sel}, {WRITES}}}[{w}]))\n> {num(t.proxy_error_ratio)}",
+        expr=measure.expr(sel, w), measure=measure,
         summary="The provider's create/update/delete calls to Gitea fail.",
         description="{{ $value | humanizePercentage }} of {{ $labels.operation }} calls for {{ $labels.kind }} "
                     f"from {{{{ $labels.namespace }}}} failed over {w} (threshold {num(t.proxy_error_ratio * 100)}%), "
@@ -362,10 +383,12 @@ def _write_latency(config: Config) -> AlertingRule:
     by = config.by("kind", "operation")
     q = num(t.proxy_latency_quantile)
     labels = td.group_labels(config, kind="Webhook", operation="update")
+    measure = Measure(lambda s, window: f"histogram_quantile({q}, sum by ({by}, le) (rate("
+                                        f"gitea_api_request_duration_seconds_bucket{{{s}, {WRITES}}}[{window}])))",
+                      t.proxy_latency_seconds, quantile=t.proxy_latency_quantile)
     return alert(
         config, "GiteaAPIWriteLatencyHigh", severity="warning", for_=t.proxy_latency_for,
-        expr=f"histogram_quantile({q}, sum by ({by}, le) (rate(gitea_api_request_duration_seconds_bucket"
-             f"{{{sel}, {WRITES}}}[{w}])))\n> {num(t.proxy_latency_seconds)}",
+        expr=measure.expr(sel, w), measure=measure,
         summary="The provider's create/update/delete calls to Gitea are slow.",
         description=f"p{num(t.proxy_latency_quantile * 100)} of {{{{ $labels.operation }}}} calls for "
                     "{{ $labels.kind }} from {{ $labels.namespace }} take {{ $value | humanizeDuration }} "

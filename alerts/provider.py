@@ -14,7 +14,20 @@ from alerts import _testdata as td
 from alerts import recording as rec
 from alerts._common import alert, kubectl_logs, kubectl_pods
 from monitoring.config import Config, duration_seconds
-from monitoring.rules import AlertCase, AlertingRule, Expected, RuleFile, RuleGroup, Runbook, Series, fires, num, silent
+from monitoring.rules import (
+    AlertCase,
+    AlertingRule,
+    Expected,
+    Measure,
+    RuleFile,
+    RuleGroup,
+    Runbook,
+    Series,
+    fires,
+    num,
+    silent,  # noqa: I001
+)
+from monitoring.rules import series as sel_series
 
 NAME = "provider-alerts"
 
@@ -196,7 +209,7 @@ def _failure_ratio(config: Config) -> AlertingRule:
     ]
     return alert(
         config, "GiteaProviderReconcileFailureRatioHigh", severity="critical", for_=t.reconcile_failure_for,
-        expr=f"{rec.RECONCILE_FAILURE_RATIO} > {num(t.reconcile_failure_ratio)}",
+        measure=Measure(lambda sel, w: sel_series(rec.RECONCILE_FAILURE_RATIO, sel), t.reconcile_failure_ratio),
         summary="Many reconciles of a Gitea provider controller fail (error or requeue).",
         description="{{ $value | humanizePercentage }} of reconciles of controller {{ $labels.controller }} in "
                     f"{{{{ $labels.namespace }}}} failed over {config.rate_window} (threshold {pct}%). A failed Gitea call "
@@ -227,7 +240,8 @@ def _latency(config: Config) -> AlertingRule:
     metric = "controller_runtime_reconcile_time_seconds"
     return alert(
         config, "GiteaProviderReconcileLatencyHigh", severity="warning", for_=t.reconcile_latency_for,
-        expr=f'{rec.RECONCILE_LATENCY}{{quantile="{q}"}} > {num(t.reconcile_latency_seconds)}',
+        measure=Measure(lambda sel, w: sel_series(rec.RECONCILE_LATENCY, sel, f'quantile="{q}"'),
+                        t.reconcile_latency_seconds, quantile=t.reconcile_latency_quantile),
         summary="Reconciles of a Gitea provider controller are slow.",
         description=f"p{num(t.reconcile_latency_quantile * 100)} reconcile time of controller "
                     "{{ $labels.controller }} in {{ $labels.namespace }} is {{ $value | humanizeDuration }} "
@@ -259,7 +273,7 @@ def _queue_depth(config: Config) -> AlertingRule:
                                        controller=ctrl)]
     return alert(
         config, "GiteaProviderWorkQueueDepthHigh", severity="warning", for_=t.workqueue_depth_for,
-        expr=f"{rec.WORKQUEUE_DEPTH} > {num(t.workqueue_depth)}",
+        measure=Measure(lambda sel, w: sel_series(rec.WORKQUEUE_DEPTH, sel), t.workqueue_depth),
         summary="The work queue of a Gitea provider controller is backing up.",
         description="{{ $value | humanize }} items wait in the work queue of {{ $labels.name }} in "
                     f"{{{{ $labels.namespace }}}} (threshold {num(t.workqueue_depth)}).",
@@ -289,7 +303,8 @@ def _queue_wait(config: Config) -> AlertingRule:
     metric = "workqueue_queue_duration_seconds"
     return alert(
         config, "GiteaProviderWorkQueueWaitHigh", severity="warning", for_=t.workqueue_wait_for,
-        expr=f'{rec.WORKQUEUE_WAIT}{{quantile="{q}"}} > {num(t.workqueue_wait_seconds)}',
+        measure=Measure(lambda sel, w: sel_series(rec.WORKQUEUE_WAIT, sel, f'quantile="{q}"'),
+                        t.workqueue_wait_seconds, quantile=t.workqueue_wait_quantile),
         summary="Items wait long in a Gitea provider work queue before they are reconciled.",
         description=f"p{num(t.workqueue_wait_quantile * 100)} time in queue {{{{ $labels.name }}}} in "
                     "{{ $labels.namespace }} is {{ $value | humanizeDuration }} "
@@ -315,10 +330,11 @@ def _queue_stuck(config: Config) -> AlertingRule:
     n = tm.steps(at)
     work = lambda seconds: [td.provider(config, "workqueue_unfinished_work_seconds", td.gauge(seconds, n),  # noqa: E731
                                         name=ctrl, controller=ctrl)]
+    measure = Measure(lambda s, w: f"max by ({config.by('job', 'name')}) (workqueue_unfinished_work_seconds{{{s}}})",
+                      t.workqueue_unfinished_seconds)
     return alert(
         config, "GiteaProviderWorkQueueStuck", severity="warning", for_=t.workqueue_unfinished_for,
-        expr=f"max by ({config.by('job', 'name')}) (workqueue_unfinished_work_seconds{{{sel}}}) "
-             f"> {num(t.workqueue_unfinished_seconds)}",
+        expr=measure.expr(sel, config.rate_window), measure=measure,
         summary="A Gitea provider worker seems stuck on one item.",
         description="Work in progress in queue {{ $labels.name }} in {{ $labels.namespace }} has been running for "
                     f"{{{{ $value | humanizeDuration }}}} (threshold {num(t.workqueue_unfinished_seconds)}s).",
@@ -363,7 +379,7 @@ def _workers(config: Config) -> AlertingRule:
 
     return alert(
         config, "GiteaProviderWorkersSaturated", severity="warning", for_=t.workers_saturation_for,
-        expr=f"{rec.WORKERS_SATURATION} > {num(t.workers_saturation_ratio)}",
+        measure=Measure(lambda sel, w: sel_series(rec.WORKERS_SATURATION, sel), t.workers_saturation_ratio),
         summary="All workers of a Gitea provider controller are busy.",
         description="{{ $value | humanizePercentage }} of the workers of controller {{ $labels.controller }} in "
                     f"{{{{ $labels.namespace }}}} are busy (threshold {num(t.workers_saturation_ratio * 100)}%).",
@@ -388,10 +404,12 @@ def _restarting(config: Config) -> AlertingRule:
     pod_sel = config.provider_pod_selector
     labels = td.group_labels(config, pod=td.pods(config)[0])
     n = math.floor(t.restarts_count)
+    # Over the alert's own window (whatever window a caller passes): a panel shows the same count.
+    measure = Measure(lambda s, w: f"sum by ({config.by('pod')}) (increase(kube_pod_container_status_restarts_total"
+                                   f"{{{s}}}[{t.restarts_window}]))", t.restarts_count)
     return alert(
         config, "GiteaProviderRestarting", severity="warning", for_="0m",
-        expr=f"sum by ({config.by('pod')}) (increase(kube_pod_container_status_restarts_total{{{pod_sel}}}"
-             f"[{t.restarts_window}])) > {num(t.restarts_count)}",
+        expr=measure.expr(pod_sel, config.rate_window), measure=measure,
         summary="A Gitea provider pod keeps restarting.",
         description="Pod {{ $labels.pod }} in {{ $labels.namespace }} restarted {{ printf \"%.0f\" $value }} times in "
                     f"the last {t.restarts_window} (threshold {num(t.restarts_count)}).",
@@ -447,11 +465,12 @@ def _memory(config: Config) -> AlertingRule:
                 td.kube(config, "kube_pod_container_resource_limits", td.gauge(limit, n), resource="memory",
                         unit="byte")]
 
+    measure = Measure(lambda s, w: f"max by ({by}) (container_memory_working_set_bytes{{{s}}})\n/ on ({by})\n"
+                                   f'max by ({by}) (kube_pod_container_resource_limits{{{s}, resource="memory"}})',
+                      t.memory_limit_ratio)
     return alert(
         config, "GiteaProviderMemoryNearLimit", severity="warning", for_=t.memory_for,
-        expr=f"max by ({by}) (container_memory_working_set_bytes{{{pod_sel}}})\n/ on ({by})\n"
-             f'max by ({by}) (kube_pod_container_resource_limits{{{pod_sel}, resource="memory"}})\n'
-             f"> {num(t.memory_limit_ratio)}",
+        expr=measure.expr(pod_sel, config.rate_window), measure=measure,
         summary="A Gitea provider pod uses most of its memory limit.",
         description="Pod {{ $labels.pod }} in {{ $labels.namespace }} uses {{ $value | humanizePercentage }} of its "
                     f"memory limit (threshold {num(t.memory_limit_ratio * 100)}%); it will be OOM-killed at 100%.",
@@ -485,11 +504,12 @@ def _cpu(config: Config) -> AlertingRule:
         return [td.kube(config, "container_cpu_cfs_periods_total", td.counter(total, n)),
                 td.kube(config, "container_cpu_cfs_throttled_periods_total", td.counter(bad, n))]
 
+    measure = Measure(lambda s, w: f"sum by ({by}) (rate(container_cpu_cfs_throttled_periods_total{{{s}}}[{w}]))\n"
+                                   f"/ on ({by})\nsum by ({by}) (rate(container_cpu_cfs_periods_total{{{s}}}[{w}]))",
+                      t.cpu_throttling_ratio)
     return alert(
         config, "GiteaProviderCPUThrottled", severity="warning", for_=t.cpu_throttling_for,
-        expr=f"sum by ({by}) (rate(container_cpu_cfs_throttled_periods_total{{{pod_sel}}}[{config.rate_window}]))\n/ on ({by})\n"
-             f"sum by ({by}) (rate(container_cpu_cfs_periods_total{{{pod_sel}}}[{config.rate_window}]))\n"
-             f"> {num(t.cpu_throttling_ratio)}",
+        expr=measure.expr(pod_sel, config.rate_window), measure=measure,
         summary="A Gitea provider pod is CPU-throttled.",
         description="{{ $value | humanizePercentage }} of CPU periods of pod {{ $labels.pod }} in "
                     f"{{{{ $labels.namespace }}}} were throttled (threshold {num(t.cpu_throttling_ratio * 100)}%).",
@@ -527,7 +547,7 @@ def _kube_api(config: Config) -> AlertingRule:
 
     return alert(
         config, "GiteaProviderKubernetesAPIErrors", severity="warning", for_=t.kube_api_error_for,
-        expr=f"{rec.KUBE_API_ERROR_RATIO} > {num(t.kube_api_error_ratio)}",
+        measure=Measure(lambda sel, w: sel_series(rec.KUBE_API_ERROR_RATIO, sel), t.kube_api_error_ratio),
         summary="The Gitea provider's calls to the Kubernetes API fail.",
         description="{{ $value | humanizePercentage }} of Kubernetes API requests of {{ $labels.job }} in "
                     f"{{{{ $labels.namespace }}}} got 5xx or 429 (threshold {num(t.kube_api_error_ratio * 100)}%).",
