@@ -24,7 +24,8 @@ def dashboard(config: Config) -> DashboardDef:
     g.add(p.stat("Leader", "Replicas holding the leader lease (exactly 1 with leader election on).", "none",
                  [(f"sum(max by (pod) (leader_election_master_status{{{prov}}}))", "leaders")],
                  steps=p.thresholds((None, p.RED), (1, p.GREEN), (2, p.RED)), no_value="no leader metric",
-                 links=p.runbook_links(config, "GiteaProviderNoLeader")), w=4, h=5)
+                 links=p.runbook_links(config, "GiteaProviderNoLeader") if config.provider.leader_election else []),
+          w=4, h=5)
     restarts = p.measure(config, "GiteaProviderRestarting")
     g.add(p.stat(f"Restarts ({t.restarts_window})", f"Container restarts of the provider pods over the last "
                  f"{t.restarts_window}, the window of GiteaProviderRestarting (kube-state-metrics).",

@@ -305,3 +305,85 @@ def test_random_valid_configs_pass_promtool(tmp_path: Path, overrides: dict) -> 
     report = selftest.prove(out, config, jobs=2, with_lint=False)
     assert not report.failures, f"{overrides}\n" + "\n\n".join(report.failures)
     assert math.isfinite(report.cases) and report.cases > 0
+
+
+# ---------------------------------------------------------------------------------------------
+# One query layer: panels that show an alert draw its query, threshold and quantile
+
+
+def _panels(model_dashboards: dict) -> list[dict]:
+    out = []
+
+    def visit(panels: list[dict]) -> None:
+        for panel in panels:
+            out.append(panel)
+            visit(panel.get("panels", []))
+
+    for dashboard in model_dashboards.values():
+        visit(dashboard["panels"])
+    return out
+
+
+@pytest.mark.parametrize("path", MATRIX, ids=lambda p: p.name)
+def test_panels_linking_an_alert_draw_its_threshold(path: Path) -> None:
+    config = load_config(path)
+    model = load_model(config)
+    alerts = {a.alert: a for rf in model.rule_files for a in rf.alerts()}
+    checked = 0
+    for panel in _panels(model.dashboards):
+        for link in panel.get("links", []):
+            name = link["title"].removeprefix("Runbook: ")
+            assert name in alerts, f"panel {panel['title']!r} links to unknown alert {name}"
+            measure = alerts[name].measure
+            steps = panel.get("fieldConfig", {}).get("defaults", {}).get("thresholds", {}).get("steps", [])
+            drawn = [s["value"] for s in steps if s["value"] is not None]
+            if measure is not None and len(drawn) == 1 and len(panel.get("links", [])) == 1:
+                threshold = measure.threshold if not panel["title"].startswith("Success") else 1 - measure.threshold
+                assert drawn == [pytest.approx(threshold)], panel["title"]
+                checked += 1
+            if measure is not None and measure.quantile is not None and panel["type"] == "timeseries":
+                exprs = " ".join(t["expr"] for t in panel["targets"])
+                assert f'quantile="{measure.quantile:g}"' in exprs or f"histogram_quantile({measure.quantile:g}," in exprs \
+                    or "{{quantile}}" in str(panel["targets"]), panel["title"]
+    assert checked >= 8
+
+
+def test_panel_quantile_follows_the_alert(tmp_path: Path) -> None:
+    """The p95 panel drew the p99 alert's threshold; now title, query and threshold come from the alert."""
+    path = tmp_path / "c.yaml"
+    path.write_text("thresholds: {reconcile_latency_quantile: 0.9, reconcile_latency_seconds: 7}\n")
+    model = load_model(load_config(path))
+    panel = next(p for p in _panels(model.dashboards) if p["title"].endswith("reconcile latency")
+                 and p["type"] == "timeseries")
+    assert panel["title"] == "p90 reconcile latency"
+    assert 'quantile="0.9"' in panel["targets"][0]["expr"]
+    assert panel["fieldConfig"]["defaults"]["thresholds"]["steps"][-1]["value"] == 7
+
+
+def test_a_link_to_an_unknown_alert_stops_the_build() -> None:
+    from dashboards import _panels as p
+    from monitoring.errors import DefinitionError
+
+    with pytest.raises(DefinitionError, match=r"test_configs.py:\d+: GiteaProviderDwn: a panel links to an alert "
+                                              r"that does not exist.*did you mean GiteaProviderDown"):
+        p.runbook_links(Config(), "GiteaProviderDwn")
+
+
+def test_no_config_value_is_written_as_a_literal_in_a_definition() -> None:
+    """Change every threshold and window: nothing of the old defaults may remain in rules, runbooks or panels."""
+    from monitoring.runbooks import render as render_runbooks
+
+    path_text = ("rate_window: 7m\nprovider: {metrics_port: 8181}\nthresholds: {restarts_window: 97m, "
+                 "reconcile_latency_quantile: 0.97, gitea_latency_quantile: 0.93}\n")
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "c.yaml"
+        path.write_text(path_text)
+        config = load_config(path)
+    model = load_model(config)
+    runbooks = render_runbooks(model.rule_files)
+    assert "8080" not in runbooks and "[5m]" not in runbooks
+    dashboards_text = yaml.safe_dump(model.dashboards)
+    assert "[1h]" not in dashboards_text and 'quantile="0.95"' not in dashboards_text.replace(
+        "{{quantile}}", "")
+    assert "Restarts (97m)" in dashboards_text
