@@ -9,13 +9,16 @@ Counters grow linearly from 0: their rates are the same whether a range selector
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal
 
 from monitoring.config import Config, duration_seconds
-from monitoring.rules import Series, num
+from monitoring.rules import AlertCase, Expected, Series, fires, num, silent
+
+Cases = list[AlertCase]
 
 CLUSTER = "c1"
 _POD_SUFFIXES = ("5f7c9d-aaaaa", "5f7c9d-bbbbb", "5f7c9d-ccccc")
@@ -278,3 +281,26 @@ def template_values(config: Config) -> dict[str, str]:
               "step": tm.interval, "evaluation_interval": fmt_duration(tm.grid)}
     values.update({f"at{n}": fmt_duration(n * tm.step) for n in range(0, 1001)})
     return values
+
+
+def latency_cases(config: Config, make, metric: str, threshold: float, quantile: float, for_: str,
+                  labels: dict[str, str], **series_labels: str) -> Cases:
+    """Cases of `histogram_quantile(q, ...) > threshold` alerts: every observation just above the threshold
+    fires (with an expected quantile of few digits), every one in (threshold/2, threshold] stays silent.
+
+    `make` is provider() or exporter().
+    """
+    tm = timing(config)
+    at = tm.held(for_)
+    n = tm.steps(at)
+    slow_bounds, slow_le, slow_q = histogram_around(threshold, quantile, slow=True)
+    fast_bounds, fast_le, _ = histogram_around(threshold, quantile, slow=False)
+    hist = lambda bounds, le: histogram(functools.partial(make, config), metric, bounds, le, 6, n,  # noqa: E731
+                                        **series_labels)
+    limit = num(threshold)
+    return [
+        fires(f"every observation between {limit}s and {num(float(slow_bounds[2]))}s", tm.at(at),
+              hist(slow_bounds, slow_le), Expected(labels, slow_q), interval=tm.interval),
+        silent(f"every observation between {num(threshold / 2)}s and {limit}s", tm.at(at), hist(fast_bounds, fast_le),
+               interval=tm.interval),
+    ]

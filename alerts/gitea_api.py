@@ -6,25 +6,11 @@ Every replica of the provider runs an exporter; alerts take the view of all repl
 
 from __future__ import annotations
 
-from functools import partial
-
 from alerts import _testdata as td
 from alerts import recording as rec
 from alerts._common import alert
 from monitoring.config import Config, duration_seconds
-from monitoring.rules import (
-    AlertCase,
-    AlertingRule,
-    Expected,
-    Measure,
-    RuleFile,
-    RuleGroup,
-    Runbook,
-    Series,
-    fires,
-    num,
-    silent,  # noqa: I001
-)
+from monitoring.rules import AlertingRule, Expected, Measure, RuleFile, RuleGroup, Runbook, Series, fires, num, silent
 from monitoring.rules import series as sel_series
 
 NAME = "gitea-api-alerts"
@@ -41,7 +27,7 @@ def _two_replicas(config: Config, metric: str, values: str, **labels: str) -> li
 
 
 def _gauge_cases(config: Config, for_: str, metric: str, fire: str, quiet: str, expected: Expected,
-                 brief: str | None = None, **labels: str) -> list[AlertCase]:
+                 brief: str | None = None, **labels: str) -> td.Cases:
     """A 0/1 gauge reported by two replicas: 0 on both fires after `for`; 0 on one, or briefly, does not."""
     tm = td.gauge_timing(config, for_)
     at = tm.held(for_)
@@ -116,24 +102,6 @@ def _token(config: Config) -> AlertingRule:
     )
 
 
-def _latency_cases(config: Config, metric: str, threshold: float, quantile: float, for_: str,
-                   labels: dict[str, str], **series_labels: str) -> list[AlertCase]:
-    """Fire with every observation in (threshold, 2 x threshold], stay silent in (threshold/2, threshold]."""
-    tm = td.timing(config)
-    at = tm.held(for_)
-    n = tm.steps(at)
-    slow_bounds, slow_le, slow_q = td.histogram_around(threshold, quantile, slow=True)
-    fast_bounds, fast_le, _ = td.histogram_around(threshold, quantile, slow=False)
-    hist = lambda bounds, le: td.histogram(partial(td.exporter, config), metric, bounds, le, 4, n,  # noqa: E731
-                                           **series_labels)
-    return [
-        fires(f"every call between {num(threshold)}s and {num(threshold * 2)}s", tm.at(at), hist(slow_bounds, slow_le),
-              Expected(labels, slow_q), interval=tm.interval),
-        silent(f"every call between {num(threshold / 2)}s and {num(threshold)}s", tm.at(at),
-               hist(fast_bounds, fast_le), interval=tm.interval),
-    ]
-
-
 def _latency(config: Config) -> AlertingRule:
     t = config.thresholds
     q = num(t.gitea_latency_quantile)
@@ -153,8 +121,8 @@ def _latency(config: Config) -> AlertingRule:
                        "A slow `repos_search` with a fast `healthz` points at Gitea's database."),
             mitigation=("Scale or tune Gitea and its database.",),
         ),
-        cases=_latency_cases(config, "gitea_api_probe_duration_seconds", t.gitea_latency_seconds,
-                             t.gitea_latency_quantile, t.gitea_latency_for, labels, endpoint="repos_search"),
+        cases=td.latency_cases(config, td.exporter, "gitea_api_probe_duration_seconds", t.gitea_latency_seconds,
+                               t.gitea_latency_quantile, t.gitea_latency_for, labels, endpoint="repos_search"),
     )
 
 
@@ -401,8 +369,8 @@ def _write_latency(config: Config) -> AlertingRule:
             mitigation=("Scale or tune Gitea and its storage; lower the provider's --max-reconcile-rate to ease "
                         "the load.",),
         ),
-        cases=_latency_cases(config, "gitea_api_request_duration_seconds", t.proxy_latency_seconds,
-                             t.proxy_latency_quantile, t.proxy_latency_for, labels, kind="Webhook", operation="update"),
+        cases=td.latency_cases(config, td.exporter, "gitea_api_request_duration_seconds", t.proxy_latency_seconds,
+                               t.proxy_latency_quantile, t.proxy_latency_for, labels, kind="Webhook", operation="update"),
     )
 
 

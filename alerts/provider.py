@@ -8,47 +8,15 @@ is aggregated over replicas before a ratio or a quantile is taken.
 from __future__ import annotations
 
 import math
-from functools import partial
 
 from alerts import _testdata as td
 from alerts import recording as rec
 from alerts._common import alert, kubectl_logs, kubectl_pods
 from monitoring.config import Config, duration_seconds
-from monitoring.rules import (
-    AlertCase,
-    AlertingRule,
-    Expected,
-    Measure,
-    RuleFile,
-    RuleGroup,
-    Runbook,
-    Series,
-    fires,
-    num,
-    silent,  # noqa: I001
-)
+from monitoring.rules import AlertingRule, Expected, Measure, RuleFile, RuleGroup, Runbook, Series, fires, num, silent
 from monitoring.rules import series as sel_series
 
 NAME = "provider-alerts"
-
-
-def _latency_cases(config: Config, metric: str, threshold: float, quantile: float, for_: str,
-                   labels: dict[str, str], series_labels: dict[str, str]) -> list[AlertCase]:
-    """Fire with every observation in (threshold, 2 x threshold], stay silent in (threshold/2, threshold]."""
-    tm = td.timing(config)
-    at = tm.held(for_)
-    n = tm.steps(at)
-    slow_bounds, slow_le, slow_q = td.histogram_around(threshold, quantile, slow=True)
-    fast_bounds, fast_le, _ = td.histogram_around(threshold, quantile, slow=False)
-    hist = lambda bounds, le: td.histogram(partial(td.provider, config), metric, bounds, le, 6, n,  # noqa: E731
-                                           **series_labels)
-    limit = num(threshold)
-    return [
-        fires(f"every observation between {limit}s and {num(threshold * 2)}s", tm.at(at), hist(slow_bounds, slow_le),
-              Expected(labels, slow_q), interval=tm.interval),
-        silent(f"every observation between {num(threshold / 2)}s and {limit}s", tm.at(at), hist(fast_bounds, fast_le),
-               interval=tm.interval),
-    ]
 
 
 def _reconciles(config: Config, controller: str, *, requeue: int, error: int, good: int, steps: int,
@@ -256,8 +224,8 @@ def _latency(config: Config) -> AlertingRule:
             mitigation=("If Gitea is slow, fix Gitea (database, load).",
                         "If the provider is CPU-throttled, raise its CPU limit in the DeploymentRuntimeConfig."),
         ),
-        cases=_latency_cases(config, metric, t.reconcile_latency_seconds, t.reconcile_latency_quantile,
-                             t.reconcile_latency_for, labels, {"controller": ctrl}),
+        cases=td.latency_cases(config, td.provider, metric, t.reconcile_latency_seconds, t.reconcile_latency_quantile,
+                               t.reconcile_latency_for, labels, controller=ctrl),
     )
 
 
@@ -315,8 +283,8 @@ def _queue_wait(config: Config) -> AlertingRule:
             diagnosis=(f"Wait time per queue: `{rec.WORKQUEUE_WAIT}`.", f"Saturation: `{rec.WORKERS_SATURATION}`."),
             mitigation=("Fix slow reconciles (usually a slow Gitea) or raise the provider's concurrency.",),
         ),
-        cases=_latency_cases(config, metric, t.workqueue_wait_seconds, t.workqueue_wait_quantile, t.workqueue_wait_for,
-                             labels, {"name": ctrl, "controller": ctrl}),
+        cases=td.latency_cases(config, td.provider, metric, t.workqueue_wait_seconds, t.workqueue_wait_quantile,
+                               t.workqueue_wait_for, labels, name=ctrl, controller=ctrl),
     )
 
 
@@ -430,7 +398,7 @@ def _restarting(config: Config) -> AlertingRule:
 
 
 def _increase_cases(config: Config, window: str, metric: str, make, series_labels: dict[str, str],
-                    labels: dict[str, str], fire: tuple[str, int], quiet: tuple[str, int]) -> list[AlertCase]:
+                    labels: dict[str, str], fire: tuple[str, int], quiet: tuple[str, int]) -> td.Cases:
     """Cases of `increase(metric[window]) > N` alerts: the counter jumps inside the window, then holds.
 
     The first sample in the window is the value before the jump, and the eval time is on a sample, so

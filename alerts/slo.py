@@ -18,19 +18,7 @@ from decimal import Decimal
 from alerts import _testdata as td
 from alerts._common import alert
 from monitoring.config import SLO, Config, duration_seconds
-from monitoring.rules import (
-    AlertCase,
-    AlertingRule,
-    Expected,
-    RecordingRule,
-    RuleFile,
-    RuleGroup,
-    Runbook,
-    Series,
-    fires,
-    num,
-    silent,
-)
+from monitoring.rules import AlertingRule, Expected, RecordingRule, RuleFile, RuleGroup, Runbook, Series, fires, num, silent
 
 NAME = "slo"
 
@@ -130,7 +118,7 @@ def _series(d: SLODef, ratio: Decimal, steps: int) -> list[Series]:
     return d.test_series(td.counter(bad, steps), td.counter(total - bad, steps), td.counter(total, steps))
 
 
-def _burn_cases(config: Config, d: SLODef, fast: bool, pairs: list[tuple[str, str, Decimal]]) -> list[AlertCase]:
+def _burn_cases(config: Config, d: SLODef, fast: bool, pairs: list[tuple[str, str, Decimal]]) -> td.Cases:
     """Per pair, an error ratio above its threshold (x 1.5, kept under the pair before it so that this
     pair is the one that fires) held for its short window and `for`; and x 0.5 of the lowest threshold.
 
@@ -143,7 +131,7 @@ def _burn_cases(config: Config, d: SLODef, fast: bool, pairs: list[tuple[str, st
     grid = max(step, duration_seconds(config.evaluation_interval))
     on_grid = lambda seconds: -(-seconds // grid) * grid  # noqa: E731
     interval = td.fmt_duration(step)
-    cases: list[AlertCase] = []
+    cases: td.Cases = []
     thresholds = [f * d.budget for _, _, f in pairs]
     for i, (long_w, short_w, factor) in enumerate(pairs):
         limit = thresholds[i]
