@@ -11,28 +11,20 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from monitoring.config import Config, duration_seconds
+from monitoring.config import Config, duration_seconds, example_pods
 from monitoring.rules import AlertCase, Expected, Series, fires, num, silent
 
 Cases = list[AlertCase]
 
 CLUSTER = "c1"
-_POD_SUFFIXES = ("5f7c9d-aaaaa", "5f7c9d-bbbbb", "5f7c9d-ccccc")
 
 
 def pods(config: Config) -> tuple[str, ...]:
     """Three pod names that the configured `provider.pod_regex` matches (as the provider's pods would)."""
-    p = config.provider
-    literal = re.split(r"[.\[\](){}*+?|^$\\]", p.pod_regex, maxsplit=1)[0]
-    for prefix in (f"{p.package_name}-", literal, f"{literal}-", ""):
-        names = tuple(f"{prefix}{s}" for s in _POD_SUFFIXES)
-        if all(re.fullmatch(p.pod_regex, n) for n in names):
-            return names
-    return tuple(f"{p.package_name}-{s}" for s in _POD_SUFFIXES)
+    return example_pods(config.provider) or ()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -127,7 +127,9 @@ def _burn_cases(config: Config, d: SLODef, fast: bool, pairs: list[tuple[str, st
     whose threshold is 100% errors or more cannot fire: it only gets the silent case.
     """
     for_ = duration_seconds(config.slo.fast_burn_for if fast else config.slo.slow_burn_for)
-    step = min(60.0, duration_seconds(SHORT_WINDOW) / 5)
+    # Slow-burn cases hold for hours: two samples per short window (enough for rate() with a left-open
+    # range in Prometheus 3) keep them cheap; fast-burn cases sample every minute.
+    step = min(60.0, duration_seconds(SHORT_WINDOW) / 5) if fast else duration_seconds(SHORT_WINDOW) / 2
     grid = max(step, duration_seconds(config.evaluation_interval))
     on_grid = lambda seconds: -(-seconds // grid) * grid  # noqa: E731
     interval = td.fmt_duration(step)

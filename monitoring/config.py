@@ -61,6 +61,23 @@ class ProviderConfig:
     package_ref: str = "ghcr.io/rossigee/provider-gitea:v0.15.9"  # the package the example Provider installs
 
 
+_POD_SUFFIXES = ("5f7c9d8b7-aaaaa", "5f7c9d8b7-bbbbb", "5f7c9d8b7-ccccc")
+
+
+def example_pods(provider: ProviderConfig) -> tuple[str, ...] | None:
+    """Three pod names that `provider.pod_regex` matches, for test inputs: the package's pods as Crossplane names
+    them, or the regex's literal prefix with a pod suffix. None when it matches neither."""
+    literal = re.split(r"[.\[\](){}*+?|^$\\]", provider.pod_regex, maxsplit=1)[0]
+    for prefix in (f"{provider.package_name}-1a2b3c4d5e6f-", f"{provider.package_name}-", literal, f"{literal}-"):
+        names = tuple(f"{prefix}{s}" for s in _POD_SUFFIXES)
+        try:
+            if all(re.fullmatch(provider.pod_regex, n) for n in names):
+                return names
+        except re.error:
+            return None
+    return None
+
+
 @dataclass(frozen=True)
 class ExporterConfig:
     """The gitea-api-exporter sidecar: how it is scraped and deployed."""
@@ -552,6 +569,12 @@ def validate_config(config: Config, path: str = "<config>") -> None:
         raise ConfigError(path, "thresholds.replicas_changed_for",
                           f"{t.replicas_changed_for} is not shorter than thresholds.change_window ({t.change_window}): "
                           "GiteaProviderReplicasChanged could never fire", "make it shorter than change_window")
+    if example_pods(config.provider) is None:
+        p = config.provider
+        raise ConfigError(path, "provider.pod_regex", f"{p.pod_regex!r} matches no pod name like "
+                          f"{p.package_name}-1a2b3c4d5e6f-5f7c9d8b7-aaaaa (Crossplane names the pods after "
+                          "provider.package_name) nor its own literal prefix followed by a pod suffix",
+                          "match the provider's pods, e.g. provider-gitea-.*")
     controllers = config.provider.controllers
     if len(set(controllers)) != len(controllers):
         raise ConfigError(path, "provider.controllers", "lists a controller twice")
