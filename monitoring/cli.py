@@ -78,6 +78,7 @@ def _cmd_lint(args: argparse.Namespace) -> int:
 
 
 def _cmd_test(args: argparse.Namespace) -> int:
+    import shutil
     import tempfile
 
     from monitoring import selftest
@@ -85,13 +86,15 @@ def _cmd_test(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     with tempfile.TemporaryDirectory(prefix="gitea-monitoring-test-") as tmp:
-        out = Path(args.dir) if args.dir else Path(tmp) / "build"
+        out = Path(tmp) / "build"
         if not args.dir:
             build(config, out)
-        elif not (out / "tests").is_dir():
-            print(f"gitea-monitoring test: {out}: no tests/ directory (build it with `gitea-monitoring build`)",
+        elif not (Path(args.dir) / "tests").is_dir():
+            print(f"gitea-monitoring test: {args.dir}: no tests/ directory (build it with `gitea-monitoring build`)",
                   file=sys.stderr)
             return 2
+        else:  # a copy: the hand-written tests are rendered beside the generated ones, not into your build
+            shutil.copytree(args.dir, out)
         report = selftest.prove(out, config, jobs=args.jobs,
                                 handwritten=None if args.no_handwritten else selftest.HANDWRITTEN_DIR)
     for line in report.lint_errors:

@@ -392,3 +392,20 @@ def test_no_config_value_is_written_as_a_literal_in_a_definition() -> None:
     assert "[1h]" not in dashboards_text and 'quantile="0.95"' not in dashboards_text.replace(
         "{{quantile}}", "")
     assert "Restarts (97m)" in dashboards_text
+
+
+def test_gitea_monitoring_test_fails_on_a_rule_that_drifted_from_its_cases(built: Path, tmp_path: Path,
+                                                                           capsys: pytest.CaptureFixture) -> None:
+    """The command users run before deploying exits 1 when a promtool case fails (here: a hand-edited threshold)."""
+    import shutil
+
+    from monitoring.cli import main
+
+    copy = tmp_path / "build"
+    shutil.copytree(built, copy, ignore=shutil.ignore_patterns("handwritten", "slo*.test.yaml"))
+    rules = copy / "prometheus" / "rules" / "provider-alerts.yaml"
+    rules.write_text(rules.read_text().replace("> 0.25", "> 0.45"))  # the failure-ratio alert's threshold
+    assert main(["test", "--dir", str(copy), "--no-handwritten"]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED" in out and "GiteaProviderReconcileFailureRatioHigh" in out
+    assert not (copy / "tests" / "handwritten-ha-and-counters.test.yaml").exists()  # the user's build is untouched
