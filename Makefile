@@ -30,6 +30,9 @@ $(TOOLS_STAMP): scripts/fetch-tools
 $(TOOLS)/blackbox_exporter:
 	scripts/fetch-tools --with-blackbox
 
+$(TOOLS)/jsonnet: scripts/fetch-jsonnet
+	scripts/fetch-jsonnet
+
 tools: ## Fetch promtool, prometheus, alertmanager, amtool into .tools/bin (Debian packages)
 	scripts/fetch-tools $(if $(WITH_BLACKBOX),--with-blackbox,)
 
@@ -42,7 +45,7 @@ docs: $(BIN)/.installed ## Regenerate docs/runbooks.md and the README's alert an
 lint: build ## Lint build/ (rules, dashboards, manifests); `gitea-monitoring lint PATH...` for your own files
 	$(BIN)/gitea-monitoring lint $(OUT)
 
-test: $(BIN)/.installed $(TOOLS_STAMP) ## ruff, build, lint, pytest (every config of tests/configs/ through promtool); CONFIG=f.yaml tests yours too
+test: $(BIN)/.installed $(TOOLS_STAMP) $(TOOLS)/jsonnet ## ruff, build, lint, pytest (every config of tests/configs/ through promtool); CONFIG=f.yaml tests yours too
 	$(BIN)/ruff check .
 	$(BIN)/gitea-monitoring build --out $(OUT)
 	$(BIN)/gitea-monitoring lint $(OUT)
@@ -50,7 +53,7 @@ test: $(BIN)/.installed $(TOOLS_STAMP) ## ruff, build, lint, pytest (every confi
 	PATH="$(CURDIR)/$(TOOLS):$$PATH" $(BIN)/python -m pytest -q -m "not e2e"
 
 push: build ## Push the dashboards in build/ to Grafana (GRAFANA_URL, GRAFANA_TOKEN)
-	$(BIN)/gitea-monitoring push --dir $(OUT)/grafana/dashboards $(PUSH_FLAGS)
+	$(BIN)/gitea-monitoring push --dir $(OUT)/grafana/dashboards $(CONFIG_FLAG) $(PUSH_FLAGS)
 
 e2e: $(BIN)/.installed $(TOOLS_STAMP) ## Full end-to-end run on a real Prometheus and Alertmanager
 	PATH="$(CURDIR)/$(TOOLS):$$PATH" $(BIN)/python -m tests.e2e.run

@@ -134,9 +134,9 @@ def _errors(config: Config) -> AlertingRule:
     n = tm.steps(at)
     high, low = td.above(t.gitea_error_ratio, 1), td.below(t.gitea_error_ratio)
 
-    def probes(share) -> list[Series]:
+    def probes(share, reason: str = "http_5xx") -> list[Series]:
         return [*_ratio_series(config, share, n, "gitea_api_probes_total", "gitea_api_probe_failures_total",
-                               {"endpoint": "user"}, {"endpoint": "user", "reason": "http_5xx"}),
+                               {"endpoint": "user"}, {"endpoint": "user", "reason": reason}),
                 td.exporter(config, "gitea_api_probe_failures_total", td.gauge(0, n), endpoint="user", reason="timeout")]
 
     return alert(
@@ -147,7 +147,8 @@ def _errors(config: Config) -> AlertingRule:
                     f"{{{{ $labels.namespace }}}} failed over {config.rate_window} "
                     f"(threshold {num(t.gitea_error_ratio * 100)}%).",
         runbook=Runbook(
-            meaning="A share of the exporter's probes fail (timeout, connection, TLS, 4xx, 5xx, invalid response).",
+            meaning="A share of the exporter's probes fail (timeout, connection, TLS, 4xx, 5xx, invalid response); "
+                    "probes answered 429 are left out: throttling is GiteaAPIRateLimited's.",
             impact="The provider's calls fail at a similar rate: reconciles requeue.",
             diagnosis=("By reason: `sum by (endpoint, reason) (rate(gitea_api_probe_failures_total"
                        f"[{config.rate_window}]))`.",
@@ -158,6 +159,8 @@ def _errors(config: Config) -> AlertingRule:
             fires(f"{num(high * 100)}% of probes fail", tm.at(at), probes(high), Expected(labels, float(high)),
                   interval=tm.interval),
             silent(f"{num(low * 100)}% of probes fail", tm.at(at), probes(low), interval=tm.interval),
+            silent("throttled probes (429) are GiteaAPIRateLimited's, not errors", tm.at(at),
+                   probes(high, "rate_limited"), interval=tm.interval),
         ],
     )
 
@@ -288,8 +291,8 @@ def _version(config: Config) -> AlertingRule:
 
 WRITES = 'operation=~"create|update|delete"'
 # A failed write: any 5xx (502/504 from the proxy itself), or a 4xx other than 404 (a delete of
-# something already gone is a success for the provider).
-FAILED = 'code=~"5..|4..", code!="404"'
+# something already gone is a success for the provider) and 429 (throttling: GiteaAPIRateLimited).
+FAILED = 'code=~"5..|4..", code!~"404|429"'
 
 
 def _write_errors(config: Config) -> AlertingRule:
@@ -326,7 +329,8 @@ def _write_errors(config: Config) -> AlertingRule:
                     "measured by the exporter's proxy.",
         runbook=Runbook(
             meaning="Through proxy mode, the share of the provider's writes that Gitea answers with 5xx or a 4xx "
-                    "other than 404 (or that the proxy answers 502/504 because Gitea is unreachable or slow).",
+                    "other than 404 and 429 (throttling is GiteaAPIRateLimited's; or that the proxy answers 502/504 "
+                    "because Gitea is unreachable or slow).",
             impact="Resources of this kind are not created, changed or deleted; they stay Synced=False.",
             diagnosis=("By code: `sum by (kind, operation, code) (rate(gitea_api_requests_total"
                        f"[{config.rate_window}]))`.",
@@ -374,11 +378,93 @@ def _write_latency(config: Config) -> AlertingRule:
     )
 
 
+def _rate_limited(config: Config) -> AlertingRule:
+    t, w = config.thresholds, config.rate_window
+    ratio = t.gitea_rate_limited_ratio
+    labels = td.group_labels(config)
+    proxy_labels = td.group_labels(config, kind="Repository", operation="update")
+    tm = td.timing(config)
+    at = tm.held(t.gitea_rate_limited_for)
+    n = tm.steps(at)
+    high, low = td.above(ratio, 1), td.below(ratio)
+
+    def probes(share, reason: str = "rate_limited", start: int = 0) -> list[Series]:
+        bad, total = td.per_step(share)
+        failing = f"0x{start} 0+{bad}x{n - start}" if start else td.counter(bad, n)
+        return [td.exporter(config, "gitea_api_probes_total", td.counter(total, n), endpoint="repos_search"),
+                td.exporter(config, "gitea_api_probe_failures_total", failing, endpoint="repos_search",
+                            reason=reason)]
+
+    def calls(share) -> list[Series]:
+        bad, total = td.per_step(share)
+        return [td.exporter(config, "gitea_api_requests_total", td.counter(total - bad, n), kind="Repository",
+                            operation="update", code="200"),
+                td.exporter(config, "gitea_api_requests_total", td.counter(bad, n), kind="Repository",
+                            operation="update", code="429")]
+
+    cases = [
+        fires(f"{num(high * 100)}% of probes answered 429", tm.at(at), probes(high), Expected(labels, float(high)),
+              interval=tm.interval),
+        fires(f"{num(high * 100)}% of the provider's repository updates answered 429 (proxy)", tm.at(at), calls(high),
+              Expected(proxy_labels, float(high)), interval=tm.interval),
+        silent(f"{num(low * 100)}% of probes answered 429 is under the threshold", tm.at(at), probes(low),
+               interval=tm.interval),
+        silent("5xx failures are not throttling", tm.at(at), probes(high, reason="http_5xx"), interval=tm.interval),
+    ]
+    for_s = duration_seconds(t.gitea_rate_limited_for)
+    if for_s >= 2 * tm.grid:  # throttling that starts too late to last `for`
+        start = round((at - for_s / 2) / tm.step)
+        cases.append(silent("throttled for half the for duration", tm.at(at), probes(high, start=start),
+                            interval=tm.interval))
+    return alert(
+        config, "GiteaAPIRateLimited", severity="warning", for_=t.gitea_rate_limited_for,
+        expr=f"{rec.GITEA_RATE_LIMITED_RATIO} > {num(ratio)}\nor\n{rec.GITEA_PROXY_RATE_LIMITED_RATIO} > {num(ratio)}",
+        # Panels draw the probes' share (the proxy's, per kind, uses the same threshold).
+        measure=Measure(lambda sel, w: sel_series(rec.GITEA_RATE_LIMITED_RATIO, sel), ratio),
+        summary="Gitea (or the proxy in front of it) is throttling the provider: 429 Too Many Requests.",
+        description="{{ $value | humanizePercentage }} of Gitea API calls from {{ $labels.namespace }} were answered "
+                    f"429 over {w} (threshold {num(ratio * 100)}%): probes, or the provider's calls through the proxy "
+                    "when the alert has kind and operation labels.",
+        runbook=Runbook(
+            meaning="A share of the exporter's probes, or in proxy mode of the provider's own calls per kind and "
+                    "operation, is answered `429 Too Many Requests`. Gitea has no API rate limiter of its own: the "
+                    "429 comes from what sits in front of it (an ingress controller, a reverse proxy, an API gateway "
+                    "or a WAF). The prober honours `Retry-After` (up to `--max-backoff`) and backs off, so "
+                    "`gitea_api_probe_backoff_seconds` is above 0 while it waits.",
+            impact="Throttled provider calls fail and the resources requeue (Synced=False) until the limit lets "
+                   "them through; drift is detected and fixed late.",
+            diagnosis=(
+                "Which limiter answered: the exporter logs the `Server` header and `Retry-After` of the first 429 "
+                "(`reason=rate_limited`). " + _exporter_logs(config),
+                "How much and where: `sum by (endpoint) (rate(gitea_api_probe_failures_total{reason=\"rate_limited\"}"
+                f"[{w}]))`, and in proxy mode `sum by (kind, operation) (rate(gitea_api_requests_total{{code=\"429\"}}"
+                f"[{w}]))`; back-off: `gitea_api_probe_backoffs_total`.",
+                "Traefik's RateLimit middleware answers 429 with `Retry-After` and `X-Retry-In`; ingress-nginx's "
+                "`limit-rps`/`limit-rpm`/`limit-connections` annotations answer 503 unless its ConfigMap sets "
+                "`limit-req-status-code: \"429\"` (set it, or throttling looks like Gitea 5xx errors); also check "
+                "HAProxy/Envoy rate limits, a cloud load balancer's WAF and any API gateway on the Gitea URL.",
+                f"How fast the provider calls: `sum(rate(controller_runtime_reconcile_total[{w}]))` by controller; "
+                "every managed resource is observed once per poll interval.",
+            ),
+            mitigation=(
+                "Raise the limiter's budget for the provider (its source IP or token), or exempt the provider's "
+                "pod: it calls Gitea once per managed resource per poll interval.",
+                "Or lower the provider's call rate: a longer `--poll` (default 1m) and a lower "
+                "`--max-reconcile-rate` (default 100, also the provider's concurrent reconciles) in the Provider's "
+                "DeploymentRuntimeConfig args.",
+                "Point the provider (and the exporter's `gitea_url`) at Gitea's in-cluster Service instead of an "
+                "external ingress, where no rate limit applies.",
+            ),
+        ),
+        cases=cases,
+    )
+
+
 def rules(config: Config) -> RuleFile:
     return RuleFile(NAME, (
         RuleGroup("gitea-api.alerts", (
             _down(config), _token(config), _latency(config), _errors(config), _health(config),
-            _exporter_down(config), _tls(config), _version(config),
+            _exporter_down(config), _tls(config), _version(config), _rate_limited(config),
         )),
         # Proxy mode (opt-in): silent while its metrics are absent.
         RuleGroup("gitea-api.proxy", (_write_errors(config), _write_latency(config))),

@@ -25,6 +25,13 @@ REPLICAS_UP = "job:up:sum"  # replicas scraped successfully
 REPLICAS = "job:up:count"  # replicas Prometheus knows about, up or not
 GITEA_FAILURE_RATIO = "endpoint:gitea_api_probe_failures:ratio_rate5m"
 GITEA_LATENCY = "endpoint_quantile:gitea_api_probe_duration_seconds:histogram_quantile5m"
+GITEA_RATE_LIMITED_RATIO = "namespace:gitea_api_probes_rate_limited:ratio_rate5m"  # probes answered 429
+GITEA_PROXY_RATE_LIMITED_RATIO = "kind_operation:gitea_api_requests_rate_limited:ratio_rate5m"  # proxy mode
+
+# Throttling (429) has an alert of its own (GiteaAPIRateLimited): the error ratios leave it out so that
+# one cause pages once.
+RATE_LIMITED_REASON = 'reason="rate_limited"'
+NOT_RATE_LIMITED_REASON = 'reason!="rate_limited"'
 
 FAILED_RESULTS = 'result=~"error|requeue"'
 
@@ -50,6 +57,7 @@ def rules(config: Config) -> RuleFile:
     by_ctrl = config.by("job", "controller")
     by_name = config.by("job", "name")
     by_endpoint = config.by("endpoint")
+    by_kind_op = config.by("kind", "operation")
 
     provider_rules: list[RecordingRule] = [
         RecordingRule(RECONCILE_RATE_BY_RESULT,
@@ -81,8 +89,16 @@ def rules(config: Config) -> RuleFile:
 
     gitea_rules: list[RecordingRule] = [
         RecordingRule(GITEA_FAILURE_RATIO,
-                      f"sum by ({by_endpoint}) (rate(gitea_api_probe_failures_total{{{exp}}}[{w}]))\n"
-                      f"/\nsum by ({by_endpoint}) (rate(gitea_api_probes_total{{{exp}}}[{w}]))"),
+                      f"sum by ({by_endpoint}) (rate(gitea_api_probe_failures_total{{{exp}, {NOT_RATE_LIMITED_REASON}}}"
+                      f"[{w}]))\n/\nsum by ({by_endpoint}) (rate(gitea_api_probes_total{{{exp}}}[{w}]))"),
+        RecordingRule(GITEA_RATE_LIMITED_RATIO,
+                      f"sum by ({config.by()}) (rate(gitea_api_probe_failures_total{{{exp}, {RATE_LIMITED_REASON}}}"
+                      f"[{w}]))\n/\nsum by ({config.by()}) (rate(gitea_api_probes_total{{{exp}}}[{w}]))"),
+        # "or ... * 0": the 429 series exists only after the first 429; until then the share is 0, not absent.
+        RecordingRule(GITEA_PROXY_RATE_LIMITED_RATIO,
+                      f"(\n  sum by ({by_kind_op}) (rate(gitea_api_requests_total{{{exp}, code=\"429\"}}[{w}]))\n"
+                      f"  or\n  sum by ({by_kind_op}) (rate(gitea_api_requests_total{{{exp}}}[{w}])) * 0\n)\n"
+                      f"/\nsum by ({by_kind_op}) (rate(gitea_api_requests_total{{{exp}}}[{w}]))"),
     ]
     gitea_rules += _quantile_rules(GITEA_LATENCY, "gitea_api_probe_duration_seconds", by_endpoint, exp,
                                    quantiles(t.gitea_latency_quantile), w)

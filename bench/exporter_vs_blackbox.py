@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from tests.sim.gitea import GiteaSimulator  # noqa: E402
-from tests.sim.openapi import specs_dir  # noqa: E402
+from tests.sim.openapi import spec_file  # noqa: E402
 from tests.sim.processes import ExporterProcess, free_port, sample, wait_http  # noqa: E402
 
 TOKEN = "bench-token"
@@ -168,14 +168,10 @@ def resources(sim: GiteaSimulator, tmp: Path, probes: int) -> dict[str, tuple[fl
 
 
 def main() -> int:
-    specs = specs_dir()
-    if specs is None:
-        print("skipped: the Gitea simulator needs ../shared/specs (or SPECS_DIR)")
-        return 0
     if not BLACKBOX.exists():
         print("skipped: blackbox_exporter missing; run `make tools WITH_BLACKBOX=1`")
         return 0
-    sim = GiteaSimulator(specs / "gitea-swagger.json", TOKEN)
+    sim = GiteaSimulator(spec_file("gitea-swagger.json"), TOKEN)
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         hang = scrape_latency_while_hanging(sim, tmp)

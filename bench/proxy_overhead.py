@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from tests.sim.gitea import GiteaSimulator  # noqa: E402
-from tests.sim.openapi import specs_dir  # noqa: E402
+from tests.sim.openapi import spec_file  # noqa: E402
 from tests.sim.processes import ExporterProcess, free_port  # noqa: E402
 
 TOKEN = "bench-token"
@@ -61,11 +61,7 @@ def throughput(base: str, workers: int, per_worker: int) -> float:
 
 
 def main() -> int:
-    specs = specs_dir()
-    if specs is None:
-        print("skipped: the Gitea simulator needs ../shared/specs (or SPECS_DIR)")
-        return 0
-    sim = GiteaSimulator(specs / "gitea-swagger.json", TOKEN)
+    sim = GiteaSimulator(spec_file("gitea-swagger.json"), TOKEN)
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         exp = ExporterProcess(sim.url, Path(tmp) / "log", "--mode", "proxy", "--proxy-listen-address",

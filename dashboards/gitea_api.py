@@ -39,6 +39,18 @@ def dashboard(config: Config) -> DashboardDef:
     g.add(p.state_timeline("Gitea up and token", "Health probe and token validity.",
                            [(f"max(gitea_api_up{{{exp_all}}})", "up"), (f"max(gitea_api_token_valid{{{exp_all}}})", "token")]),
           w=12)
+    g.row("Throttling")
+    limited = p.measure(config, "GiteaAPIRateLimited")
+    g.add(p.timeseries("Throttled share (429)", "Share of probes answered 429 Too Many Requests by Gitea or the proxy in "
+                       "front of it, as GiteaAPIRateLimited counts them (throttled probes are not in the success ratio).",
+                       "percentunit", [(limited.query(p.scope(config), ""), "{{namespace}}")],
+                       steps=p.alert_steps(limited),
+                       links=p.runbook_links(config, "GiteaAPIRateLimited")), w=12)
+    g.add(p.timeseries("Prober back-off", "Seconds each exporter still waits before probing again after a 429 "
+                       "(Retry-After, bounded by --max-backoff), and back-offs started per minute.", "s",
+                       [(f"max by (pod) (gitea_api_probe_backoff_seconds{{{exp_all}}})", "{{pod}} waiting"),
+                        (f"sum by (pod) (increase(gitea_api_probe_backoffs_total{{{exp_all}}}[$__rate_interval]))",
+                         "{{pod}} back-offs")]), w=12)
     g.row("Server and exporter")
     expiry = p.measure(config, "GiteaAPITLSCertificateExpiring")
     g.add(p.stat("TLS certificate expiry", "Time until Gitea's certificate expires (https URLs only).", "s",

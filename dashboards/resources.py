@@ -57,7 +57,7 @@ def dashboard(config: Config) -> DashboardDef:
                                   "{{kind}} {{operation}}")], no_value="proxy mode off"), w=8)
     write_errors = p.measure(config, "GiteaAPIWriteErrorsHigh")
     g.add(p.timeseries("Write error ratio per kind", "Share of creates, updates and deletes per kind that fail (5xx, "
-                       "or 4xx other than 404), as GiteaAPIWriteErrorsHigh counts them. " + hint_proxy,
+                       "or 4xx other than 404 and 429), as GiteaAPIWriteErrorsHigh counts them. " + hint_proxy,
                        "percentunit", [(write_errors.query(exp, "$__rate_interval"), "{{kind}} {{operation}}")],
                        steps=p.alert_steps(write_errors), no_value="proxy mode off",
                        links=p.runbook_links(config, "GiteaAPIWriteErrorsHigh")), w=8)
@@ -68,6 +68,12 @@ def dashboard(config: Config) -> DashboardDef:
                        [(write_latency.query(exp, "$__rate_interval"), "{{kind}} {{operation}}")],
                        steps=p.alert_steps(write_latency), no_value="proxy mode off",
                        links=p.runbook_links(config, "GiteaAPIWriteLatencyHigh")), w=8)
+    g.add(p.timeseries("Throttled share per kind (429)", "Share of the provider's calls per kind and operation "
+                       "answered 429 Too Many Requests, as GiteaAPIRateLimited counts them. " + hint_proxy,
+                       "percentunit", [(f"{rec.GITEA_PROXY_RATE_LIMITED_RATIO}{{{p.scope(config)}}}",
+                                        "{{kind}} {{operation}}")],
+                       steps=p.alert_steps(p.measure(config, "GiteaAPIRateLimited")), no_value="proxy mode off",
+                       links=p.runbook_links(config, "GiteaAPIRateLimited")), w=8)
 
     return DashboardDef("resource-management", p.dashboard(
         config, uid=UID, title="Gitea Provider / Resource Management",

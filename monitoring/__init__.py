@@ -1,3 +1,5 @@
 """gitea-provider-monitoring: monitoring-as-code for the Crossplane Gitea provider."""
 
-__version__ = "0.1.0"
+from exporters.gitea_api import __version__  # the one version (see there)
+
+__all__ = ["__version__"]

@@ -6,6 +6,7 @@ define), which is how a rule on a metric the provider does not expose is caught 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 COUNTER, GAUGE, HISTOGRAM, SUMMARY, INFO = "counter", "gauge", "histogram", "summary", "info"
@@ -42,7 +43,7 @@ class Metric:
 
 
 RECONCILE_RESULTS = ("success", "error", "requeue", "requeue_after")
-PROBE_FAILURE_REASONS = ("timeout", "connection", "tls", "http_4xx", "http_5xx", "invalid_response")
+PROBE_FAILURE_REASONS = ("timeout", "connection", "tls", "rate_limited", "http_4xx", "http_5xx", "invalid_response")
 OPERATIONS = ("observe", "create", "update", "delete")
 KINDS = ("Repository", "Organization", "User", "Webhook", "other")
 
@@ -110,6 +111,9 @@ METRICS: tuple[Metric, ...] = (
            "Expiry of Gitea's TLS certificate (https only).", optional=True),
     Metric("gitea_api_info", GAUGE, ("version",), EXPORTER, "Gitea server version."),
     Metric("gitea_api_exporter_build_info", GAUGE, ("version",), EXPORTER, "Exporter version."),
+    Metric("gitea_api_probe_backoff_seconds", GAUGE, (), EXPORTER,
+           "Seconds the prober still waits after a 429 answer (0: not backing off)."),
+    Metric("gitea_api_probe_backoffs_total", COUNTER, (), EXPORTER, "Back-offs after a 429 answer."),
     # gitea-api-exporter (proxy mode, opt-in).
     Metric("gitea_api_requests_total", COUNTER, ("kind", "operation", "code"), EXPORTER_PROXY,
            "Provider calls to Gitea through the proxy.", optional=True,
@@ -134,12 +138,20 @@ METRICS: tuple[Metric, ...] = (
     Metric("ALERTS", GAUGE, ("alertname", "alertstate", "severity"), PROMETHEUS, "Pending and firing alerts."),
 )
 
-_BY_SERIES: dict[str, Metric] = {s: m for m in METRICS for s in m.series_names()}
+def by_series(metrics: Iterable[Metric]) -> dict[str, Metric]:
+    """Series name -> metric (`foo_bucket`, `foo_sum`, `foo_count` -> histogram `foo`)."""
+    return {s: m for m in metrics for s in m.series_names()}
 
 
-def lookup(series_name: str) -> Metric | None:
-    """The catalog entry for a series name (`foo_bucket` finds histogram `foo`)."""
-    return _BY_SERIES.get(series_name)
+_BY_SERIES: dict[str, Metric] = by_series(METRICS)
+
+
+def lookup(series_name: str, extra: Mapping[str, Metric] | None = None) -> Metric | None:
+    """The catalog entry for a series name (`foo_bucket` finds histogram `foo`).
+
+    `extra`: the metrics extensions declared (`by_series(...)` of them), looked up after ours.
+    """
+    return _BY_SERIES.get(series_name) or (extra or {}).get(series_name)
 
 
 def metric(name: str) -> Metric:

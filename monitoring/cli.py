@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from monitoring import __version__
 from monitoring.config import load_config
@@ -55,25 +56,42 @@ def _cmd_docs(args: argparse.Namespace) -> int:
 def _cmd_lint(args: argparse.Namespace) -> int:
     from monitoring.lint import CHECKS, lint_paths
     from monitoring.lint.catalog import from_file
-    from monitoring.lint.findings import render_json, render_text
+    from monitoring.lint.findings import locate_lines, render_json, render_sarif, render_text
     from monitoring.lint.inputs import LintInputError
 
     if args.list_checks:
         for check in CHECKS.values():
             print(f"{check.id:26} {check.level:8} {check.group:10} {check.why}")
         return 0
+    if args.explain:
+        from monitoring.lint.checks import DOCS
+
+        if args.explain not in CHECKS:
+            print(f"gitea-monitoring lint: --explain {args.explain}: no such check; see --list-checks", file=sys.stderr)
+            return 2
+        check = CHECKS[args.explain]
+        print(DOCS.get(check.id) or f"{check.id} ({check.level}): {check.why}")
+        return 0
     disabled = {c.strip() for item in args.disable for c in item.split(",") if c.strip()}
+    severities = tuple(s.strip() for s in args.severities.split(",") if s.strip()) if args.severities else None
+    levels = dict(item.partition("=")[::2] for arg in args.level for item in arg.split(",") if item.strip())
     try:
         catalog = None if args.catalog == "builtin" else from_file(Path(args.catalog))
         result = lint_paths([Path(p) for p in args.paths or ["build"]], catalog, disabled, args.scrape_interval,
-                            Path(args.dashboard_schema) if args.dashboard_schema else None)
+                            Path(args.dashboard_schema) if args.dashboard_schema else None, severities, levels)
     except (LintInputError, ValueError) as exc:
         print(f"gitea-monitoring lint: {exc}", file=sys.stderr)
         return 2
     if args.format == "json":
         sys.stdout.write(render_json(result.findings, result.files, result.notes))
+    elif args.format == "sarif":
+        sys.stdout.write(render_sarif(result.findings, result.files, result.notes, locate_lines(result.findings)))
     else:
         sys.stdout.write(render_text(result.findings, result.files, result.notes, verbose=args.verbose))
+    if args.strict and result.unchecked:
+        print(f"gitea-monitoring lint: --strict: nothing checkable in {len(result.unchecked)} file(s): "
+              + ", ".join(result.unchecked[:5]) + (" ..." if len(result.unchecked) > 5 else ""), file=sys.stderr)
+        return 2
     return 1 if result.errors else 0
 
 
@@ -125,24 +143,37 @@ def _git_commit() -> str:
 
 def _cmd_push(args: argparse.Namespace) -> int:
     from monitoring.grafana import push as gp
-    from monitoring.grafana.client import Auth, GrafanaClient, GrafanaError, redact
+    from monitoring.grafana.client import Auth, GrafanaClient, GrafanaError, Redactor, is_loopback, redact
 
-    def fail(message: str, code: str = "usage") -> int:
-        print(f"gitea-monitoring push: {message}", file=sys.stderr)
-        return PUSH_EXIT[code]
-
-    if not args.grafana_url:
-        return fail("--grafana-url (or GRAFANA_URL) is required")
     token = None
     if args.token_file:
         try:
             token = Path(args.token_file).read_text().strip()
         except OSError as exc:
-            return fail(f"cannot read --token-file {args.token_file}: {exc.strerror}")
-    token = token or os.environ.get("GRAFANA_TOKEN")
+            return _push_fail(f"cannot read --token-file {args.token_file}: {exc.strerror}")
+        if not token:
+            return _push_fail(f"--token-file {args.token_file} is empty; write the service account token into it "
+                              "(GRAFANA_TOKEN is not used when --token-file is given)")
+    token = token or os.environ.get("GRAFANA_TOKEN") or None
     auth = Auth(token=token, user=os.environ.get("GRAFANA_USER"), password=os.environ.get("GRAFANA_PASSWORD"))
-    if not token and not auth.user:
+    secret = Redactor(auth.token, auth.password, url=args.grafana_url or "", user=auth.user)
+
+    def say(text: str) -> None:  # every line push prints passes the one redaction step
+        print(secret(text))
+
+    def fail(message: str, code: str = "usage") -> int:
+        return _push_fail(secret(message), code)
+
+    if not args.grafana_url:
+        return fail("--grafana-url (or GRAFANA_URL) is required")
+    url_has_user = "@" in urlsplit(args.grafana_url).netloc
+    if not token and not auth.user and not url_has_user:
         return fail("no credentials: set GRAFANA_TOKEN (or --token-file) or GRAFANA_USER and GRAFANA_PASSWORD")
+    if urlsplit(args.grafana_url).scheme == "http" and not is_loopback(args.grafana_url):
+        if not args.allow_http:
+            return fail(f"{redact(args.grafana_url)} is plain http: the credentials would cross the network "
+                        "unencrypted; use https, or pass --allow-http if this network is trusted")
+        print("gitea-monitoring push: warning: sending credentials over plain http (--allow-http)", file=sys.stderr)
     try:
         local = gp.load_local(Path(args.dir))
     except gp.PushInputError as exc:
@@ -155,45 +186,66 @@ def _cmd_push(args: argparse.Namespace) -> int:
     message = f"gitea-provider-monitoring {__version__}" + (f" ({commit})" if commit else "")
     try:
         health = client.health()
-        print(f"grafana  {redact(args.grafana_url)}: version {health.get('version', '?')}, "
-              f"database {health.get('database', '?')}")
-        plan = gp.make_plan(client, local, args.folder_uid, folder_title, force=args.force, prune=args.prune)
+        say(f"grafana  {redact(args.grafana_url)}: version {str(health.get('version', '?'))[:40]}, "
+            f"database {str(health.get('database', '?'))[:40]}")
+        folder, warning = gp.check_access(client, args.folder_uid, args.parent_folder_uid)
+        say(f"access   credentials accepted; folder {args.folder_uid}: "
+            + ("may save" if folder is not None else "to create" + (f" below {args.parent_folder_uid}"
+                                                                     if args.parent_folder_uid else "")))
+        if warning:
+            say(f"warning  {warning}")
+        if args.check:
+            return PUSH_EXIT["ok"]
+        plan = gp.make_plan(client, local, args.folder_uid, folder_title, force=args.force, prune=args.prune,
+                            parent_uid=args.parent_folder_uid, folder=folder, checked=True)
     except GrafanaError as exc:
         return fail(str(exc), "failed")
-    print(f"folder   {plan.folder_uid} ({plan.folder_title}): {'exists' if plan.folder_exists else 'to create'}")
+    say(f"folder   {plan.folder_uid} ({plan.folder_title}): {'exists' if plan.folder_exists else 'to create'}")
     refusing = any(c.action == gp.REFUSED for c in plan.changes)
+    full = args.diff == "full"
     for c in plan.changes:
         if not (args.dry_run or refusing) and c.action in (gp.CREATE, gp.UPDATE, gp.DELETE):
             continue  # printed as progress when applied
-        line = f"{c.action:8} {c.uid} ({c.title})" + (f": {c.reason}" if c.reason else "")
-        print(line)
-        if c.diff and (args.dry_run or c.action == gp.REFUSED) and c.action != gp.CREATE:
-            print("".join("    " + x for x in c.diff.splitlines(keepends=True)).rstrip("\n"))
+        reason = c.reason
+        if c.action == gp.DELETE:
+            reason = f"{c.reason}; {gp.summary(c.remote, c.meta)}"
+        say(f"{c.action:8} {c.uid} ({c.title})" + (f": {reason}" if reason else ""))
+        show = args.dry_run or c.action == gp.REFUSED
+        if show and c.action in (gp.UPDATE, gp.REFUSED) and c.remote is not None and c.local is not None:
+            text = gp.diff(c.remote, c.local, c.uid, context=1_000_000) if full else c.diff
+            say("".join("    " + x for x in text.splitlines(keepends=True)).rstrip("\n"))
+        elif show and c.action == gp.DELETE and full and c.diff:
+            say("".join("    " + x for x in c.diff.splitlines(keepends=True)).rstrip("\n"))
     counts = {a: len(plan.by_action(a)) for a in (gp.CREATE, gp.UPDATE, gp.UNCHANGED, gp.REFUSED, gp.DELETE)}
     summary = ", ".join(f"{n} {a}" for a, n in counts.items())
     if counts[gp.REFUSED]:
-        print(f"plan: {summary}")
+        say(f"plan: {summary}")
         return fail(f"{counts[gp.REFUSED]} dashboard(s) refused, nothing written; review the diff above and use "
                     "--force to overwrite", "refused")
     if args.dry_run:
-        print(f"plan: {summary} (dry run: nothing written)")
+        say(f"plan: {summary} (dry run: nothing written)")
         return PUSH_EXIT["changes"] if args.exit_code and plan.pending else PUSH_EXIT["ok"]
     if not plan.pending:
-        print(f"done: {summary}: Grafana already matches build/")
+        say(f"done: {summary}: Grafana already matches build/")
         return PUSH_EXIT["ok"]
     try:
-        report = gp.apply(client, plan, message)
+        report = gp.apply(client, plan, message, progress=say)
     except GrafanaError as exc:  # the folder could not be created: nothing else was written
         return fail(str(exc), "failed")
     if report.failed:
         restored = ", ".join(report.rolled_back) or "nothing to restore"
-        print(f"rolled back: {restored}")
+        say(f"rolled back: {restored}")
         for err in report.rollback_errors:
-            print(f"ROLLBACK FAILED: {err}", file=sys.stderr)
+            print(secret(f"ROLLBACK FAILED: {err}"), file=sys.stderr)
         return fail(f"push failed at {report.failed.uid}: {report.error}; dashboards changed in this run were "
                     "restored" + (" except those listed above" if report.rollback_errors else ""), "failed")
-    print(f"done: {summary}")
+    say(f"done: {summary}")
     return PUSH_EXIT["ok"]
+
+
+def _push_fail(message: str, code: str = "usage") -> int:
+    print(f"gitea-monitoring push: {message}", file=sys.stderr)
+    return PUSH_EXIT[code]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -241,11 +293,19 @@ def build_parser() -> argparse.ArgumentParser:
         "dropped at scrape time. Knows the provider's and exporter's metrics, so it finds rules that can never match.",
         epilog="Output: `path:location: LEVEL check-id: message`, one per line, then a summary.\n"
         "Exit codes: 0 no error-level finding (warnings allowed), 1 error-level findings, 2 unusable input\n"
-        "(unreadable file, invalid YAML or JSON, unknown check id, bad catalog).\n"
+        "(unreadable file, invalid YAML or JSON, unknown check id, bad catalog), or with --strict a file with\n"
+        "nothing checkable (without --strict such a file is only noted).\n"
         "Deliberate exceptions: annotation `lint_disable: check-a,check-b` on a rule; tag\n"
         "`lint-disable:check-id` on a dashboard; --disable for the whole run. --list-checks lists every check.")
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: build)")
-    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    p.add_argument("--format", choices=("text", "json", "sarif"), default="text",
+                   help="output format (default: text); sarif is SARIF 2.1.0 for code scanning in CI")
+    p.add_argument("--strict", action="store_true", help="exit 2 when a file has nothing checkable (no rules, "
+                   "dashboards, monitors or scrape configs)")
+    p.add_argument("--severities", metavar="LIST", help="accepted alert severities, comma-separated (default: "
+                   "critical,warning,info,none)")
+    p.add_argument("--level", action="append", default=[], metavar="CHECK=LEVEL",
+                   help="set a check's level to error or warning; repeat or separate with commas")
     p.add_argument("--disable", action="append", default=[], metavar="CHECK",
                    help="skip a check id; repeat or separate with commas")
     p.add_argument("--catalog", default="builtin", metavar="builtin|FILE",
@@ -253,9 +313,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "/metrics text dump or YAML {metrics: [{name, type, labels, values}]} of your own")
     p.add_argument("--scrape-interval", metavar="DURATION", help="for the range-window check (default: the config's, 30s)")
     p.add_argument("--dashboard-schema", metavar="FILE", help="Grafana dashboard JSON schema (default: "
-                   "$SPECS_DIR or ../shared/specs grafana-dashboard.schema.json when present, else the check is skipped)")
+                   "$SPECS_DIR or ../shared/specs grafana-dashboard.schema.json when present, else the project's own "
+                   "description of the dashboard model)")
     p.add_argument("--verbose", action="store_true", help="also list the documents that were not checked")
     p.add_argument("--list-checks", action="store_true", help="list the checks with their level and why, and exit")
+    p.add_argument("--explain", metavar="CHECK", help="print a check's documentation (what, why, bad/good), and exit")
     p.set_defaults(func=_cmd_lint)
 
     p = sub.add_parser(
@@ -269,7 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
         "GRAFANA_USER and GRAFANA_PASSWORD (basic auth). They never appear in the output.\n"
         "Exit codes: 0 done (or dry run without --exit-code), 1 Grafana error or failed write (rolled back),\n"
         "2 changes pending (--dry-run --exit-code), 3 dashboards refused (nothing written),\n"
-        "4 bad usage or input (no URL, no credentials, unreadable dashboards).")
+        "4 bad usage or input (no URL, no credentials, empty --token-file, unreadable dashboards, plain http).")
     p.add_argument("--dir", default="build/grafana/dashboards", help="dashboards to push (default: %(default)s)")
     p.add_argument("--grafana-url", default=os.environ.get("GRAFANA_URL"), help="Grafana base URL (GRAFANA_URL)")
     p.add_argument("--token-file", metavar="FILE", help="file holding a service account token (else GRAFANA_TOKEN)")
@@ -278,8 +340,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--folder-uid", default="gitea-provider", help="target folder uid, created when missing "
                    "(default: %(default)s)")
     p.add_argument("--folder-title", help="title for a new folder (default: grafana_folder from the config)")
+    p.add_argument("--parent-folder-uid", default="", metavar="UID", help="create the folder below this existing "
+                   "folder (nested folders, Grafana 11+)")
     p.add_argument("--config", metavar="FILE", help="config file (for the folder title)")
     p.add_argument("--dry-run", action="store_true", help="print the plan with unified diffs; change nothing")
+    p.add_argument("--diff", choices=("unified", "full"), default="unified", help="with --dry-run or a refusal: "
+                   "unified diffs with 2 lines of context and one line per dashboard to delete (default), or the "
+                   "whole JSON of each")
+    p.add_argument("--check", action="store_true", help="only check the credentials and the permission to write "
+                   "the folder, then exit (0 when both are fine)")
+    p.add_argument("--allow-http", action="store_true", help="allow sending credentials over plain http to a host "
+                   "other than loopback (refused otherwise)")
     p.add_argument("--exit-code", action="store_true", help="with --dry-run: exit 2 when there are changes (drift "
                    "check in CI)")
     p.add_argument("--prune", action="store_true", help="delete dashboards we own in the folder that are no longer "

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import alerts
 import dashboards
-from monitoring import alertmanager, runbooks
+from monitoring import __version__, alertmanager, extensions, mixin, overrides, runbooks
 from monitoring import kubernetes as k8s
 from monitoring.config import Config
+from monitoring.grafana.convert import for_grafana
 from monitoring.output import to_json, to_yaml, write_tree
 from monitoring.rules import RuleFile
 from monitoring.testgen import test_files
@@ -32,9 +33,19 @@ class Model:
 
 
 def load_model(config: Config) -> Model:
-    rule_files = alerts.rule_files(config)
-    records = validate_rules(rule_files)
-    rendered = validate_dashboards(dashboards.dashboards(config), records)
+    """Our definitions plus the extensions', with the config's overrides applied, validated."""
+    loaded = extensions.load(config)
+
+    def define(cfg: Config) -> list[RuleFile]:
+        ours = alerts.rule_files(cfg)
+        return ours + extensions.rule_files(loaded, cfg, ours)
+
+    rule_files = overrides.apply(config, define, define(config))
+    metrics = extensions.metrics(loaded)
+    records = validate_rules(rule_files, metrics)
+    defs = dashboards.dashboards(config) + extensions.dashboards(loaded, config)
+    rendered = validate_dashboards(extensions.add_panels(loaded, config, defs), records, metrics)
+    rendered = {name: for_grafana(d, config.grafana_min_version) for name, d in rendered.items()}
     return Model(rule_files=rule_files, dashboards=rendered)
 
 
@@ -112,6 +123,7 @@ def render(model: Model, config: Config) -> dict[str, str]:
     files[f"{KUBERNETES_DIR}/examples/provider.yaml"] = to_yaml(k8s.provider(sidecar_settings(config)))
     files[ALERTMANAGER_FILE] = to_yaml(alertmanager.config(alertmanager_settings(config, model.rule_files)))
     files["docs/runbooks.md"] = runbooks.render(model.rule_files)
+    files.update(mixin.render(model.rule_files, model.dashboards, __version__))
     return files
 
 

@@ -22,7 +22,9 @@ from typing import Any
 
 import yaml
 
+from monitoring import __version__
 from monitoring.errors import ConfigError
+from monitoring.overrides import Overrides
 
 DURATION_RE = re.compile(r"^(?:\d+y)?(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?$")
 _UNIT_SECONDS = {"y": 365 * 86400, "w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
@@ -84,7 +86,7 @@ class ExporterConfig:
 
     job: str = "gitea-api-exporter"
     port: int = 9523
-    image: str = "ghcr.io/gitea-provider-monitoring/gitea-api-exporter:0.1.0"
+    image: str = f"ghcr.io/gitea-provider-monitoring/gitea-api-exporter:{__version__}"  # tagged with our version
     gitea_url: str = "http://gitea-http.gitea.svc:3000"
     interval: str = "15s"
     timeout: str = "10s"
@@ -126,6 +128,8 @@ class Thresholds:
     gitea_error_ratio: float = 0.05
     gitea_error_for: str = "10m"
     gitea_health_check_for: str = "5m"
+    gitea_rate_limited_ratio: float = 0.05  # share of probes (or of proxied calls per kind) answered 429
+    gitea_rate_limited_for: str = "10m"
     proxy_error_ratio: float = 0.1  # proxy mode: failed creates/updates/deletes per kind
     proxy_error_for: str = "15m"
     proxy_latency_quantile: float = 0.95
@@ -196,12 +200,21 @@ class Config:
     )
     kubernetes_namespace: str = "crossplane-system"
     grafana_folder: str = "Crossplane Gitea Provider"
+    # The oldest Grafana the dashboards must load in: "10.4", "11.0", "12.0" or "12.1" (README, "Push to
+    # Grafana"); the build writes that version's schemaVersion (monitoring/grafana/convert.py).
+    grafana_min_version: str = "10.4"
     grafana_instance_selector: dict[str, str] = field(default_factory=lambda: {"dashboards": "grafana"})
     provider: ProviderConfig = ProviderConfig()
     exporter: ExporterConfig = ExporterConfig()
     thresholds: Thresholds = Thresholds()
     slo: SLOConfig = SLOConfig()
     alertmanager: AlertmanagerConfig = AlertmanagerConfig()
+    # Your own definitions: Python modules to load (see docs/extending.md), plus any installed package
+    # registering one in the `gitea_monitoring.extensions` entry-point group unless switched off.
+    extensions: tuple[str, ...] = ()
+    entry_point_extensions: bool = True
+    overrides: Overrides = Overrides()  # disable alerts, change severity/for/thresholds, add labels
+    settings: dict[str, str] = field(default_factory=dict)  # numbers and durations extensions read (api.setting)
 
     # Selectors, written once and used by every rule and panel.
     @property
@@ -262,7 +275,9 @@ def _override(obj: Any, raw: dict, path: str, prefix: str) -> Any:
         if not isinstance(key, str) or key not in fields:
             raise ConfigError(path, dotted, "unknown key", _did_you_mean(str(key), list(fields), prefix))
         current = getattr(obj, key)
-        if dataclasses.is_dataclass(current):
+        if hasattr(current, "from_config"):  # a section that parses itself (overrides:)
+            changes[key] = current.from_config(value, path, dotted)
+        elif dataclasses.is_dataclass(current):
             if not isinstance(value, dict):
                 raise ConfigError(path, dotted, f"expected a mapping, got {_shown(value)}")
             changes[key] = _override(current, value, path, dotted + ".")

@@ -67,3 +67,16 @@ def panel_queries(dashboard: dict) -> list[tuple[str, str]]:
             if m:
                 out.append((f"variable {var['name']}", m.group(1)))
     return out
+
+
+@dataclass(frozen=True)
+class PanelsOn:
+    """Panels an extension adds to one of our dashboards, in a row of their own at the bottom.
+
+    `panels`: grafanalib panels (8x8 each), or (panel, width, height) tuples on the 24-column grid.
+    """
+
+    dashboard: str  # a dashboard name (file stem), e.g. "overview"
+    row: str
+    panels: tuple[Any, ...]
+    source: str = field(default_factory=_caller, compare=False)

@@ -149,6 +149,7 @@ class AlertingRule:
     # errors); then it needs no firing case, and the build says so.
     unreachable: str = ""
     measure: Measure | None = None  # what dashboards draw for this alert (query, threshold, quantile)
+    annotations: dict[str, str] = field(default_factory=dict)  # extra ones, e.g. `team` from the config's overrides
 
     @property
     def name(self) -> str:
@@ -163,12 +164,14 @@ class AlertingRule:
         if self.for_ not in ("0s", "0m", ""):
             out["for"] = self.for_
         out["labels"] = dict(sorted(self.all_labels.items()))
-        out["annotations"] = {
-            "description": self.description,
-            "runbook_url": self.runbook_url,
-            "summary": self.summary,
-        }
+        out["annotations"] = self.all_annotations
         return out
+
+    @property
+    def all_annotations(self) -> dict[str, str]:
+        """The annotations Prometheus attaches (sorted): ours plus any extra ones."""
+        ours = {"description": self.description, "runbook_url": self.runbook_url, "summary": self.summary}
+        return dict(sorted({**self.annotations, **ours}.items()))
 
 
 Rule = RecordingRule | AlertingRule

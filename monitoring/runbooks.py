@@ -32,6 +32,15 @@ def alerts_of(rule_files: list[RuleFile]) -> list[AlertingRule]:
     return sorted(alerts, key=lambda a: (_SEVERITY_ORDER[a.severity], a.alert))
 
 
+def _extras(alert: AlertingRule) -> list[str]:
+    """Labels and annotations added by the definition or the config's overrides (e.g. `team`)."""
+    lines = []
+    for title, extra in (("Labels", alert.labels), ("Annotations", alert.annotations)):
+        if extra:
+            lines += [f"**{title}:** " + ", ".join(f"`{k}={v}`" for k, v in sorted(extra.items())), ""]
+    return lines
+
+
 def _section(alert: AlertingRule) -> str:
     rb = alert.runbook
     lines = [
@@ -39,6 +48,7 @@ def _section(alert: AlertingRule) -> str:
         "",
         f"**Severity:** {alert.severity} &nbsp; **For:** {alert.for_} &nbsp; **Summary:** {alert.summary}",
         "",
+        *_extras(alert),
         "### Meaning",
         "",
         rb.meaning,

@@ -11,11 +11,7 @@ def expected_alert(rule: AlertingRule, labels: dict[str, str], value: float) -> 
     """The exact labels and annotations Prometheus gives one firing instance."""
     return {
         "exp_labels": dict(sorted({**labels, **rule.all_labels}.items())),
-        "exp_annotations": {
-            "description": render(rule.description, labels, value),
-            "runbook_url": rule.runbook_url,
-            "summary": render(rule.summary, labels, value),
-        },
+        "exp_annotations": {key: render(text, labels, value) for key, text in rule.all_annotations.items()},
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from monitoring import catalog, templates
 from monitoring.config import duration_seconds
@@ -15,21 +16,26 @@ ALERT_NAME = re.compile(r"^[A-Z][A-Za-z0-9]+$")  # CamelCase; lint uses it too
 _RECORD_NAME = re.compile(r"^[a-z_]+:[a-z0-9_]+:[a-z0-9_]+$")
 
 
-def _check_expr(source: str, item: str, expr: str, known_records: set[str]) -> None:
+def _check_expr(source: str, item: str, expr: str, known_records: set[str],
+                extra_metrics: Mapping[str, catalog.Metric] | None = None) -> None:
     try:
         tree = parse(expr)
     except PromQLError as exc:
         raise DefinitionError(source, item, f"invalid PromQL: {exc}", "correct the expression") from None
     for name in sorted(metric_names(tree)):
-        if catalog.lookup(name) is None and name not in known_records:
+        if catalog.lookup(name, extra_metrics) is None and name not in known_records:
             raise DefinitionError(
                 source, item, f"metric {name!r} is not in the metric catalog nor a recording rule we define",
-                "use a metric from monitoring/catalog.py, or add it there with its type, labels and source",
+                "use a metric from monitoring/catalog.py, or declare your own in an extension's metrics() "
+                "(docs/extending.md)",
             )
 
 
-def validate_rules(rule_files: list[RuleFile]) -> set[str]:
-    """Validate every rule; returns the recording-rule names (dashboards may use them)."""
+def validate_rules(rule_files: list[RuleFile], extra_metrics: Mapping[str, catalog.Metric] | None = None) -> set[str]:
+    """Validate every rule; returns the recording-rule names (dashboards may use them).
+
+    `extra_metrics`: series name -> metric for the metrics extensions declared (catalog.by_series).
+    """
     records = {r.record for rf in rule_files for r in rf.records()}
     seen: dict[tuple, str] = {}
     for rf in rule_files:
@@ -41,7 +47,7 @@ def validate_rules(rule_files: list[RuleFile]) -> set[str]:
                     raise DefinitionError(rule.source, rule.name, f"duplicate name (also defined at {seen[key]})",
                                           "give one of them another name")
                 seen[key] = rule.source
-                _check_expr(rule.source, rule.name, rule.expr, records)
+                _check_expr(rule.source, rule.name, rule.expr, records, extra_metrics)
                 if isinstance(rule, RecordingRule):
                     if not _RECORD_NAME.match(rule.record):
                         raise DefinitionError(rule.source, rule.record, "recording rule name is not level:metric:operations",
@@ -61,7 +67,8 @@ def _validate_alert(rule: AlertingRule) -> None:
         duration_seconds(rule.for_)
     except ValueError as exc:
         raise DefinitionError(src, name, f"for: {exc}") from None
-    for key, text in (("summary", rule.summary), ("description", rule.description)):
+    texts = {"summary": rule.summary, "description": rule.description, **rule.annotations}
+    for key, text in texts.items():
         if not text.strip():
             raise DefinitionError(src, name, f"annotation {key} is empty", "write one plain sentence")
         try:
@@ -77,14 +84,15 @@ def _validate_alert(rule: AlertingRule) -> None:
         raise DefinitionError(src, name, "has no promtool case that keeps it silent", "add a silent(...) case")
     for case in rule.cases:
         for exp in case.expected:
-            for key, text in (("summary", rule.summary), ("description", rule.description)):
+            for key, text in texts.items():
                 try:
                     templates.render(text, exp.labels, exp.value)
                 except templates.TemplateError as exc:
                     raise DefinitionError(src, f"{name} case {case.name!r}", f"annotation {key}: {exc}") from None
 
 
-def validate_dashboards(dashboards: list[DashboardDef], records: set[str]) -> dict[str, dict]:
+def validate_dashboards(dashboards: list[DashboardDef], records: set[str],
+                        extra_metrics: Mapping[str, catalog.Metric] | None = None) -> dict[str, dict]:
     """Render and validate every dashboard; returns name -> rendered JSON model."""
     rendered: dict[str, dict] = {}
     uids: dict[str, str] = {}
@@ -100,6 +108,6 @@ def validate_dashboards(dashboards: list[DashboardDef], records: set[str]) -> di
         uids[d.uid], names[d.name] = d.source, d.source
         model = d.render()
         for title, expr in panel_queries(model):
-            _check_expr(d.source, f"{d.title} / {title}", substitute_variables(expr), records)
+            _check_expr(d.source, f"{d.title} / {title}", substitute_variables(expr), records, extra_metrics)
         rendered[d.name] = model
     return rendered

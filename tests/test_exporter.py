@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from exporters.gitea_api import __version__
 from exporters.gitea_api.main import parse_duration
 from exporters.gitea_api.probes import ProbeConfigError, load_probes
 from monitoring import promtool
 from tests.sim.gitea import GiteaSimulator, simulated_gitea
+from tests.sim.openapi import spec_file
 from tests.sim.processes import ExporterProcess, free_port, sample
 
 TOKEN = "s3cr3t-token-value"
@@ -31,8 +33,8 @@ def wait_for(check: Callable[[], bool], what: str, timeout: float = 10.0) -> Non
 
 
 @pytest.fixture(scope="module")
-def gitea(specs: Path) -> Iterator[GiteaSimulator]:
-    with simulated_gitea(specs / "gitea-swagger.json", TOKEN, hang_seconds=1.0) as sim:
+def gitea() -> Iterator[GiteaSimulator]:
+    with simulated_gitea(spec_file("gitea-swagger.json"), TOKEN, hang_seconds=1.0) as sim:
         yield sim
 
 
@@ -67,7 +69,7 @@ def test_healthy_gitea_exposes_the_contract(healthy: ExporterProcess) -> None:
     assert sample(text, "gitea_api_health_check_status", check="database:ping") == 1
     assert sample(text, "gitea_api_health_check_status", check="cache:ping") == 1
     assert sample(text, "gitea_api_last_status_code", endpoint="repos_search") == 200
-    assert sample(text, "gitea_api_exporter_build_info", version="0.1.0") == 1
+    assert sample(text, "gitea_api_exporter_build_info", version=__version__) == 1
     assert failures(text, "user", "timeout") == 0  # pre-created, so rate() works before the first failure
     assert sample(text, "gitea_api_probe_duration_seconds_count", endpoint="healthz") >= 1
     assert sample(text, "gitea_api_tls_cert_expiry_timestamp_seconds") is None  # http: no certificate
@@ -156,8 +158,8 @@ def test_several_scrapers_do_not_multiply_gitea_load(gitea: GiteaSimulator, heal
     assert gitea.count("/api/healthz") - before < 10
 
 
-def test_token_rotation_is_picked_up(specs: Path, tmp_path: Path) -> None:
-    sim = GiteaSimulator(specs / "gitea-swagger.json", "new-token")
+def test_token_rotation_is_picked_up(tmp_path: Path) -> None:
+    sim = GiteaSimulator(spec_file("gitea-swagger.json"), "new-token")
     token_file = tmp_path / "token"
     token_file.write_text("old-token")
     proc = ExporterProcess(sim.url, tmp_path / "log", "--token-file", str(token_file), *FAST)
@@ -200,8 +202,8 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     return str(cert), str(key)
 
 
-def test_untrusted_certificate_is_a_tls_failure(specs: Path, certificate: tuple[str, str], tmp_path: Path) -> None:
-    sim = GiteaSimulator(specs / "gitea-swagger.json", TOKEN, tls=certificate)
+def test_untrusted_certificate_is_a_tls_failure(certificate: tuple[str, str], tmp_path: Path) -> None:
+    sim = GiteaSimulator(spec_file("gitea-swagger.json"), TOKEN, tls=certificate)
     proc = ExporterProcess(sim.url, tmp_path / "log", *FAST, env={"GITEA_TOKEN": TOKEN})
     try:
         text = proc.metrics()
@@ -212,8 +214,8 @@ def test_untrusted_certificate_is_a_tls_failure(specs: Path, certificate: tuple[
     assert "certificate not trusted" in proc.logs() and "Traceback" not in proc.logs()
 
 
-def test_trusted_certificate_reports_expiry(specs: Path, certificate: tuple[str, str], tmp_path: Path) -> None:
-    sim = GiteaSimulator(specs / "gitea-swagger.json", TOKEN, tls=certificate)
+def test_trusted_certificate_reports_expiry(certificate: tuple[str, str], tmp_path: Path) -> None:
+    sim = GiteaSimulator(spec_file("gitea-swagger.json"), TOKEN, tls=certificate)
     proc = ExporterProcess(sim.url, tmp_path / "log", "--ca-file", certificate[0], *FAST, env={"GITEA_TOKEN": TOKEN})
     try:
         text = proc.metrics()

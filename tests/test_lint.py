@@ -237,8 +237,24 @@ def test_our_build_is_clean(built: Path) -> None:
 
 
 def test_every_check_is_tested() -> None:
-    tested = set(RULE_CASES) | set(DASH_CASES) | {"metric-dropped-by-relabel", "dashboard-schema"}
+    tested = set(RULE_CASES) | set(DASH_CASES) | {"metric-dropped-by-relabel", "dashboard-schema", "invalid-panel",
+                                                  "input-too-large"}
     assert tested == set(CHECKS)
+
+
+def test_checks_in_their_own_files_have_doc_code_and_test() -> None:
+    """pint's layout: monitoring/lint/checks/<id>.py (doc + code) and tests/lint/checks/test_<id>.py."""
+    from monitoring.lint.checks import MODULES
+
+    for module in MODULES:
+        name = module.__name__.rsplit(".", 1)[-1]
+        assert name == module.CHECK.id.replace("-", "_")
+        assert module.__doc__ and module.__doc__.startswith(f"{module.CHECK.id} ({module.CHECK.level})")
+        assert "Bad:" in module.__doc__ and "Good:" in module.__doc__
+        assert (HERE / "lint" / "checks" / f"test_{name}.py").is_file()
+    out = _cli("--explain", "duplicate-rule")
+    assert out.returncode == 0 and "partition" in out.stdout
+    assert _cli("--explain", "nope").returncode == 2
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
@@ -276,3 +292,203 @@ def test_readme_example_is_the_real_output(monkeypatch: pytest.MonkeyPatch) -> N
     result = lint_paths([Path("tests/lint/broken-chart")])  # relative, as in the README command
     for finding in result.findings:
         assert finding.text() in readme, f"README lint example is stale (missing: {finding.text()})"
+
+
+# -- precision: third-party idioms that are not mistakes (issue #16) ---------------------------------
+PRECISION = HERE / "lint" / "precision"
+# fixture -> (text, replacement that brings back a real mistake, the check that must then fire): proves each
+# fixture is read and checked, so "no ERROR" is not the silence of an unread file.
+RECALL_TWINS = {
+    "target-labels.yaml": ("{targetLabel: tier, replacement: gold}", "{targetLabel: tier2, replacement: gold}",
+                           "unknown-label"),
+    "relabel-scope.yaml": ('workqueue_depth{job="provider-gitea"}', 'workqueue_depth{job="other-app"}',
+                           "metric-dropped-by-relabel"),
+    "partitioned-records.yaml": ('{result="requeue_after"}', '{result="success"}', "duplicate-rule"),
+    "watchdog.yaml": ("severity: none", "severity: nonee", "severity-label"),
+    "expression-idioms.yaml": ("sum by (controller, le)", "sum by (controller)", "histogram-quantile-input"),
+    "client-go-metrics.yaml": ("rest_client_request_duration_seconds_bucket", "rest_client_requests_totl",
+                               "unknown-metric"),
+    "configmaplist.yaml": ('"id": 2', '"id": 1', "duplicate-panel-id"),
+    "other-datasources.json": ('"query": "loki"', '"query": "prometheus"', "promql-syntax"),
+    "third-party-conventions.yaml": ('for: "0"', 'for: "0x"', "invalid-duration"),
+}
+
+
+def test_every_precision_fixture_has_a_recall_twin() -> None:
+    assert {p.name for p in PRECISION.iterdir()} == set(RECALL_TWINS)
+
+
+@pytest.mark.parametrize("name", sorted(RECALL_TWINS))
+def test_precision_fixture_has_no_error(name: str) -> None:
+    result = lint_paths([PRECISION / name])
+    assert [f.text() for f in result.findings if f.level == "error"] == []
+    assert result.unchecked == []
+
+
+@pytest.mark.parametrize("name", sorted(RECALL_TWINS))
+def test_precision_fixture_twin_still_finds_the_mistake(name: str, tmp_path: Path) -> None:
+    old, new, check_id = RECALL_TWINS[name]
+    text = (PRECISION / name).read_text()
+    assert old in text
+    twin = tmp_path / name
+    twin.write_text(text.replace(old, new))
+    assert check_id in {f.check for f in lint_paths([twin]).findings}
+
+
+def test_style_is_a_warning_and_levels_and_severities_are_configurable(tmp_path: Path) -> None:
+    rule = alert(GOOD, labels={"severity": "page"})
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "g", "rules": [rule]}]}))
+    (finding,) = [f for f in lint_paths([path]).findings if f.check == "severity-label"]
+    assert finding.level == "warning"
+    assert "severity-label" not in {f.check for f in lint_paths([path], severities=("page",)).findings}
+    raised = lint_paths([path], levels={"severity-label": "error"})
+    assert [f.level for f in raised.findings if f.check == "severity-label"] == ["error"]
+    with pytest.raises(ValueError, match="--level"):
+        lint_paths([path], levels={"severity-label": "fatal"})
+    out = _cli(str(path), "--severities", "page,critical", "--level", "missing-runbook=error")
+    assert out.returncode == 0, out.stdout
+
+
+def test_list_kinds_are_unpacked_and_nothing_checkable_is_said(tmp_path: Path) -> None:
+    dash = dashboard(panel(1), panel(1, y=8))
+    items = [{"kind": "ConfigMap", "metadata": {"name": "d"}, "data": {"d.json": json.dumps(dash)}}]
+    for kind in ("List", "ConfigMapList", "PrometheusRuleList"):
+        path = tmp_path / f"{kind}.yaml"
+        path.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": kind, "items": items}))
+        assert "duplicate-panel-id" in {f.check for f in lint_paths([path]).findings}
+    deployment = tmp_path / "deploy.yaml"
+    deployment.write_text(yaml.safe_dump({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"}}))
+    out = _cli(str(deployment))
+    assert out.returncode == 0 and "nothing checkable in" in out.stdout
+    out = _cli(str(deployment), "--strict")
+    assert out.returncode == 2 and "nothing checkable" in out.stderr and "deploy.yaml" in out.stderr
+
+
+def test_sarif_output() -> None:
+    out = _cli(str(HERE / "lint" / "broken-chart"), "--format", "sarif")
+    assert out.returncode == 1
+    doc = json.loads(out.stdout)
+    assert doc["version"] == "2.1.0"
+    (run,) = doc["runs"]
+    rules = [r["id"] for r in run["tool"]["driver"]["rules"]]
+    assert len(run["results"]) == len(lint_paths([HERE / "lint" / "broken-chart"]).findings) >= 27
+    assert len(set(rules)) == len(rules)
+    for res in run["results"]:
+        assert rules[res["ruleIndex"]] == res["ruleId"] and res["level"] in ("error", "warning")
+        loc = res["locations"][0]["physicalLocation"]
+        assert loc["artifactLocation"]["uri"].endswith("rendered.yaml") and loc["region"]["startLine"] >= 1
+    assert {r["level"] for r in run["results"]} == {"error", "warning"}
+    lines = (HERE / "lint" / "broken-chart" / "rendered.yaml").read_text().splitlines()
+    slow = next(r for r in run["results"] if r["ruleId"] == "histogram-quantile-input")
+    line = slow["locations"][0]["physicalLocation"]["region"]["startLine"]
+    assert "GiteaSlowReconciles" in lines[line - 1]
+
+
+def test_yaml_value_tag_of_crd_schemas_is_read(tmp_path: Path) -> None:
+    crd = tmp_path / "crd.yaml"
+    crd.write_text("apiVersion: v1\nkind: CustomResourceDefinition\nspec:\n  x:\n    =: 1\n")
+    assert lint_paths([crd]).unchecked == [str(crd)]
+
+
+# -- bounds: hostile sizes give a finding, not a crash or gigabytes (issue #20 item 7) -------------------
+def _bounded_cli(*args: str, memory: int = 1 << 30) -> subprocess.CompletedProcess:
+    """The CLI with its address space capped: an unbounded analysis dies (MemoryError, SIGSEGV) here."""
+    import resource
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    return subprocess.run([sys.executable, "-m", "monitoring.cli", "lint", *args], capture_output=True, text=True,
+                          preexec_fn=cap, timeout=300)
+
+
+@pytest.mark.parametrize("expr", [" + ".join(["up"] * 400), " + ".join(["up"] * 5000), "sum(" * 20000 + "up" + ")" * 20000,
+                                  "-" * 5000 + "up", "(" * 3000 + "up" + ")" * 3000])
+def test_huge_expressions_are_refused_before_parsing(expr: str, tmp_path: Path) -> None:
+    path = tmp_path / "big.yaml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "g", "rules": [{"record": "job:x:sum", "expr": expr}]}]},
+                                   width=1 << 30))
+    out = _bounded_cli(str(path))
+    assert out.returncode == 1, (out.returncode, out.stderr[-500:])
+    assert "ERROR input-too-large: expression too large to check" in out.stdout
+    assert "Traceback" not in out.stderr
+
+
+def test_expressions_within_the_limits_are_analysed_in_bounded_memory(tmp_path: Path) -> None:
+    from monitoring.promql import MAX_NESTING, MAX_OPERATORS
+
+    rules = [{"record": "job:a:sum", "expr": " + ".join(["up"] * (MAX_OPERATORS // 3 + 1))},
+             {"record": "job:b:sum", "expr": "sum(" * (MAX_NESTING - 1) + "up" + ")" * (MAX_NESTING - 1)}]
+    path = tmp_path / "edge.yaml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "g", "rules": rules}]}, width=1 << 30))
+    out = _bounded_cli(str(path), memory=1 << 30)
+    assert out.returncode == 0, (out.returncode, out.stdout[-500:], out.stderr[-500:])
+    assert "input-too-large" not in out.stdout
+
+
+def test_build_refuses_a_huge_expression_with_a_clear_error() -> None:
+    from monitoring.errors import DefinitionError
+    from monitoring.validate import _check_expr
+
+    with pytest.raises(DefinitionError, match="too large"):
+        _check_expr("alerts/x.py", "GiteaHuge", " + ".join(["up"] * 5000), set())
+
+
+def test_panel_id_of_the_wrong_type_is_a_finding(tmp_path: Path) -> None:
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps({"title": "t", "uid": "u", "panels": [{"id": [1]}, 7, {"id": {"a": 1}}]}))
+    out = _bounded_cli(str(path))
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "ERROR invalid-panel: id [1] is not an integer" in out.stdout
+    assert "1 panel(s) are not JSON objects" in out.stdout
+
+
+def test_huge_dashboard_is_a_finding(tmp_path: Path) -> None:
+    panels = [{"id": i, "type": "text", "title": "p", "gridPos": {"x": 0, "y": 2 * i, "w": 12, "h": 2}}
+              for i in range(20000)]
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps({"title": "t", "uid": "u", "panels": panels}))
+    out = _bounded_cli(str(path))
+    assert out.returncode == 1 and "ERROR input-too-large: more than 2000 panels" in out.stdout
+
+
+def test_layout_check_finds_each_overlap_in_a_large_grid() -> None:
+    from monitoring.lint.dashboards import MAX_PANELS, _grid
+
+    panels = [{"id": i, "title": f"p{i}", "gridPos": {"x": (i % 3) * 8, "y": (i // 3) * 4, "w": 8, "h": 4}}
+              for i in range(MAX_PANELS)]
+    panels[1500]["gridPos"] = {"x": 4, "y": 40, "w": 8, "h": 4}  # onto panels 30 and 31
+    found: list[tuple[str, str]] = []
+    _grid(panels, lambda where, check_id, message: found.append((where, message)))
+    assert found == [('panel "p1500" (id 1500)', 'overlaps panel "p30" (id 30); move one of them')]
+
+
+WRONG_TYPES = [None, 7, "x", [1], {"a": [1]}, True]
+
+
+@pytest.mark.parametrize("value", WRONG_TYPES, ids=repr)
+def test_fields_of_the_wrong_type_never_raise(value: object, tmp_path: Path) -> None:
+    """Every field of a rule, group, dashboard, panel and monitor replaced by a value of another type."""
+    base_rule = alert(GOOD)
+    docs: list = []
+    for key in ("alert", "expr", "for", "labels", "annotations"):
+        docs.append({"groups": [{"name": "g", "rules": [{**base_rule, key: value}]}]})
+    docs += [{"groups": [{"name": value, "rules": value}]}, {"groups": [value]}]
+    base_dash = dashboard(panel(1))
+    for key in ("uid", "title", "tags", "templating", "panels"):
+        docs.append({**base_dash, key: value})
+    for key in ("id", "type", "title", "gridPos", "targets", "fieldConfig", "yaxes", "panels", "datasource"):
+        docs.append(dashboard({**panel(1), key: value}))
+    docs.append(dashboard(panel(1, targets=[{"refId": value, "expr": "up", "datasource": value}])))
+    for key in ("metadata", "spec"):
+        docs.append({"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", key: value})
+    docs.append({"kind": "ServiceMonitor", "metadata": {"name": "m"}, "spec": {
+        "jobLabel": value, "selector": {"matchLabels": value}, "namespaceSelector": value,
+        "endpoints": [{"port": value, "path": value, "relabelings": value, "metricRelabelings": [value]}]}})
+    docs.append({"kind": "ConfigMapList", "items": [value]})
+    docs.append({"scrape_configs": [{"job_name": value, "relabel_configs": value, "static_configs": [value]}]})
+    for i, doc in enumerate(docs):
+        (tmp_path / f"{i}.json").write_text(json.dumps(doc))
+    result = lint_paths([tmp_path])  # must not raise
+    assert result.files == len(docs)

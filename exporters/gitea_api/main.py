@@ -85,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="time between probe rounds, jittered by 10%% (PROBE_INTERVAL, default 15s)")
     p.add_argument("--timeout", type=parse_duration, default=parse_duration(env("PROBE_TIMEOUT", "10s")),
                    help="timeout of each probe; must be below the interval (PROBE_TIMEOUT, default 10s)")
+    p.add_argument("--max-backoff", type=parse_duration, default=parse_duration(env("PROBE_MAX_BACKOFF", "60s")),
+                   help="longest pause after a 429 answer: Retry-After is honoured up to this, and without it the "
+                   "interval doubles per throttled round up to this (PROBE_MAX_BACKOFF, default 60s; keep it well "
+                   "below the rules' rate window so the throttled share stays measurable)")
     p.add_argument("--probes", default=env("PROBES_FILE"), help="YAML list of probes {endpoint, path, kind, auth} "
                    "replacing the defaults (PROBES_FILE)")
     p.add_argument("--mode", choices=("probe", "proxy", "both"), default=env("EXPORTER_MODE", "probe"),
@@ -151,6 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.timeout >= args.interval:
         print("gitea-api-exporter: --timeout must be smaller than --interval", file=sys.stderr)
         return 2
+    if args.max_backoff < args.interval:
+        print("gitea-api-exporter: --max-backoff must be at least --interval", file=sys.stderr)
+        return 2
     try:
         probes = load_probes(args.probes) if args.probes else DEFAULT_PROBES
     except ProbeConfigError as exc:
@@ -163,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     probing, proxying = args.mode in ("probe", "both"), args.mode in ("proxy", "both")
     metrics = Metrics([p.endpoint for p in probes] if probing else [], proxy=proxying)
     prober = Prober(args.gitea_url, probes, metrics, TokenSource(args.token_file, os.environ.get("GITEA_TOKEN")),
-                    args.interval, args.timeout, verify) if probing else None
+                    args.interval, args.timeout, verify, args.max_backoff) if probing else None
     ready = prober.ready if prober else threading.Event()
     servers = []
     try:

@@ -10,7 +10,7 @@ from prometheus_client.registry import Collector
 
 from exporters.gitea_api import __version__
 
-REASONS = ("timeout", "connection", "tls", "http_4xx", "http_5xx", "invalid_response")
+REASONS = ("timeout", "connection", "tls", "rate_limited", "http_4xx", "http_5xx", "invalid_response")
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 PROXY_KINDS = ("Repository", "Organization", "User", "Webhook", "other")
 PROXY_OPERATIONS = ("observe", "create", "update", "delete")
@@ -60,6 +60,11 @@ class Metrics:
         self.info = Gauge("gitea_api_info", "Gitea server version.", ["version"], registry=r)
         self.last_probe = Gauge("gitea_api_last_probe_timestamp_seconds", "When each endpoint was last probed.",
                                 ["endpoint"], registry=r)
+        # Back-off after a 429 (Gitea, or the ingress in front of it, throttling the probes).
+        self.backoff = Gauge("gitea_api_probe_backoff_seconds", "Seconds the prober still waits before probing "
+                             "again because it was answered 429 (0: not backing off).", registry=r)
+        self.backoffs = Counter("gitea_api_probe_backoffs", "Back-offs after a 429 answer, honouring Retry-After "
+                                "when given.", registry=r)
         build = Gauge("gitea_api_exporter_build_info", "Exporter version.", ["version"], registry=r)
         build.labels(version=__version__).set(1)
         if proxy:

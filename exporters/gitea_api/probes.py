@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import email.utils
 import json
 import random
 import socket
@@ -75,6 +76,26 @@ class Outcome:
     body: bytes = b""
     detail: str = ""
     seconds: float | None = None  # request sent -> body read; None when there was no response
+    retry_after: float | None = None  # seconds a 429 answer asked us to wait (Retry-After), when it said
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds from a Retry-After header: delay-seconds or an HTTP-date (RFC 9110 section 10.2.3).
+
+    None when absent or unreadable; a date in the past is 0.
+    """
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None or when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 class BodyTimeout(Exception):
@@ -102,10 +123,16 @@ class Prober:
     """Runs every probe each interval (jittered) in a thread; /metrics never waits on Gitea."""
 
     def __init__(self, base_url: str, probes: tuple[Probe, ...], metrics: Metrics, token: Callable[[], str | None],
-                 interval: float, timeout: float, verify: bool | str = True) -> None:
+                 interval: float, timeout: float, verify: bool | str = True, max_backoff: float = 60.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.probes, self.metrics, self.token = probes, metrics, token
         self.interval, self.timeout, self.verify = interval, timeout, verify
+        # Throttled (429): no probe until _backoff_until (time.monotonic). Bounded by max_backoff so that the
+        # rate-limited share stays measurable within a rate window and recovery is seen.
+        self.max_backoff = max(max_backoff, interval)
+        self._backoff_until = 0.0
+        self._throttled_rounds = 0  # consecutive rounds answered 429, for the back-off without Retry-After
+        metrics.backoff.set_function(lambda: max(0.0, self._backoff_until - time.monotonic()))
         self.session = requests.Session()
         self.session.max_redirects = 5
         self._stop = threading.Event()
@@ -115,12 +142,17 @@ class Prober:
         self.ready = threading.Event()  # set after the first full cycle
 
     def run_once(self) -> None:
+        throttled = False
         for probe in self.probes:
+            if self.backing_off():
+                break  # do not probe into the limit: the rest of the round waits for the next one
             try:
-                self._probe(probe)
+                throttled = self._probe(probe) or throttled
             except Exception as exc:  # noqa: BLE001 (a bug in one probe must not stop the probing thread)
                 self.metrics.failures.labels(endpoint=probe.endpoint, reason="invalid_response").inc()
                 self._log_change(probe, Outcome(0, "invalid_response", detail=f"internal error: {cause(exc)}"))
+        if not throttled and not self.backing_off():
+            self._throttled_rounds = 0
         if urlsplit(self.base_url).scheme == "https":
             self._tls_expiry()
         self.cycles += 1
@@ -131,7 +163,24 @@ class Prober:
             started = time.monotonic()
             self.run_once()
             jitter = random.uniform(-0.1, 0.1) * self.interval
-            self._stop.wait(max(0.0, self.interval + jitter - (time.monotonic() - started)))
+            next_round = max(started + self.interval + jitter, self._backoff_until)
+            self._stop.wait(max(0.0, next_round - time.monotonic()))
+
+    def backing_off(self) -> bool:
+        return time.monotonic() < self._backoff_until
+
+    def _back_off(self, outcome: Outcome) -> float:
+        """Start a back-off after a 429: Retry-After when given, else the interval doubled per throttled round;
+        at most max_backoff either way. Returns the seconds to wait."""
+        self._throttled_rounds += 1
+        if outcome.retry_after is not None:
+            wait = outcome.retry_after
+        else:
+            wait = self.interval * 2 ** min(self._throttled_rounds - 1, 16)
+        wait = min(wait, self.max_backoff)
+        self._backoff_until = time.monotonic() + wait
+        self.metrics.backoffs.inc()
+        return wait
 
     def stop(self) -> None:
         self._stop.set()
@@ -148,6 +197,8 @@ class Prober:
                 headers_at = time.perf_counter()
                 body = _read_bounded(response, deadline)
                 status = response.status_code
+                retry_after = response.headers.get("Retry-After")
+                server = response.headers.get("Server")
                 # requests' elapsed runs from sending to the headers, so the time requests spends preparing
                 # the call (merging settings, proxies) is not counted as Gitea's latency.
                 seconds = response.elapsed.total_seconds() + time.perf_counter() - headers_at
@@ -164,7 +215,19 @@ class Prober:
             return Outcome(0, "invalid_response", detail=str(exc))
         except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
             return Outcome(0, "invalid_response", detail=cause(exc))
+        if status == 429:
+            return self._throttled(status, body, retry_after, server, seconds)
         return dataclasses.replace(self._classify(probe, status, body), seconds=seconds)
+
+    @staticmethod
+    def _throttled(status: int, body: bytes, retry_after: str | None, server: str | None, seconds: float) -> Outcome:
+        """429 Too Many Requests: Gitea or (more often) the ingress/reverse proxy in front of it is throttling.
+        The detail names who answered (Server header) and what it asked, for the runbook's first question."""
+        wait = parse_retry_after(retry_after)
+        detail = "HTTP 429" + (f", Retry-After {retry_after.strip()[:40]}" if retry_after else ", no Retry-After")
+        if server:
+            detail += f", server {server.strip()[:40]}"
+        return Outcome(status, "rate_limited", body, detail, seconds=seconds, retry_after=wait)
 
     def _classify(self, probe: Probe, status: int, body: bytes) -> Outcome:
         if probe.kind == "health" and status in (200, 424):
@@ -182,7 +245,8 @@ class Prober:
             return Outcome(status, "invalid_response", body, "body is not JSON")
         return Outcome(status, None, body)
 
-    def _probe(self, probe: Probe) -> None:
+    def _probe(self, probe: Probe) -> bool:
+        """Send one probe and record it; True when it was answered 429 (a back-off has started)."""
         m = self.metrics
         started = time.perf_counter()
         outcome = self._request(probe)
@@ -193,7 +257,12 @@ class Prober:
         m.last_probe.labels(endpoint=probe.endpoint).set(time.time())
         if outcome.reason:
             m.failures.labels(endpoint=probe.endpoint, reason=outcome.reason).inc()
+        if outcome.reason == "rate_limited":
+            wait = self._back_off(outcome)
+            outcome = dataclasses.replace(outcome, detail=f"{outcome.detail}; backing off {wait:g}s")
         self._log_change(probe, outcome)
+        if outcome.reason == "rate_limited":
+            return True  # a throttled answer says nothing about Gitea's health, version or the token
         if probe.kind == "health":
             self._health(outcome)
         elif probe.kind == "version" and outcome.reason is None:
@@ -206,6 +275,7 @@ class Prober:
                 m.token_valid.set(0)
             elif outcome.reason is None:
                 m.token_valid.set(1)
+        return False
 
     def _log_change(self, probe: Probe, outcome: Outcome) -> None:
         """One line when an endpoint starts failing, changes reason or recovers; not one per cycle."""

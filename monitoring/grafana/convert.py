@@ -12,7 +12,14 @@ from typing import Any
 
 from grafanalib._gen import DashboardEncoder
 
-SCHEMA_VERSION = 42
+from monitoring.errors import ConfigError
+
+SCHEMA_VERSION = 42  # the model this module writes (Grafana 12.1+)
+# The schemaVersion each Grafana release knows: a dashboard may not claim a newer one than the oldest
+# Grafana it must load in. Grafana migrates older versions up on load (DashboardMigrator; 12.x backend:
+# apps/dashboard/pkg/migration/schemaversion, LATEST_VERSION 42), and our JSON already has the v42 shape,
+# so claiming an older version only lets that older Grafana take it as its own.
+SCHEMA_VERSIONS = {"10.4": 39, "11.0": 39, "12.0": 41, "12.1": 42}
 DATASOURCE_VARIABLE = "datasource"
 DATASOURCE_REF = {"type": "prometheus", "uid": f"${{{DATASOURCE_VARIABLE}}}"}
 
@@ -129,3 +136,17 @@ def convert_dict(raw: dict) -> dict:
         out["timepicker"] = {k: v for k, v in timepicker.items() if k not in _LEGACY_TIMEPICKER_KEYS}
     out.setdefault("annotations", {"list": []})
     return out
+
+
+def schema_version_for(min_grafana: str) -> int:
+    """The schemaVersion to emit for the oldest Grafana the dashboards must load in."""
+    try:
+        return SCHEMA_VERSIONS[min_grafana]
+    except KeyError:
+        raise ConfigError("config", "grafana_min_version", f"unknown Grafana version {str(min_grafana)[:20]!r}",
+                          "use one of " + ", ".join(SCHEMA_VERSIONS)) from None
+
+
+def for_grafana(dashboard: dict, min_grafana: str) -> dict:
+    """The dashboard with the schemaVersion of `min_grafana` (the rest of the model is the same)."""
+    return {**dashboard, "schemaVersion": schema_version_for(min_grafana)}

@@ -2,28 +2,38 @@
 
 Ownership and edit detection live in the dashboards themselves, so no state file is needed:
 - every pushed dashboard carries the tag `managed-by:gitea-provider-monitoring` (ours) and a tag
-  `gpm-sha256:<12 hex>`, the hash of the content we pushed;
+  `gpm-sha256:<12 hex>`, the hash of the canonical form of the content we pushed (canonical.py: numbers
+  normalised, keys sorted, server-set fields removed, title trimmed), so Grafana 12's float64 round trip
+  does not look like an edit;
 - a remote dashboard without the ownership tag is somebody else's and is never overwritten without --force;
-- a remote dashboard whose content no longer matches its own hash tag was edited (in the UI or another
-  tool) after our last push, and is refused with a diff unless --force.
-Comparisons ignore server-side fields (id, version, iteration) and tag order.
+- a remote dashboard whose canonical content no longer matches its own hash tag was edited (in the UI or
+  another tool) after our last push, and is refused with a diff unless --force.
+Before planning, the credentials and the permission to write the folder are checked (GET /api/folders/{uid}).
 """
 
 from __future__ import annotations
 
 import copy
 import difflib
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from monitoring.grafana.canonical import (
+    HASH_PREFIX,
+    SERVER_FIELDS,
+    canonical,
+    canonical_text,
+    content_hash,
+    hash_tag,
+    legacy_hash,
+    same,
+)
 from monitoring.grafana.client import GrafanaClient, GrafanaError
 
 OWNER_TAG = "managed-by:gitea-provider-monitoring"
-HASH_PREFIX = "gpm-sha256:"
-SERVER_FIELDS = ("id", "version", "iteration")
+TAG_MAX = 50  # Grafana 12+ refuses longer tags (400 tag-too-long)
 
 CREATE, UPDATE, UNCHANGED, REFUSED, DELETE = "create", "update", "unchanged", "refused", "delete"
 
@@ -33,35 +43,51 @@ class PushInputError(Exception):
 
 
 def normalise(dashboard: dict) -> dict:
-    """The content we compare: no server-side fields, no hash tag, tags sorted."""
-    d = {k: v for k, v in dashboard.items() if k not in SERVER_FIELDS}
-    d["tags"] = sorted(t for t in d.get("tags", []) if not t.startswith(HASH_PREFIX))
-    return d
-
-
-def content_hash(dashboard: dict) -> str:
-    text = json.dumps(normalise(dashboard), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
+    """The content we compare (kept for callers): the canonical form."""
+    return canonical(dashboard)
 
 
 def with_markers(dashboard: dict) -> dict:
-    """The dashboard as we push it: ownership tag and the hash of its content."""
+    """The dashboard as we push it: ownership tag and the hash of its canonical content."""
     d = copy.deepcopy(dashboard)
     for key in SERVER_FIELDS:
         d.pop(key, None)
+    if isinstance(d.get("title"), str):
+        d["title"] = d["title"].strip()
     d["tags"] = sorted(set(t for t in d.get("tags", []) if not t.startswith(HASH_PREFIX)) | {OWNER_TAG})
     d["tags"] = sorted(d["tags"] + [HASH_PREFIX + content_hash(d)])
     return d
 
 
-def _hash_tag(dashboard: dict) -> str | None:
-    return next((t[len(HASH_PREFIX):] for t in dashboard.get("tags", []) if t.startswith(HASH_PREFIX)), None)
+def ours_unedited(remote: dict) -> bool:
+    """The remote content still matches its hash tag (canonical, or the pre-canonical hash of older pushes)."""
+    tag = hash_tag(remote)
+    return tag is not None and tag in (content_hash(remote), legacy_hash(remote))
 
 
-def diff(remote: dict | None, local: dict, uid: str) -> str:
+def diff(remote: dict | None, local: dict, uid: str, context: int = 2) -> str:
     def lines(d: dict | None) -> list[str]:
-        return json.dumps(normalise(d), indent=2, sort_keys=True).splitlines(keepends=True) if d else []
-    return "".join(difflib.unified_diff(lines(remote), lines(local), f"grafana/{uid}", f"build/{uid}", n=2))
+        return canonical_text(d, indent=2).splitlines(keepends=True) if d else []
+    return "".join(difflib.unified_diff(lines(remote), lines(local), f"grafana/{uid}", f"build/{uid}", n=context))
+
+
+def _panel_count(dashboard: dict) -> int:
+    panels = dashboard.get("panels")
+    if not isinstance(panels, list):
+        return 0
+    return sum(1 + (_panel_count(p) if p.get("type") == "row" else 0) for p in panels if isinstance(p, dict))
+
+
+def summary(remote: dict | None, meta: dict | None = None) -> str:
+    """One line about a dashboard we would delete: panels, version, last change."""
+    if not remote:
+        return "already gone"
+    meta = meta or {}
+    line = f"{_panel_count(remote)} panels, version {remote.get('version', '?')}"
+    if meta.get("updated"):
+        line += f", last saved {str(meta['updated'])[:40]}"
+        line += f" by {str(meta['updatedBy'])[:60]}" if meta.get("updatedBy") else ""
+    return line
 
 
 @dataclass
@@ -74,6 +100,7 @@ class Change:
     remote_folder: str = ""
     reason: str = ""
     diff: str = ""
+    meta: dict = field(default_factory=dict)  # the remote dashboard's meta (updated, updatedBy)
 
 
 @dataclass
@@ -81,6 +108,7 @@ class Plan:
     folder_uid: str
     folder_title: str
     folder_exists: bool
+    parent_uid: str = ""
     changes: list[Change] = field(default_factory=list)
 
     def by_action(self, action: str) -> list[Change]:
@@ -102,8 +130,16 @@ def load_local(directory: Path) -> list[dict]:
         except (OSError, ValueError) as exc:
             raise PushInputError(f"{path}: cannot read dashboard JSON: {exc}") from None
         d = d.get("dashboard", d) if isinstance(d, dict) else d
-        if not isinstance(d, dict) or not d.get("uid") or not d.get("title"):
+        if not isinstance(d, dict) or not isinstance(d.get("uid"), str) or not d.get("uid") \
+                or not isinstance(d.get("title"), str) or not d["title"].strip():
             raise PushInputError(f"{path}: a dashboard needs a uid and a title")
+        tags = d.get("tags", [])
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise PushInputError(f"{path}: tags must be a list of strings")
+        long = [t for t in tags if len(t) > TAG_MAX]
+        if long:
+            raise PushInputError(f"{path}: tag {long[0][:60]!r} is longer than {TAG_MAX} characters, which Grafana "
+                                 "12 and later refuse (400 tag-too-long); shorten it")
         if d["uid"] in seen:
             raise PushInputError(f"{path}: uid {d['uid']!r} is also used by {seen[d['uid']]}")
         seen[d["uid"]] = path.name
@@ -113,25 +149,53 @@ def load_local(directory: Path) -> list[dict]:
     return dashboards
 
 
+def check_access(client: GrafanaClient, folder_uid: str, parent_uid: str = "") -> tuple[dict | None, str]:
+    """Credentials and write permission, before planning: (the folder or None, a warning or "").
+
+    GET /api/folders/{uid} answers 401 for bad credentials and says whether the caller can save in the
+    folder (canSave). A folder still to create is checked through its parent when there is one.
+    """
+    folder = client.folder(folder_uid)
+    target, name = (folder, folder_uid) if folder is not None else (None, "")
+    if folder is None and parent_uid:
+        target, name = client.folder(parent_uid), parent_uid
+        if target is None:
+            raise GrafanaError(f"parent folder {parent_uid!r} (--parent-folder-uid) does not exist in Grafana; create "
+                               "it first or drop the option")
+    if target is not None and target.get("canSave") is False:
+        raise GrafanaError(f"permission denied: the credentials may read folder {name!r} but not save in it; the "
+                           "service account needs the Editor role or dashboards:write on that folder", 403)
+    warning = ""
+    if folder is not None and parent_uid and folder.get("parentUid", "") != parent_uid:
+        warning = (f"folder {folder_uid!r} exists below {folder.get('parentUid') or 'the root'!r}, not below "
+                   f"{parent_uid!r}; it is used where it is")
+    return folder, warning
+
+
 def make_plan(client: GrafanaClient, local: list[dict], folder_uid: str, folder_title: str, *, force: bool,
-              prune: bool) -> Plan:
-    folder_exists = any(f.get("uid") == folder_uid for f in client.folders())
-    plan = Plan(folder_uid, folder_title, folder_exists)
+              prune: bool, parent_uid: str = "", folder: dict | None = None, checked: bool = False) -> Plan:
+    if not checked:
+        folder, _ = check_access(client, folder_uid, parent_uid)
+    plan = Plan(folder_uid, folder_title, folder is not None, parent_uid)
     for dashboard in local:
         ours = with_markers(dashboard)
         uid, title = ours["uid"], ours["title"]
         found = client.dashboard(uid)
         if found is None:
-            plan.changes.append(Change(CREATE, uid, title, ours, diff=diff(None, ours, uid)))
+            plan.changes.append(Change(CREATE, uid, title, ours))
             continue
-        remote, meta = found["dashboard"], found.get("meta", {})
-        folder = meta.get("folderUid", "") or ""
-        change = Change(UPDATE, uid, title, ours, remote, folder, diff=diff(remote, ours, uid))
-        if normalise(remote) == normalise(ours) and folder == folder_uid:
-            change.action, change.diff = UNCHANGED, ""
-        elif OWNER_TAG not in remote.get("tags", []):
+        remote, meta = found["dashboard"], found["meta"]
+        remote_folder = str(meta.get("folderUid") or "")
+        change = Change(UPDATE, uid, title, ours, remote, remote_folder, meta=meta)
+        tags = remote.get("tags") if isinstance(remote.get("tags"), list) else []
+        if same(remote, ours) and remote_folder == folder_uid:
+            change.action = UNCHANGED
+            plan.changes.append(change)
+            continue
+        change.diff = diff(remote, ours, uid)
+        if OWNER_TAG not in tags:
             change.reason = "a dashboard with this uid exists and is not managed by us (no ownership tag)"
-        elif _hash_tag(remote) != content_hash(remote):
+        elif not ours_unedited(remote):
             change.reason = "edited in Grafana since our last push (its content no longer matches its hash tag)"
         if change.reason:
             if force:
@@ -139,15 +203,31 @@ def make_plan(client: GrafanaClient, local: list[dict], folder_uid: str, folder_
             else:
                 change.action = REFUSED
         plan.changes.append(change)
-    if prune and folder_exists:
-        wanted = {d["uid"] for d in local}
-        for hit in client.search(tag=OWNER_TAG, folder_uid=folder_uid):
-            if hit.get("uid") not in wanted:
-                found = client.dashboard(hit["uid"])
-                remote = found["dashboard"] if found else None
-                plan.changes.append(Change(DELETE, hit["uid"], hit.get("title", ""), None, remote, folder_uid,
-                                           "no longer defined", diff(remote, {}, hit["uid"]) if remote else ""))
+    if prune and plan.folder_exists:
+        plan.changes += _prune_candidates(client, {d["uid"] for d in local}, folder_uid)
     return plan
+
+
+def _prune_candidates(client: GrafanaClient, wanted: set[str], folder_uid: str) -> list[Change]:
+    """Our dashboards in the folder that are no longer defined, each read by uid (search may lag writes)."""
+    changes = []
+    seen: set[str] = set()
+    for hit in client.search(tag=OWNER_TAG, folder_uid=folder_uid):
+        uid = hit["uid"]
+        if uid in wanted or uid in seen:
+            continue
+        seen.add(uid)
+        found = client.dashboard(uid)  # the search index may be behind: trust only the dashboard itself
+        if found is None:
+            continue
+        remote, meta = found["dashboard"], found["meta"]
+        tags = remote.get("tags") if isinstance(remote.get("tags"), list) else []
+        if OWNER_TAG not in tags or str(meta.get("folderUid") or "") != folder_uid:
+            continue
+        title = str(remote.get("title") or hit.get("title") or "")
+        changes.append(Change(DELETE, uid, title, None, remote, folder_uid, "no longer defined",
+                              diff(remote, {}, uid), meta))
+    return changes
 
 
 @dataclass
@@ -169,8 +249,12 @@ def apply(client: GrafanaClient, plan: Plan, message: str, progress: Callable[[s
     """Write the plan. On a failure, restore what this run changed, then report."""
     report = PushReport()
     if not plan.folder_exists:
-        client.create_folder(plan.folder_uid, plan.folder_title)
-        progress(f"folder   {plan.folder_uid} ({plan.folder_title}): created")
+        created = client.create_folder(plan.folder_uid, plan.folder_title, plan.parent_uid)
+        where = ""
+        if plan.parent_uid:
+            where = (f" below {plan.parent_uid}" if created.get("parentUid") == plan.parent_uid else
+                     f" at the root: this Grafana ignored the parent {plan.parent_uid} (nested folders are off)")
+        progress(f"folder   {plan.folder_uid} ({plan.folder_title}): created{where}")
     for change in plan.changes:
         if change.action in (UNCHANGED, REFUSED):
             continue
@@ -190,20 +274,23 @@ def apply(client: GrafanaClient, plan: Plan, message: str, progress: Callable[[s
 
 
 def _save(client: GrafanaClient, change: Change, folder_uid: str, message: str) -> dict:
+    assert change.local is not None
     body = copy.deepcopy(change.local)
     overwrite = False
     if change.remote is not None:
-        # Grafana refuses the save (412 version-mismatch) if the dashboard changed since we read it.
+        # Grafana refuses the save (412 version-mismatch, or 409 from 13.x) if it changed since we read it.
         body["id"], body["version"] = change.remote.get("id"), change.remote.get("version")
-        overwrite = change.action == UPDATE and OWNER_TAG not in change.remote.get("tags", [])  # --force on foreign
+        tags = change.remote.get("tags") if isinstance(change.remote.get("tags"), list) else []
+        overwrite = change.action == UPDATE and OWNER_TAG not in tags  # --force on a foreign dashboard
     try:
         return client.save(body, folder_uid, message, overwrite=overwrite)
     except GrafanaError as exc:
-        if exc.grafana_status != "version-mismatch":
+        if not exc.conflict:
             raise
-        # A retried save whose first attempt went through (the answer was lost) looks like this: read back.
+        # A retried save whose first attempt went through (the answer was lost) is a conflict too: a create
+        # without id takes the existing dashboard's id and fails the version check. Read back and compare.
         now = client.dashboard(change.uid)
-        if now and normalise(now["dashboard"]) == normalise(change.local):
+        if now and same(now["dashboard"], change.local):
             return {"uid": change.uid, "version": now["dashboard"].get("version")}
         raise GrafanaError(f"{exc}: the dashboard was changed in Grafana while this push ran; run the push again "
                            "to see the new diff", exc.status, exc.grafana_status) from None
@@ -216,6 +303,7 @@ def _rollback(client: GrafanaClient, report: PushReport, message: str) -> None:
             if c.action == CREATE:
                 client.delete(c.uid)
             else:
+                assert c.remote is not None
                 previous = copy.deepcopy(c.remote)
                 previous.pop("id", None)
                 previous.pop("version", None)

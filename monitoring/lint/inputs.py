@@ -1,8 +1,10 @@
 """Read lint inputs: rule files, PrometheusRules, dashboards (plain, API-wrapped, in ConfigMaps or
 GrafanaDashboards), ServiceMonitor/PodMonitor metricRelabelings and Prometheus scrape configs.
 
-Multi-document YAML (rendered Helm output) and `kind: List` are read document by document. A file that
-cannot be read or parsed raises LintInputError naming it; documents of other kinds are skipped.
+Multi-document YAML (rendered Helm output) and every `*List` kind (List, ConfigMapList, ...) are read
+item by item. A file that cannot be read or parsed raises LintInputError naming it; documents of other
+kinds are skipped, and a file with nothing checkable at all is listed in `Inputs.unchecked`.
+Services are read too: with a monitor's selector they name the job whose series a relabel drop removes.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
+from monitoring.lint.targets import Scope, TargetLabels, monitor_scope, scrape_config_scope
 
 SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -43,6 +47,7 @@ class MetricDrop:
     where: str
     action: str  # drop | keep
     regex: str
+    scope: Scope = Scope()  # the targets whose series it drops
 
     def drops(self, metric: str) -> bool:
         try:
@@ -52,13 +57,30 @@ class MetricDrop:
         return matched if self.action == "drop" else not matched
 
 
+@dataclass(frozen=True)
+class MetricSource:
+    """One monitor endpoint or scrape job: the targets it scrapes (scope) and the metrics it drops."""
+
+    where: str
+    scope: Scope
+    drops: tuple[MetricDrop, ...]
+
+
 @dataclass
 class Inputs:
     rules: list[RuleSource] = field(default_factory=list)
     dashboards: list[DashboardSource] = field(default_factory=list)
     drops: list[MetricDrop] = field(default_factory=list)
+    sources: list[MetricSource] = field(default_factory=list)
     files: int = 0
     ignored: list[str] = field(default_factory=list)  # "path: why" for documents nothing checks
+    unchecked: list[str] = field(default_factory=list)  # files with nothing checkable
+    target_labels: TargetLabels = field(default_factory=TargetLabels)
+    services: dict[tuple[str, str], dict] = field(default_factory=dict)  # (namespace, name) -> labels
+    monitors: list[tuple[str, dict]] = field(default_factory=list)  # (path, ServiceMonitor/PodMonitor doc)
+
+    def checkable(self) -> int:
+        return len(self.rules) + len(self.dashboards) + len(self.monitors) + len(self.sources)
 
 
 def expand(paths: list[Path]) -> list[Path]:
@@ -73,6 +95,14 @@ def expand(paths: list[Path]) -> list[Path]:
     return out
 
 
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """PyYAML's safe loader (libyaml's when present: rendered charts are megabytes), plus the YAML 1.1 `=`
+    (value) scalar that CRD schemas contain."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
+
+
 def load(paths: list[Path]) -> Inputs:
     inputs = Inputs()
     for path in expand(paths):
@@ -81,8 +111,13 @@ def load(paths: list[Path]) -> Inputs:
             text = path.read_text()
         except (OSError, UnicodeDecodeError) as exc:
             raise LintInputError(f"{path}: cannot read: {exc}") from None
+        before = inputs.checkable()
         for doc in _documents(path, text):
             _classify(str(path), doc, inputs)
+        if inputs.checkable() == before:
+            inputs.unchecked.append(str(path))
+    for path, doc in inputs.monitors:
+        _monitor(path, doc, inputs)
     return inputs
 
 
@@ -90,7 +125,7 @@ def _documents(path: Path, text: str) -> list:
     try:
         if path.suffix == ".json":
             return [json.loads(text)]
-        return [d for d in yaml.safe_load_all(text) if d is not None]
+        return [d for d in yaml.load_all(text, Loader=_Loader) if d is not None]
     except json.JSONDecodeError as exc:
         raise LintInputError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from None
     except yaml.YAMLError as exc:
@@ -100,7 +135,7 @@ def _documents(path: Path, text: str) -> list:
 
 
 def _name(doc: dict) -> str:
-    meta = doc.get("metadata") or {}
+    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
     return "/".join(x for x in (meta.get("namespace"), meta.get("name")) if x) or "?"
 
 
@@ -113,29 +148,36 @@ def _classify(path: str, doc: object, inputs: Inputs, where: str = "") -> None:
         inputs.ignored.append(f"{path}: a {type(doc).__name__} document, not a rule file, manifest or dashboard")
         return
     kind = doc.get("kind")
-    if kind == "List":
-        for item in doc.get("items") or []:
+    spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
+    if isinstance(kind, str) and kind.endswith("List") and isinstance(doc.get("items"), list):
+        for item in doc["items"]:
             _classify(path, item, inputs, where)
     elif kind == "PrometheusRule":
-        inputs.rules.append(RuleSource(path, f"PrometheusRule {_name(doc)}", (doc.get("spec") or {}).get("groups") or []))
-    elif kind == "ConfigMap":
-        for key, value in sorted((doc.get("data") or {}).items()):
-            _from_configmap(path, f"ConfigMap {_name(doc)} {key}", key, value, inputs)
+        inputs.rules.append(RuleSource(path, f"PrometheusRule {_name(doc)}", spec.get("groups") or []))
+    elif kind == "ConfigMap" and isinstance(doc.get("data"), dict):
+        for key, value in sorted(doc["data"].items(), key=lambda kv: str(kv[0])):
+            _from_configmap(path, f"ConfigMap {_name(doc)} {key}", str(key), value, inputs)
     elif kind == "GrafanaDashboard":
-        spec = doc.get("spec") or {}
         if isinstance(spec.get("json"), str):
             _from_configmap(path, f"GrafanaDashboard {_name(doc)}", "json.json", spec["json"], inputs)
     elif kind in ("ServiceMonitor", "PodMonitor"):
-        key = "endpoints" if kind == "ServiceMonitor" else "podMetricsEndpoints"
-        for i, endpoint in enumerate((doc.get("spec") or {}).get(key) or []):
-            _drops(path, f"{kind} {_name(doc)} {key}[{i}]", endpoint.get("metricRelabelings") or [], "sourceLabels",
-                   inputs)
+        inputs.monitors.append((path, doc))
+    elif kind == "Service":
+        meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+        labels = meta.get("labels") if isinstance(meta.get("labels"), dict) else {}
+        inputs.services[(str(meta.get("namespace") or ""), str(meta.get("name") or ""))] = labels
+        inputs.ignored.append(f"{path}: {where + ': ' if where else ''}Service {_name(doc)} (read for job names)")
     elif "groups" in doc and isinstance(doc["groups"], list):
         inputs.rules.append(RuleSource(path, where, doc["groups"]))
-    elif "scrape_configs" in doc:
-        for job in doc.get("scrape_configs") or []:
-            _drops(path, f"scrape_configs {job.get('job_name', '?')}", job.get("metric_relabel_configs") or [],
-                   "source_labels", inputs)
+    elif "scrape_configs" in doc and isinstance(doc["scrape_configs"], list):
+        for job in (j for j in doc["scrape_configs"] if isinstance(j, dict)):
+            inputs.target_labels.add_relabelings(job.get("relabel_configs"), "target_label")
+            inputs.target_labels.add_relabelings(job.get("metric_relabel_configs"), "target_label")
+            for static in job.get("static_configs") or []:
+                if isinstance(static, dict) and isinstance(static.get("labels"), dict):
+                    inputs.target_labels.labels |= {str(k) for k in static["labels"]}
+            _drops(path, f"scrape_configs {job.get('job_name', '?')}", job.get("metric_relabel_configs"),
+                   "source_labels", inputs, scrape_config_scope(job))
     elif "dashboard" in doc and _is_dashboard(doc["dashboard"]):
         inputs.dashboards.append(DashboardSource(path, where or "dashboard", doc["dashboard"]))
     elif _is_dashboard(doc):
@@ -148,18 +190,46 @@ def _classify(path: str, doc: object, inputs: Inputs, where: str = "") -> None:
 def _from_configmap(path: str, where: str, key: str, value: object, inputs: Inputs) -> None:
     if not isinstance(value, str):
         return
-    try:
-        doc = json.loads(value) if key.endswith(".json") else yaml.safe_load(value)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise LintInputError(f"{path}: {where}: invalid {'JSON' if key.endswith('.json') else 'YAML'}: {exc}") from None
+    if key.endswith(".json"):
+        try:
+            doc = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise LintInputError(f"{path}: {where}: invalid JSON: {exc}") from None
+    else:
+        try:
+            doc = yaml.load(value, Loader=_Loader)
+        except yaml.YAMLError as exc:  # a ConfigMap's other data is somebody else's business
+            inputs.ignored.append(f"{path}: {where}: not YAML ({str(exc).splitlines()[0][:80]})")
+            return
     if isinstance(doc, dict):
         _classify(path, doc, inputs, where)
 
 
-def _drops(path: str, where: str, configs: list, labels_key: str, inputs: Inputs) -> None:
-    for i, cfg in enumerate(configs):
+def _monitor(path: str, doc: dict, inputs: Inputs) -> None:
+    """A ServiceMonitor/PodMonitor: the labels its relabelings write, and its drops with their scope."""
+    kind = doc.get("kind")
+    spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
+    for key in ("targetLabels", "podTargetLabels"):
+        if isinstance(spec.get(key), list):
+            inputs.target_labels.labels |= {str(x) for x in spec[key]}
+    key = "endpoints" if kind == "ServiceMonitor" else "podMetricsEndpoints"
+    endpoints = spec.get(key) if isinstance(spec.get(key), list) else []
+    for i, endpoint in enumerate(e for e in endpoints if isinstance(e, dict)):
+        inputs.target_labels.add_relabelings(endpoint.get("relabelings"), "targetLabel")
+        inputs.target_labels.add_relabelings(endpoint.get("metricRelabelings"), "targetLabel")
+        scope = monitor_scope(doc, endpoint, inputs.services)
+        _drops(path, f"{kind} {_name(doc)} {key}[{i}]", endpoint.get("metricRelabelings"), "sourceLabels",
+               inputs, scope)
+
+
+def _drops(path: str, where: str, configs: object, labels_key: str, inputs: Inputs, scope: Scope) -> None:
+    """Record one metric source and the __name__ drop/keep steps of its metric relabelings."""
+    before = len(inputs.drops)
+    for i, cfg in enumerate(configs if isinstance(configs, list) else []):
         if not isinstance(cfg, dict):
             continue
         action = str(cfg.get("action", "replace")).lower()
         if action in ("drop", "keep") and list(cfg.get(labels_key) or []) == ["__name__"]:
-            inputs.drops.append(MetricDrop(path, f"{where} relabeling[{i}]", action, str(cfg.get("regex", "(.*)"))))
+            inputs.drops.append(MetricDrop(path, f"{where} relabeling[{i}]", action, str(cfg.get("regex", "(.*)")),
+                                           scope))
+    inputs.sources.append(MetricSource(where, scope, tuple(inputs.drops[before:])))

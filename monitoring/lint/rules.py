@@ -7,9 +7,14 @@ from collections.abc import Callable
 
 from monitoring.config import DURATION_RE
 from monitoring.lint import exprs
+from monitoring.lint.checks import duplicate_rule
 from monitoring.lint.inputs import RuleSource
 from monitoring.rules import SEVERITIES
 from monitoring.validate import ALERT_NAME
+
+# Accepted severities unless --severities says otherwise: ours plus `none`, which kube-prometheus and
+# other mixins give the always-firing Watchdog and InfoInhibitor alerts.
+DEFAULT_SEVERITIES = (*SEVERITIES, "none")
 
 MAX_GROUP_RULES = 20
 DISABLE_ANNOTATION = "lint_disable"  # comma-separated check ids; annotation names must be label names
@@ -22,8 +27,8 @@ Report = Callable[[str, str, str], None]  # (location, check id, message)
 
 def template_problem(text: str) -> str | None:
     """What is wrong with a Go template, roughly as text/template's parser would see it; None when fine."""
-    if text.count("{{") != text.count("}}"):
-        return "unbalanced {{ }}"
+    if "{{" in _ACTION.sub("", text):  # a `}}` in plain text is literal text to text/template; `{{` is not
+        return "unbalanced {{ }}: an action is not closed"
     depth = 0
     for action in _ACTION.findall(text):
         body = action.strip()
@@ -47,11 +52,13 @@ def template_problem(text: str) -> str | None:
 
 
 def _valid_duration(value: object) -> bool:
-    return isinstance(value, str) and bool(value) and bool(DURATION_RE.match(value))
+    """As Prometheus' model.ParseDuration: units in order, or the bare "0"."""
+    return isinstance(value, str) and bool(value) and (value == "0" or bool(DURATION_RE.match(value)))
 
 
-def check(source: RuleSource, ctx_for: Callable[[bool], exprs.Context], report: Report) -> None:
-    seen: dict[tuple, str] = {}
+def check(source: RuleSource, ctx_for: Callable[[bool], exprs.Context], report: Report,
+          severities: tuple[str, ...] = DEFAULT_SEVERITIES) -> None:
+    seen: dict[tuple, list[tuple[str, str]]] = {}  # (name, labels) -> [(where, expr)]
     if not isinstance(source.groups, list):
         report("", "promql-syntax", "`groups` is not a list")
         return
@@ -59,22 +66,26 @@ def check(source: RuleSource, ctx_for: Callable[[bool], exprs.Context], report: 
         if not isinstance(group, dict):
             continue
         gname = str(group.get("name") or f"group[{gi}]")
-        rules = group.get("rules") or []
+        rules = group.get("rules") if isinstance(group.get("rules"), list) else []
         if len(rules) > MAX_GROUP_RULES:
             report(gname, "group-too-large", f"{len(rules)} rules (at most {MAX_GROUP_RULES}); split the group by "
                    "concern")
         for ri, rule in enumerate(rules):
             if isinstance(rule, dict):
-                _rule(gname, ri, rule, seen, ctx_for, report)
+                _rule(gname, ri, rule, seen, ctx_for, report, severities)
+
+
+def _mapping(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
 
 
 def _rule(gname: str, index: int, rule: dict, seen: dict, ctx_for: Callable[[bool], exprs.Context],
-          report: Report) -> None:
+          report: Report, severities: tuple[str, ...]) -> None:
     is_alert = "alert" in rule
     name = str(rule.get("alert") or rule.get("record") or f"rule[{index}]")
     where = f"{gname}/{name}"
-    labels = rule.get("labels") or {}
-    annotations = rule.get("annotations") or {}
+    labels = _mapping(rule.get("labels"))
+    annotations = _mapping(rule.get("annotations"))
     disabled = {c.strip() for c in str(annotations.get(DISABLE_ANNOTATION, "")).split(",") if c.strip()}
 
     def emit(check_id: str, message: str) -> None:
@@ -82,10 +93,10 @@ def _rule(gname: str, index: int, rule: dict, seen: dict, ctx_for: Callable[[boo
             report(where, check_id, message)
 
     key = (name, tuple(sorted((str(k), str(v)) for k, v in labels.items())))
-    if key in seen:
-        emit("duplicate-rule", f"same name and labels as the rule at {seen[key]} (rule {index + 1} of its group "
-             "is the second); rename one or give them different labels")
-    seen.setdefault(key, where)
+    duplicate = duplicate_rule.check(key, is_alert, str(rule.get("expr") or ""), where, index, seen,
+                                     ctx_for(False).catalog)
+    if duplicate:
+        emit(duplicate_rule.CHECK.id, duplicate)
     for field in ("for", "keep_firing_for"):
         if field in rule and not _valid_duration(rule[field]):
             emit("invalid-duration", f"{field}: {rule[field]!r} is not a Prometheus duration (like 5m or 1h30m)")
@@ -98,9 +109,9 @@ def _rule(gname: str, index: int, rule: dict, seen: dict, ctx_for: Callable[[boo
         if not ALERT_NAME.match(name):
             emit("alert-name-case", f"{name!r} is not CamelCase (e.g. GiteaProviderDown)")
         severity = labels.get("severity")
-        if severity not in SEVERITIES:
-            emit("severity-label", f"severity {severity!r}; use one of {', '.join(SEVERITIES)}" if severity else
-                 f"no severity label; add severity: {' | '.join(SEVERITIES)}")
+        if severity not in severities:
+            emit("severity-label", f"severity {severity!r}; use one of {', '.join(severities)} (or accept it with "
+                 "--severities)" if severity else f"no severity label; add severity: {' | '.join(severities)}")
         if not annotations.get("summary"):
             emit("missing-summary", "no summary annotation; add a one-line summary")
         description = annotations.get("description")

@@ -12,10 +12,13 @@ import jsonschema
 from monitoring.config import Config, duration_seconds
 from monitoring.lint import dashboards, exprs, rules
 from monitoring.lint.catalog import LintCatalog, builtin
-from monitoring.lint.findings import CHECKS, ERROR, Finding
+from monitoring.lint.findings import CHECKS, ERROR, WARNING, Finding
 from monitoring.lint.inputs import RuleSource, load
+from monitoring.lint.rules import DEFAULT_SEVERITIES
 
 SCHEMA_NAME = "grafana-dashboard.schema.json"
+# Written by us from Grafana's documented dashboard model; tests/test_dashboard_model.py keeps it in step.
+OWN_SCHEMA = Path(__file__).resolve().parents[1] / "schemas" / "grafana-dashboard-model.schema.json"
 
 
 @dataclass
@@ -23,6 +26,7 @@ class LintResult:
     findings: list[Finding]
     files: int
     notes: list[str] = field(default_factory=list)
+    unchecked: list[str] = field(default_factory=list)  # files with nothing checkable (exit 2 with --strict)
 
     @property
     def errors(self) -> int:
@@ -49,51 +53,64 @@ def _recorded(sources: list[RuleSource]) -> set[str]:
     for source in sources:
         groups = source.groups if isinstance(source.groups, list) else []
         for group in (g for g in groups if isinstance(g, dict)):
-            names |= {str(r["record"]) for r in group.get("rules") or [] if isinstance(r, dict) and r.get("record")}
+            rules_ = group.get("rules") if isinstance(group.get("rules"), list) else []
+            names |= {str(r["record"]) for r in rules_ if isinstance(r, dict) and r.get("record")}
     return names
 
 
 def lint_paths(paths: list[Path], catalog: LintCatalog | None = None, disabled: set[str] | None = None,
-               scrape_interval: str | None = None, dashboard_schema: Path | None = None) -> LintResult:
-    """Lint files and directories. Raises LintInputError (exit 2) for unreadable or unparsable input."""
+               scrape_interval: str | None = None, dashboard_schema: Path | None = None,
+               severities: tuple[str, ...] | None = None, levels: dict[str, str] | None = None) -> LintResult:
+    """Lint files and directories. Raises LintInputError (exit 2) for unreadable or unparsable input.
+    `severities`: accepted alert severities (default: critical, warning, info, none); `levels`: check id ->
+    error|warning, overriding a check's default level."""
     unknown = sorted((disabled or set()) - set(CHECKS))
     if unknown:
         raise ValueError(f"--disable {', '.join(unknown)}: no such check; `gitea-monitoring lint --list-checks`")
+    levels = levels or {}
+    bad = sorted(f"{k}={v}" for k, v in levels.items() if k not in CHECKS or v not in (ERROR, WARNING))
+    if bad:
+        raise ValueError(f"--level {', '.join(bad)}: use CHECK=error or CHECK=warning with a check id from "
+                         "--list-checks")
     config = Config()
     inputs = load(paths)
     catalog = catalog or builtin(config)
     catalog.records |= _recorded(inputs.rules)  # a recording rule defined in any input counts as defined
     interval = duration_seconds(scrape_interval or config.scrape_interval)
-    drops = tuple(inputs.drops)
+    sources = tuple(inputs.sources)
     findings: set[Finding] = set()
     notes = [f"ignored {x}" for x in inputs.ignored]
 
+    targets = inputs.target_labels
+
     def ctx(is_alert: bool, grafana: bool = False) -> exprs.Context:
-        return exprs.Context(catalog, drops, interval, is_alert=is_alert, grafana=grafana)
+        return exprs.Context(catalog, sources, interval, is_alert=is_alert, grafana=grafana,
+                             target_labels=frozenset(targets.labels), target_open=targets.open)
 
     for source in inputs.rules:
         prefix = f"{source.where}:" if source.where else ""
 
         def report(where: str, check_id: str, message: str, prefix: str = prefix, path: str = source.path) -> None:
-            findings.add(Finding(path, prefix + where, check_id, message))
+            findings.add(Finding(path, prefix + where, check_id, message, levels.get(check_id, "")))
 
-        rules.check(source, ctx, report)
+        rules.check(source, ctx, report, severities or DEFAULT_SEVERITIES)
 
     schema_path = dashboard_schema or default_dashboard_schema()
+    if schema_path is None and inputs.dashboards:
+        schema_path = OWN_SCHEMA  # the project's own description of the model: the check always runs
+        notes.append("dashboard-schema: Grafana's official schema not found (--dashboard-schema FILE or SPECS_DIR "
+                     f"holding {SCHEMA_NAME}); checked against the project's own dashboard model")
     schema = _schema_validator(schema_path) if schema_path else None
-    if schema is None and inputs.dashboards:
-        notes.append("dashboard-schema skipped: Grafana's dashboard JSON schema not found (pass --dashboard-schema "
-                     f"FILE or set SPECS_DIR to a folder holding {SCHEMA_NAME})")
     uids: dict[str, str] = {}
     for source in inputs.dashboards:
         prefix = f"{source.where}:" if source.where else ""
 
         def dreport(where: str, check_id: str, message: str, prefix: str = prefix, path: str = source.path) -> None:
-            findings.add(Finding(path, prefix + where, check_id, message))
+            findings.add(Finding(path, prefix + where, check_id, message, levels.get(check_id, "")))
 
         dashboards.check(source, ctx(False, grafana=True), schema, dreport)
         uid, title = source.dashboard.get("uid"), source.dashboard.get("title", "")
-        if uid:
+        if isinstance(uid, str) and uid:
             # One dashboard shipped as JSON, ConfigMap and GrafanaDashboard shares its uid legitimately;
             # two different dashboards (another title) with one uid overwrite each other.
             if uid in uids and uids[uid] != title:
@@ -101,4 +118,5 @@ def lint_paths(paths: list[Path], catalog: LintCatalog | None = None, disabled: 
                         f"{uids[uid]!r}; give each dashboard its own uid")
             uids.setdefault(uid, title)
     result = sorted(f for f in findings if f.check not in (disabled or set()))
-    return LintResult(result, inputs.files, notes)
+    notes += [f"nothing checkable in {p} (no rules, dashboards, monitors or scrape configs)" for p in inputs.unchecked]
+    return LintResult(result, inputs.files, notes, list(inputs.unchecked))

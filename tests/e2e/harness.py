@@ -34,8 +34,8 @@ from monitoring.config import Config, duration_seconds, load_config
 from monitoring.dashboard import substitute_variables
 from monitoring.promql import metric_names
 from monitoring.promtool import find_tool
-from tests.sim.gitea import GiteaSimulator
-from tests.sim.openapi import specs_dir
+from tests.sim.gitea import PROBE_PATHS, GiteaSimulator
+from tests.sim.openapi import spec_file
 from tests.sim.processes import ExporterProcess, free_port, wait_http
 from tests.sim.provider import ProviderSimulator
 
@@ -119,9 +119,6 @@ class Environment:
     """All components of one end-to-end run."""
 
     def __init__(self, replicas: int = 3) -> None:
-        specs = specs_dir()
-        if specs is None:
-            raise FileNotFoundError("the Gitea simulator needs ../shared/specs (or SPECS_DIR)")
         self.tmp = Path(tempfile.mkdtemp(prefix="gitea-e2e-"))
         self.receiver = Receiver()
         base = load_config(E2E_CONFIG)
@@ -131,7 +128,7 @@ class Environment:
         self.build_dir = self.tmp / "build"
         build(self.config, self.build_dir)
         self.model = load_model(self.config)
-        self.gitea = GiteaSimulator(specs / "gitea-swagger.json", TOKEN)
+        self.gitea = GiteaSimulator(spec_file("gitea-swagger.json"), TOKEN)  # validates when the specs are present
         self.provider = ProviderSimulator(replicas=replicas, controllers=self.config.provider.controllers,
                                           namespace=self.config.provider.namespace,
                                           container=self.config.provider.container)
@@ -258,6 +255,7 @@ class Scenario:
     recover: Callable[[Environment], None]
     expected: dict[str, str]  # alertname -> receiver that must get it, or INHIBITED (fires, never notified)
     exporter_based: bool = False  # detection also waits for a probe round
+    measure_probe_rate: bool = False  # report the prober's request rate before and during the fault
 
 
 def _gitea_fault(fault: str, *paths: str) -> Callable[[Environment], None]:
@@ -268,6 +266,20 @@ def _latency(seconds: float) -> Callable[[Environment], None]:
     def apply(env: Environment) -> None:
         env.gitea.latency = seconds
     return apply
+
+
+def _throttle(share: float, retry_after: str | None) -> Callable[[Environment], None]:
+    """Gitea's ingress answers 429 to `share` of all requests (probes and the provider's calls)."""
+    def apply(env: Environment) -> None:
+        env.gitea.throttle_share, env.gitea.retry_after = share, retry_after
+        env.gitea.set_fault("rate_limited")
+    return apply
+
+
+def probe_rate(env: Environment, since: float, until: float) -> float:
+    """Probe requests per second that reached Gitea (or its ingress) between two perf_counter times."""
+    times = env.gitea.request_times(*PROBE_PATHS)
+    return sum(since <= t < until for t in times) / max(until - since, 1e-9)
 
 
 def _mode(mode: str) -> Callable[[Environment], None]:
@@ -313,6 +325,8 @@ SCENARIOS = [
               "GiteaProviderWorkersSaturated": CHAT}),
     Scenario("exporter down", lambda env: env.stop_exporter(), lambda env: env.start_exporter(),
              {"GiteaAPIExporterDown": CHAT}),
+    Scenario("gitea throttles half the requests (429, Retry-After 5)", _throttle(0.5, "5"), _gitea_fault("none"),
+             {"GiteaAPIRateLimited": CHAT}, exporter_based=True, measure_probe_rate=True),
 ]
 
 
@@ -326,6 +340,7 @@ class Result:
     unexpected: list[str] = field(default_factory=list)
     resolved: bool = False
     resolve_seconds: float = 0.0
+    probe_rates: tuple[float, float] | None = None  # probe requests/s reaching Gitea: before, during the fault
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -380,6 +395,7 @@ def run(env: Environment, sc: Scenario, settle: float = 4.0) -> Result:
                             + (window if env.windowed(name) else 0.0))
     timeout = max(res.bounds.values()) + 45
     t0 = time.monotonic()
+    p0 = time.perf_counter()
     sc.inject(env)
     done_at: float | None = None
     while time.monotonic() - t0 < timeout:
@@ -405,6 +421,14 @@ def run(env: Environment, sc: Scenario, settle: float = 4.0) -> Result:
                 res.problems.append(f"{name} should be inhibited but reached {res.notified[name][0]}")
         elif res.notified.get(name, ("",))[0] != receiver:
             res.problems.append(f"{name} reached {res.notified.get(name, ('nobody',))[0]}, expected {receiver}")
+    if sc.measure_probe_rate:
+        # Same length before and during the fault; the first second of the fault is the round that met the 429.
+        p1 = time.perf_counter()
+        span = min(p1 - p0 - 1.0, 20.0)
+        res.probe_rates = (probe_rate(env, p0 - span, p0), probe_rate(env, p1 - span, p1))
+        if not res.probe_rates[1] < res.probe_rates[0] / 2:
+            res.problems.append(f"the prober did not back off: {res.probe_rates[0]:.2f} -> {res.probe_rates[1]:.2f} "
+                                "probe requests/s")
     res.unexpected = sorted(set(res.fired) - set(sc.expected))
     if res.unexpected:
         res.problems.append("unexpected alerts fired: " + ", ".join(res.unexpected))
@@ -435,6 +459,8 @@ def table(results: list[Result]) -> str:
                                  else "") for n in names)
         detection = ", ".join(f"{r.fired[n]:.1f}s / {r.bounds[n]:.1f}s" for n in names if n in r.fired)
         resolved = f"yes, {r.resolve_seconds:.0f}s" if r.resolved else "NO"
+        if r.probe_rates:
+            detection += f"; probes {r.probe_rates[0]:.2f}/s -> {r.probe_rates[1]:.2f}/s while throttled"
         ok = "yes" if r.ok else "NO: " + "; ".join(r.problems)
         lines.append(f"| {r.scenario} | {', '.join(names)} | {fired} | {receivers} | {detection} | {resolved} | {ok} |")
     return "\n".join(lines)

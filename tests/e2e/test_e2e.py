@@ -14,14 +14,11 @@ import pytest
 import requests
 
 from tests.e2e.harness import SCENARIOS, Environment, panel_report, run, wait_quiet, warm_up
-from tests.sim.openapi import specs_dir
 from tests.sim.provider import ProviderSimulator
 
 
 @pytest.fixture(scope="module")
 def env() -> Iterator[Environment]:
-    if specs_dir() is None:
-        pytest.skip("the Gitea simulator needs ../shared/specs (or SPECS_DIR)")
     if not (shutil.which("prometheus") and shutil.which("alertmanager")):
         pytest.skip("prometheus/alertmanager not on PATH: run `make tools` (make test puts .tools/bin on PATH)")
     environment = Environment()
@@ -48,6 +45,15 @@ def test_gitea_down_pages_inhibits_and_resolves(env: Environment) -> None:
     result = run(env, scenario)
     assert result.ok, result.problems
     assert result.fired["GiteaAPIDown"] <= result.bounds["GiteaAPIDown"] + 5
+
+
+def test_gitea_throttling_warns_and_the_prober_backs_off(env: Environment) -> None:
+    (scenario,) = [s for s in SCENARIOS if s.name.startswith("gitea throttles")]
+    result = run(env, scenario)
+    assert result.ok, result.problems
+    assert result.fired["GiteaAPIRateLimited"] <= result.bounds["GiteaAPIRateLimited"] + 5
+    before, during = result.probe_rates
+    assert during < before / 2, result.probe_rates
 
 
 def test_provider_simulator_matches_the_catalog() -> None:

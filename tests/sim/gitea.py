@@ -1,16 +1,21 @@
 """A local Gitea simulator: the endpoints the exporter probes, with injectable latency and faults.
 
-Every request it receives and every in-spec response it sends is checked against
-`gitea-swagger.json` (Gitea 1.26.3); problems are collected in `violations` and the fixtures fail the
-test when any appear. `/api/healthz` sits outside the API's basePath and is not in the swagger, so its
-shape is checked against `HEALTHZ_SCHEMA`, written from Gitea's `routers/web/healthcheck` (status
+It behaves the same with or without the official specs. When `gitea-swagger.json` (Gitea 1.26.3) is
+given, every request it receives and every in-spec response it sends is also checked against it;
+problems are collected in `violations` and the fixtures fail the test when any appear.
+`/api/healthz` sits outside the API's basePath and is not in the swagger, so its shape is always
+checked against `HEALTHZ_SCHEMA`, written from Gitea's `routers/web/healthcheck` (status
 pass|warn|fail, checks keyed `component:measurement`, each a list of results).
 
 Faults (set `sim.fault`, optionally only for some paths with `sim.fault_paths`):
   none, hang (sleep `hang_seconds` before answering), slow_body (headers at once, body trickled),
   stall_body (half the body, then silence for `hang_seconds`),
   http_500, http_401, http_403, healthz_fail (424 with a failing database check), invalid_json,
-  redirect_loop, oversized (a 4 MiB JSON body), drop (close the connection without an answer).
+  redirect_loop, oversized (a 4 MiB JSON body), drop (close the connection without an answer),
+  rate_limited (429 Too Many Requests to `throttle_share` of the requests, with `Retry-After:
+  <retry_after>` when set). Gitea has no API rate limiter of its own; the 429 comes from what sits in
+  front of it, so the answer is Traefik's (pkg/middlewares/ratelimiter/rate_limiter.go, serveDelayError:
+  Retry-After in whole seconds, X-Retry-In, body "Too Many Requests") and is not checked against Gitea's spec.
 `latency` adds a delay to every answer. `stop()` / `start()` simulate a restart on the same port.
 """
 
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import socket
 import ssl
 import threading
@@ -64,7 +70,7 @@ _HEALTHZ_VALIDATOR = jsonschema.Draft7Validator(HEALTHZ_SCHEMA)
 PROBE_PATHS = ("/api/healthz", "/api/v1/version", "/api/v1/user", "/api/v1/repos/search")
 
 FAULTS = ("none", "hang", "slow_body", "stall_body", "http_500", "http_401", "http_403", "healthz_fail", "invalid_json",
-          "redirect_loop", "oversized", "drop")
+          "redirect_loop", "oversized", "drop", "rate_limited")
 
 USER = {"id": 1, "login": "crossplane", "login_name": "", "source_id": 0, "full_name": "Crossplane provider",
         "email": "crossplane@example.com", "avatar_url": "https://gitea.example.com/avatars/1", "html_url":
@@ -89,9 +95,45 @@ REPOSITORY = {"id": 7, "name": "platform", "full_name": "crossplane/platform", "
 
 SAMPLES.update(Repository=REPOSITORY, User=USER)
 
+API_BASE = "/api/v1"
+# The provider's routes (Gitea's routers/api/v1/api.go; the ones exporters/gitea_api/proxy.py classifies)
+# plus the file routes the proxy tests stream through: template -> (object answered, collection route).
+# Success statuses follow Gitea's handlers: POST creates (201), DELETE answers 204 without a body, the
+# rest 200. tests/test_proxy.py checks this table against the swagger when the specs are present.
+API_ROUTES: dict[str, tuple[str, bool]] = {
+    "/repos/{owner}/{repo}": ("Repository", False),
+    "/orgs/{org}/repos": ("Repository", True),
+    "/user/repos": ("Repository", True),
+    "/repos/{owner}/{repo}/hooks": ("Hook", True),
+    "/repos/{owner}/{repo}/hooks/{id}": ("Hook", False),
+    "/orgs/{org}/hooks": ("Hook", True),
+    "/orgs/{org}/hooks/{id}": ("Hook", False),
+    "/orgs": ("Organization", True),
+    "/orgs/{org}": ("Organization", False),
+    "/admin/orgs": ("Organization", True),
+    "/admin/users/{username}/orgs": ("Organization", True),
+    "/users/{username}": ("User", False),
+    "/admin/users": ("User", True),
+    "/admin/users/{username}": ("User", False),
+    "/repos/{owner}/{repo}/contents/{filepath}": ("FileResponse", False),
+    "/repos/{owner}/{repo}/raw/{filepath}": ("raw", False),
+}
+_API_ROUTES = [(re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(t).replace(r"\{filepath\}", ".+")) + "$"), t)
+               for t in API_ROUTES]
+
+
+def api_route(method: str, path: str) -> tuple[str, int] | None:
+    """(template, success status) of a provider route, or None when the simulator does not serve it."""
+    rest = path[len(API_BASE):] if path.startswith(API_BASE + "/") else None
+    template = next((t for regex, t in _API_ROUTES if rest is not None and regex.match(rest)), None)
+    if template is None:
+        return None
+    status = {"POST": 201, "DELETE": 204}.get(method, 200)
+    return template, status
+
 
 @contextmanager
-def simulated_gitea(spec_path: Path, token: str, hang_seconds: float = 5.0) -> Iterator[GiteaSimulator]:
+def simulated_gitea(spec_path: Path | None, token: str, hang_seconds: float = 5.0) -> Iterator[GiteaSimulator]:
     """A running simulator; on exit it stops and fails if any traffic broke the spec."""
     sim = GiteaSimulator(spec_path, token)
     sim.hang_seconds = hang_seconds
@@ -103,15 +145,19 @@ def simulated_gitea(spec_path: Path, token: str, hang_seconds: float = 5.0) -> I
 
 
 class GiteaSimulator:
-    def __init__(self, spec_path: Path, token: str, version: str = "1.26.3", tls: tuple[str, str] | None = None,
+    def __init__(self, spec_path: Path | None, token: str, version: str = "1.26.3", tls: tuple[str, str] | None = None,
                  port: int = 0) -> None:
-        self.spec = SwaggerSpec(spec_path)
+        self.spec = SwaggerSpec(spec_path) if spec_path else None  # None: behave the same, validate nothing
         self.error_schema = {"$ref": "#/definitions/APIError"}
         self.token, self.version, self.tls = token, version, tls
         self.fault = "none"
         self.fault_paths: tuple[str, ...] = ()  # empty: the fault applies to every path
         self.latency = 0.0
         self.hang_seconds = 5.0
+        self.throttle_share = 1.0  # rate_limited: the share of requests answered 429, spread evenly
+        self.retry_after: str | None = "1"  # rate_limited: the Retry-After header (None: not sent)
+        self.throttled = 0  # requests answered 429
+        self._throttle_credit = 0.0
         self.violations: list[str] = []
         self.requests: list[tuple[str, str]] = []
         # path -> (perf_counter at the request, seconds from request line to last byte sent)
@@ -188,6 +234,11 @@ class GiteaSimulator:
             raise ValueError(f"unknown fault {fault!r}; one of {', '.join(FAULTS)}")
         self.fault, self.fault_paths = fault, paths
 
+    def request_times(self, *paths: str) -> list[float]:
+        """perf_counter times of the requests received for `paths` (all paths when none are given)."""
+        with self._lock:
+            return [t for path, entries in self.service_times.items() if not paths or path in paths for t, _ in entries]
+
     def count(self, path: str) -> int:
         with self._lock:
             return sum(1 for _, p in self.requests if p == path)
@@ -214,13 +265,13 @@ class GiteaSimulator:
             self.last_headers = dict(h.headers)
             if body_in:
                 self.received.append((method, path, hashlib.sha256(body_in).hexdigest(), len(body_in)))
-        if path != "/api/healthz":
+        if path != "/api/healthz" and self.spec:
             for problem in self.spec.check_request(method, path, query, body_in or None):
                 self._violation(problem)
-        if path not in PROBE_PATHS and path.startswith(self.spec.base_path + "/"):
+        if path not in PROBE_PATHS and path.startswith(API_BASE + "/"):
             return self._provider_route(h, method, path, body_in)
         fault = self._delay_or_drop(h, path)
-        if fault is None:
+        if fault is None or self._throttle(h, fault):
             return
         if fault == "redirect_loop":
             self._send(h, 302, b"", headers={"Location": h.path})
@@ -247,6 +298,23 @@ class GiteaSimulator:
             return None
         return fault
 
+    def _throttle(self, h: BaseHTTPRequestHandler, fault: str) -> bool:
+        """Answer 429 to `throttle_share` of the requests (evenly: every 1/share-th one) under rate_limited."""
+        if fault != "rate_limited":
+            return False
+        with self._lock:
+            self._throttle_credit += self.throttle_share
+            if self._throttle_credit < 1.0:
+                return False
+            self._throttle_credit -= 1.0
+            self.throttled += 1
+        headers = {"Server": "traefik"}
+        if self.retry_after is not None:
+            headers["Retry-After"] = self.retry_after
+            headers["X-Retry-In"] = f"{self.retry_after}s"
+        self._send(h, 429, b"Too Many Requests", headers=headers)
+        return True
+
     @staticmethod
     def _read_body(h: BaseHTTPRequestHandler) -> bytes:
         if "chunked" in h.headers.get("Transfer-Encoding", "").lower():
@@ -264,7 +332,7 @@ class GiteaSimulator:
     def _provider_route(self, h: BaseHTTPRequestHandler, method: str, path: str, body_in: bytes) -> None:
         """The calls the provider makes: answer with the documented success status and a sample body."""
         fault = self._delay_or_drop(h, path)
-        if fault is None:
+        if fault is None or self._throttle(h, fault):
             return
         if h.headers.get("Authorization") != f"token {self.token}":
             return self._send_checked(h, method, path, 401, {"message": "token is required", "url": ""})
@@ -272,30 +340,28 @@ class GiteaSimulator:
             return self._send_checked(h, method, path, 500, {"message": "internal server error", "url": ""})
         if fault == "redirect_loop":
             return self._send(h, 302, b"", headers={"Location": h.path})
-        op = self.spec.operation(method, path)
-        if op is None:
-            return self._send_checked(h, method, path, 404, {"message": "not found", "url": ""})
-        if op.template.endswith("/raw/{filepath}"):
+        route = api_route(method, path)
+        if route is None:
+            return self._send(h, 404, json.dumps({"message": "not found", "url": ""}).encode())
+        template, status = route
+        kind, collection = API_ROUTES[template]
+        if kind == "raw":
             data = bytes(range(256)) * (self.raw_size // 256)
             return self._send(h, 200, data, headers={"Content-Type": "application/octet-stream"})
-        status = next(int(c) for c in sorted(op.spec.get("responses", {})) if c.startswith("2"))
-        schema = self.spec.response_schema(op, status)
-        payload = None if schema is None else self._sample(schema, body_in)
+        payload = None if status == 204 else self._sample(kind, collection and method == "GET", body_in)
         self._send_checked(h, method, path, status, payload)
 
-    def _sample(self, schema: dict, body_in: bytes) -> object:
-        ref = schema.get("$ref") or (schema.get("items") or {}).get("$ref", "")
-        name = ref.rsplit("/", 1)[-1]
-        if name == "FileResponse":
+    @staticmethod
+    def _sample(kind: str, collection: bool, body_in: bytes) -> object:
+        if kind == "FileResponse":
             return {"content": {"name": "big.bin", "path": "big.bin", "type": "file", "size": len(body_in),
                                 "sha": hashlib.sha256(body_in).hexdigest()}}
-        sample = SAMPLES.get(name, {})
-        return [sample] if schema.get("type") == "array" else sample
+        return [SAMPLES[kind]] if collection else SAMPLES[kind]
 
     def _send_checked(self, h: BaseHTTPRequestHandler, method: str, path: str, status: int,
                       payload: object) -> None:
         body = b"" if payload is None else json.dumps(payload).encode()
-        for problem in self.spec.check_response(method, path, status, body, fallback_error=self.error_schema):
+        for problem in self.spec.check_response(method, path, status, body, self.error_schema) if self.spec else ():
             self._violation(problem)
         self._send(h, status, body)
 
@@ -332,8 +398,10 @@ class GiteaSimulator:
                 return  # Gitea itself only answers 200 or 424 here; a 5xx comes from a proxy in front
             errors = [e.message for e in _HEALTHZ_VALIDATOR.iter_errors(json.loads(body))]
             problems = [f"GET /api/healthz {status}: {e}" for e in errors]
-        else:
+        elif self.spec:
             problems = self.spec.check_response("GET", path, status, body, fallback_error=self.error_schema)
+        else:
+            problems = []
         for problem in problems:
             self._violation(problem)
 

@@ -1,7 +1,9 @@
 """Validate requests and responses against a Swagger 2.0 document (Gitea's and Grafana's APIs).
 
 A simulator calls `check_request` on every request it receives and `check_response` on every body it
-sends; any mismatch is recorded as a violation and fails the test that used the simulator. Objects
+sends; any mismatch is recorded as a violation and fails the test that used the simulator. The specs
+are optional (`spec_file` returns None without them): simulators behave the same either way, and only
+validate when the spec is there. Objects
 are checked strictly: a property the spec does not declare is a violation too, so a simulator cannot
 invent fields that the real server never sends.
 """
@@ -25,6 +27,15 @@ def specs_dir() -> Path | None:
     """$SPECS_DIR, else ../shared/specs next to the repository; None when neither exists."""
     candidate = Path(os.environ.get("SPECS_DIR") or WORK_SPECS)
     return candidate if candidate.is_dir() else None
+
+
+def spec_file(name: str) -> Path | None:
+    """An official spec file when the specs are present, else None: simulators then run without checking.
+
+    Behaviour never depends on the specs; with them, every request and response is also validated.
+    """
+    folder = specs_dir()
+    return folder / name if folder is not None and (folder / name).is_file() else None
 
 
 def _strict(node: Any) -> Any:

@@ -1,0 +1,35 @@
+"""histogram-quantile-input: only aggregations the buckets flow through (checks/histogram_quantile_input.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.lint.checks._helpers import messages, record
+
+B = "rate(controller_runtime_reconcile_time_seconds_bucket[5m])"
+
+
+@pytest.mark.parametrize("expr", [
+    f"histogram_quantile(0.9, sum by (controller, le) ({B}))",
+    f"histogram_quantile(0.9, sum without (controller) ({B}))",
+    f"histogram_quantile(0.9, sum by (controller, le) ({B}) * on (controller) group_left (name) "
+    "max by (controller, name) (workqueue_depth))",
+    "histogram_quantile(0.9, sum by (le) (rate(somebody_elses_seconds_bucket[5m])))",
+    "histogram_quantile(0.9, job:latency:rate5m)",
+])
+def test_le_kept(expr: str, tmp_path: Path) -> None:
+    assert messages(tmp_path, "histogram-quantile-input", record(expr)) == []
+
+
+@pytest.mark.parametrize(("expr", "says"), [
+    (f"histogram_quantile(0.9, sum by (controller) ({B}))", "sum inside histogram_quantile drops the le label"),
+    (f"histogram_quantile(0.9, sum without (le) ({B}))", "drops the le label"),
+    ("histogram_quantile(0.9, sum by (le) (rate(somebody_elses_seconds_bucket[5m])) / ignoring (le) group_left "
+     "sum(rate(x_bucket[5m])))", "sum inside histogram_quantile drops the le label"),
+    ("histogram_quantile(0.9, rate(controller_runtime_reconcile_time_seconds_sum[5m]))", "not a _bucket series"),
+])
+def test_le_dropped(expr: str, says: str, tmp_path: Path) -> None:
+    found = messages(tmp_path, "histogram-quantile-input", record(expr))
+    assert found and says in found[0]
