@@ -14,12 +14,14 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
-from monitoring.config import Config, duration_seconds, example_pods
+from monitoring.config import Config, ProviderConfig, duration_seconds, example_pods
 from monitoring.rules import AlertCase, Expected, Series, fires, num, silent
 
 Cases = list[AlertCase]
 
 CLUSTER = "c1"
+# The default config's test pods; a definition takes pods(config), which follows provider.pod_regex.
+PODS = example_pods(ProviderConfig()) or ()
 
 
 def pods(config: Config) -> tuple[str, ...]:

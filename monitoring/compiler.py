@@ -15,7 +15,7 @@ from monitoring.grafana.convert import for_grafana
 from monitoring.output import to_json, to_yaml, write_tree
 from monitoring.rules import RuleFile
 from monitoring.testgen import test_files
-from monitoring.validate import validate_dashboards, validate_rules
+from monitoring.validate import validate_dashboards, validate_rules, validate_runbook_links
 
 RULES_DIR = "prometheus/rules"
 TESTS_DIR = "tests"
@@ -40,11 +40,14 @@ def load_model(config: Config) -> Model:
         ours = alerts.rule_files(cfg)
         return ours + extensions.rule_files(loaded, cfg, ours)
 
-    rule_files = overrides.apply(config, define, define(config))
+    defined = define(config)
+    rule_files = overrides.apply(config, define, defined)
     metrics = extensions.metrics(loaded)
     records = validate_rules(rule_files, metrics)
     defs = dashboards.dashboards(config) + extensions.dashboards(loaded, config)
-    rendered = validate_dashboards(extensions.add_panels(loaded, config, defs), records, metrics)
+    defs = extensions.add_panels(loaded, config, defs)
+    rendered = validate_dashboards(defs, records, metrics)
+    validate_runbook_links(defs, rendered, {a.alert for rf in defined for a in rf.alerts()})
     rendered = {name: for_grafana(d, config.grafana_min_version) for name, d in rendered.items()}
     return Model(rule_files=rule_files, dashboards=rendered)
 

@@ -373,12 +373,23 @@ def test_panel_quantile_follows_the_alert(tmp_path: Path) -> None:
 
 
 def test_a_link_to_an_unknown_alert_stops_the_build() -> None:
+    import dashboards
     from dashboards import _panels as p
     from monitoring.errors import DefinitionError
+    from monitoring.validate import validate_runbook_links
 
-    with pytest.raises(DefinitionError, match=r"test_configs.py:\d+: GiteaProviderDwn: a panel links to an alert "
-                                              r"that does not exist.*did you mean GiteaProviderDown"):
-        p.runbook_links(Config(), "GiteaProviderDwn")
+    config = Config()
+    model = load_model(config)
+    alerts = {a.alert for rf in model.rule_files for a in rf.alerts()}
+    defs = dashboards.dashboards(config)
+    overview = model.dashboards["provider-overview"]
+    panel = next(x for x in overview["panels"] if x.get("links"))
+    panel["links"][0]["title"] = "Runbook: GiteaProviderDwn"
+    with pytest.raises(DefinitionError, match=r"dashboards/overview.py:\d+: .*links to alert GiteaProviderDwn, which "
+                                              r"no definition defines.*did you mean GiteaProviderDown"):
+        validate_runbook_links(defs, model.dashboards, alerts)
+    with pytest.raises(DefinitionError, match=r"test_configs.py:\d+: GiteaProviderDwn: .*did you mean GiteaProviderDown"):
+        p.measure(config, "GiteaProviderDwn")  # a panel drawing an alert's measure names its own line
 
 
 def test_no_config_value_is_written_as_a_literal_in_a_definition() -> None:
