@@ -495,6 +495,19 @@ def _one_of(*choices: str) -> Check:
     return check
 
 
+def _grafana_version(value: Any) -> str | None:
+    from monitoring.grafana.convert import SCHEMA_VERSIONS  # the versions the converter knows, written once there
+
+    return None if value in SCHEMA_VERSIONS else f"{value!r} is not one of {', '.join(SCHEMA_VERSIONS)}"
+
+
+def _module_names(value: Any) -> str | tuple[str, str] | None:
+    for name in value if isinstance(value, tuple | list) else (value,):
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*", name):
+            return f"{name!r} is not a Python module name", "write it as you would import it, e.g. acme_monitoring"
+    return None
+
+
 def _not_empty(value: Any) -> str | None:
     return "must not be empty" if not value else None
 
@@ -511,6 +524,8 @@ FIELD_CHECKS: tuple[tuple[str, Check], ...] = (
     ("provider.controllers", _selector_value),
     ("exporter.job", _selector_value),
     ("exporter.mode", _one_of("probe", "proxy", "both")),
+    ("grafana_min_version", _grafana_version),
+    ("extensions", _module_names),
     ("slo.period", _duration(3 * 86400, strictly=False)),  # at least the longest burn-rate window
     ("slo.*.objective", _fraction),
     ("slo.*.latency_seconds", _positive),
