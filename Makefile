@@ -54,10 +54,11 @@ docs: $(BIN)/.installed ## Regenerate docs/runbooks.md and the README's alert an
 lint: build ## Lint build/ (rules, dashboards, manifests); `gitea-monitoring lint PATH...` for your own files
 	$(BIN)/gitea-monitoring lint $(OUT)
 
-test: $(BIN)/.installed $(TOOLS_STAMP) $(TOOLS)/jsonnet $(GO_TOOLS_STAMP) ## Build, then run ruff, pytest and every promtool rule test
+test: $(BIN)/.installed $(TOOLS_STAMP) $(TOOLS)/jsonnet $(GO_TOOLS_STAMP) ## ruff, build, lint, pytest (every config of tests/configs/ through promtool); CONFIG=f.yaml tests yours too
 	$(BIN)/ruff check .
 	$(BIN)/gitea-monitoring build --out $(OUT)
 	$(BIN)/gitea-monitoring lint $(OUT)
+	$(if $(CONFIG),PATH="$(CURDIR)/$(TOOLS):$$PATH" $(BIN)/gitea-monitoring test --config $(CONFIG),)
 	PATH="$(CURDIR)/$(TOOLS):$$PATH" $(BIN)/python -m pytest -q -m "not e2e"
 
 push: build ## Push the dashboards in build/ to Grafana (GRAFANA_URL, GRAFANA_TOKEN)

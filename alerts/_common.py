@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 from monitoring.config import Config
-from monitoring.rules import AlertCase, AlertingRule, Runbook, _caller
+from monitoring.rules import AlertCase, AlertingRule, Measure, Runbook, _caller
 
 
-def alert(config: Config, name: str, *, severity: str, expr: str, for_: str, summary: str, description: str,
-          runbook: Runbook, cases: list[AlertCase]) -> AlertingRule:
+def alert(config: Config, name: str, *, severity: str, expr: str = "", for_: str, summary: str, description: str,
+          runbook: Runbook, cases: list[AlertCase], unreachable: str = "", measure: Measure | None = None,
+          ) -> AlertingRule:
     """An alerting rule whose runbook_url points at its generated runbook section.
 
-    Every alert carries the project label (`part_of="gitea-provider-monitoring"` by default): Alertmanager
-    routes and inhibits on it and severity, never on a list of alert names.
+    With a `measure`, `expr` may be omitted: it is the measure over the config's rate window. Every alert
+    carries the project label (`part_of="gitea-provider-monitoring"` by default): Alertmanager routes and
+    inhibits on it and severity, never on a list of alert names.
     """
+    if measure is not None and not expr:
+        expr = measure.expr("", config.rate_window)
     return AlertingRule(
         alert=name, expr=expr, severity=severity, for_=for_, summary=summary, description=description,
         runbook_url=config.runbook_url(name), runbook=runbook, cases=tuple(cases), source=_caller(2),
-        labels={config.project_label_name: config.project_label_value},
+        unreachable=unreachable, measure=measure, labels={config.project_label_name: config.project_label_value},
     )
 
 

@@ -6,14 +6,12 @@ Every replica of the provider runs an exporter; alerts take the view of all repl
 
 from __future__ import annotations
 
-import math
-from functools import partial
-
 from alerts import _testdata as td
 from alerts import recording as rec
 from alerts._common import alert
 from monitoring.config import Config, duration_seconds
-from monitoring.rules import AlertingRule, Expected, RuleFile, RuleGroup, Runbook, Series, fires, num, silent
+from monitoring.rules import AlertingRule, Expected, Measure, RuleFile, RuleGroup, Runbook, Series, fires, num, silent
+from monitoring.rules import series as sel_series
 
 NAME = "gitea-api-alerts"
 
@@ -26,6 +24,32 @@ def _exporter_logs(config: Config) -> str:
 
 def _two_replicas(config: Config, metric: str, values: str, **labels: str) -> list[Series]:
     return [td.exporter(config, metric, values, i, **labels) for i in range(2)]
+
+
+def _gauge_cases(config: Config, for_: str, metric: str, fire: str, quiet: str, expected: Expected,
+                 brief: str | None = None, **labels: str) -> td.Cases:
+    """A 0/1 gauge reported by two replicas: 0 on both fires after `for`; 0 on one, or briefly, does not."""
+    tm = td.gauge_timing(config, for_)
+    at = tm.held(for_)
+    n = tm.steps(at)
+    cases = [
+        fires(fire, tm.at(at), _two_replicas(config, metric, td.gauge(0, n), **labels), expected, interval=tm.interval),
+        silent(quiet, tm.at(at), [td.exporter(config, metric, td.gauge(0, n), 0, **labels),
+                                  td.exporter(config, metric, td.gauge(1, n), 1, **labels)], interval=tm.interval),
+    ]
+    for_s = duration_seconds(for_)
+    if brief and for_s >= 2 * tm.grid:
+        start = round((at - for_s / 2) / tm.step)
+        cases.append(silent(brief, tm.at(at), _two_replicas(config, metric, td.flip("1", "0", start, n), **labels),
+                            interval=tm.interval))
+    return cases
+
+
+def _ratio_series(config: Config, share, steps: int, metric_total: str, metric_bad: str, total_labels: dict,
+                  bad_labels: dict) -> list[Series]:
+    bad, total = td.per_step(share)
+    return [td.exporter(config, metric_total, td.counter(total, steps), **total_labels),
+            td.exporter(config, metric_bad, td.counter(bad, steps), **bad_labels)]
 
 
 def _down(config: Config) -> AlertingRule:
@@ -41,20 +65,16 @@ def _down(config: Config) -> AlertingRule:
             meaning="The exporter beside every provider replica fails `GET /api/healthz` (connection, timeout, "
                     "TLS or 424 from Gitea).",
             impact="The provider cannot observe, create, update or delete anything in Gitea.",
-            diagnosis=("Failure reasons: `sum by (endpoint, reason) (rate(gitea_api_probe_failures_total[5m]))`.",
+            diagnosis=("Failure reasons: `sum by (endpoint, reason) (rate(gitea_api_probe_failures_total"
+                       f"[{config.rate_window}]))`.",
                        _exporter_logs(config),
                        "From a provider pod: `kubectl exec ... -- wget -qO- $GITEA_URL/api/healthz`.",
                        "Check Gitea's own pods, database and ingress."),
             mitigation=("Restore Gitea; the provider retries and catches up on its own.",
                         "If only the network path is broken, fix NetworkPolicies, DNS or the Service."),
         ),
-        cases=[
-            fires("both replicas see Gitea down", "10m", _two_replicas(config, "gitea_api_up", "0x15"),
-                  Expected(labels, 0)),
-            silent("one replica still reaches Gitea", "10m",
-                   [td.exporter(config, "gitea_api_up", "0x15", 0), td.exporter(config, "gitea_api_up", "1x15", 1)]),
-            silent("down for less than the for duration", "10m", _two_replicas(config, "gitea_api_up", "1x8 0x5")),
-        ],
+        cases=_gauge_cases(config, t.gitea_down_for, "gitea_api_up", "both replicas see Gitea down",
+                           "one replica still reaches Gitea", Expected(labels, 0), "down for half the for duration"),
     )
 
 
@@ -79,17 +99,29 @@ def _token(config: Config) -> AlertingRule:
                         "the token file, the provider picks it up on its next reconcile.",),
         ),
         cases=[
-            fires("token revoked", "10m", _two_replicas(config, "gitea_api_token_valid", "0x15"), Expected(labels, 0)),
-            silent("token valid", "10m", _two_replicas(config, "gitea_api_token_valid", "1x15")),
+            *_gauge_cases(config, t.token_rejected_for, "gitea_api_token_valid", "token revoked",
+                          "one replica still has a valid token", Expected(labels, 0),
+                          "rejected for half the for duration"),
             # The exporter leaves gitea_api_token_valid absent without a token, and at 1 for a valid token
             # lacking a scope (exporters/gitea_api/metrics.py set_token_state).
-            silent("no token: the gauge is absent", "10m",
-                   _two_replicas(config, "gitea_api_token_state", "1x15", state="missing")),
-            silent("token lacks a scope", "10m",
-                   [*_two_replicas(config, "gitea_api_token_valid", "1x15"),
-                    *_two_replicas(config, "gitea_api_token_state", "1x15", state="insufficient_scope")]),
+            *_token_silent_cases(config, t.token_rejected_for),
         ],
     )
+
+
+def _token_silent_cases(config: Config, for_: str) -> td.Cases:
+    """No token (gauge absent) and a token lacking a scope (gauge 1) never make TokenRejected fire."""
+    tm = td.gauge_timing(config, for_)
+    at = tm.held(for_)
+    n = tm.steps(at)
+    return [
+        silent("no token: the gauge is absent", tm.at(at),
+               _two_replicas(config, "gitea_api_token_state", td.gauge(1, n), state="missing"), interval=tm.interval),
+        silent("token lacks a scope", tm.at(at),
+               [*_two_replicas(config, "gitea_api_token_valid", td.gauge(1, n)),
+                *_two_replicas(config, "gitea_api_token_state", td.gauge(1, n), state="insufficient_scope")],
+               interval=tm.interval),
+    ]
 
 
 def _token_state_alert(config: Config, name: str, state: str, for_: str, summary: str, description: str,
@@ -98,16 +130,22 @@ def _token_state_alert(config: Config, name: str, state: str, for_: str, summary
     sel = config.exporter_selector
     labels = td.group_labels(config)
     other = "valid" if state != "valid" else "missing"
+    tm = td.gauge_timing(config, for_)
+    at = tm.held(for_)
+    n = tm.steps(at)
     return alert(
         config, name, severity="warning", for_=for_,
         expr=f'max by ({config.by()}) (gitea_api_token_state{{{sel}, state="{state}"}}) == 1',
         summary=summary, description=description, runbook=runbook,
         cases=[
-            fires(f"token {state}", "30m", [*_two_replicas(config, "gitea_api_token_state", "1x30", state=state),
-                                            *_two_replicas(config, "gitea_api_token_state", "0x30", state=other)],
-                  Expected(labels, 1)),
-            silent(f"token {other}", "30m", [*_two_replicas(config, "gitea_api_token_state", "0x30", state=state),
-                                             *_two_replicas(config, "gitea_api_token_state", "1x30", state=other)]),
+            fires(f"token {state}", tm.at(at),
+                  [*_two_replicas(config, "gitea_api_token_state", td.gauge(1, n), state=state),
+                   *_two_replicas(config, "gitea_api_token_state", td.gauge(0, n), state=other)],
+                  Expected(labels, 1), interval=tm.interval),
+            silent(f"token {other}", tm.at(at),
+                   [*_two_replicas(config, "gitea_api_token_state", td.gauge(0, n), state=state),
+                    *_two_replicas(config, "gitea_api_token_state", td.gauge(1, n), state=other)],
+                   interval=tm.interval),
         ],
     )
 
@@ -155,18 +193,14 @@ def _token_scope(config: Config) -> AlertingRule:
     )
 
 
-def _probe_hist(config: Config, endpoint: str, first_le: str) -> list[Series]:
-    return td.histogram(partial(td.exporter, config), "gitea_api_probe_duration_seconds", ("0.5", "1", "2", "5", "+Inf"),
-                        first_le, 4, 40, endpoint=endpoint)
-
-
 def _latency(config: Config) -> AlertingRule:
     t = config.thresholds
     q = num(t.gitea_latency_quantile)
     labels = td.group_labels(config, endpoint="repos_search", quantile=q)
     return alert(
         config, "GiteaAPILatencyHigh", severity="warning", for_=t.gitea_latency_for,
-        expr=f'{rec.GITEA_LATENCY}{{quantile="{q}"}} > {num(t.gitea_latency_seconds)}',
+        measure=Measure(lambda sel, w: sel_series(rec.GITEA_LATENCY, sel, f'quantile="{q}"'),
+                        t.gitea_latency_seconds, quantile=t.gitea_latency_quantile),
         summary="The Gitea API answers slowly.",
         description=f"p{num(t.gitea_latency_quantile * 100)} latency of Gitea endpoint {{{{ $labels.endpoint }}}} "
                     "seen from {{ $labels.namespace }} is {{ $value | humanizeDuration }} "
@@ -178,27 +212,27 @@ def _latency(config: Config) -> AlertingRule:
                        "A slow `repos_search` with a fast `healthz` points at Gitea's database."),
             mitigation=("Scale or tune Gitea and its database.",),
         ),
-        cases=[
-            fires("probes take 2-5s", "25m", _probe_hist(config, "repos_search", "5"),
-                  Expected(labels, 2 + 3 * t.gitea_latency_quantile)),
-            silent("probes take 1-2s", "25m", _probe_hist(config, "repos_search", "2")),
-        ],
+        cases=td.latency_cases(config, td.exporter, "gitea_api_probe_duration_seconds", t.gitea_latency_seconds,
+                               t.gitea_latency_quantile, t.gitea_latency_for, labels, endpoint="repos_search"),
     )
 
 
 def _errors(config: Config) -> AlertingRule:
     t = config.thresholds
     labels = td.group_labels(config, endpoint="user")
+    tm = td.timing(config)
+    at = tm.held(t.gitea_error_for)
+    n = tm.steps(at)
+    high, low = td.above(t.gitea_error_ratio, 1), td.below(t.gitea_error_ratio)
 
-    def probes(failed_per_min: int, reason: str = "http_5xx") -> list[Series]:
-        return [td.exporter(config, "gitea_api_probes_total", "0+20x30", endpoint="user"),
-                td.exporter(config, "gitea_api_probe_failures_total", f"0+{failed_per_min}x30", endpoint="user",
-                            reason=reason),
-                td.exporter(config, "gitea_api_probe_failures_total", "0x30", endpoint="user", reason="timeout")]
+    def probes(share, reason: str = "http_5xx") -> list[Series]:
+        return [*_ratio_series(config, share, n, "gitea_api_probes_total", "gitea_api_probe_failures_total",
+                               {"endpoint": "user"}, {"endpoint": "user", "reason": reason}),
+                td.exporter(config, "gitea_api_probe_failures_total", td.gauge(0, n), endpoint="user", reason="timeout")]
 
     return alert(
         config, "GiteaAPIErrorRatioHigh", severity="warning", for_=t.gitea_error_for,
-        expr=f"{rec.GITEA_FAILURE_RATIO} > {num(t.gitea_error_ratio)}",
+        measure=Measure(lambda sel, w: sel_series(rec.GITEA_FAILURE_RATIO, sel), t.gitea_error_ratio),
         summary="Many Gitea API probes fail.",
         description="{{ $value | humanizePercentage }} of probes of Gitea endpoint {{ $labels.endpoint }} from "
                     f"{{{{ $labels.namespace }}}} failed over {config.rate_window} "
@@ -207,14 +241,17 @@ def _errors(config: Config) -> AlertingRule:
             meaning="A share of the exporter's probes fail (timeout, connection, TLS, 4xx, 5xx, invalid response); "
                     "probes answered 429 are left out: throttling is GiteaAPIRateLimited's.",
             impact="The provider's calls fail at a similar rate: reconciles requeue.",
-            diagnosis=("By reason: `sum by (endpoint, reason) (rate(gitea_api_probe_failures_total[5m]))`.",
+            diagnosis=("By reason: `sum by (endpoint, reason) (rate(gitea_api_probe_failures_total"
+                       f"[{config.rate_window}]))`.",
                        _exporter_logs(config)),
             mitigation=("Fix the cause shown by the reason label (Gitea errors, network, certificates).",),
         ),
         cases=[
-            fires("10% of probes fail", "20m", probes(2), Expected(labels, 0.1)),
-            silent("5% of probes fail", "20m", probes(1)),
-            silent("throttled probes (429) are GiteaAPIRateLimited's, not errors", "20m", probes(10, "rate_limited")),
+            fires(f"{num(high * 100)}% of probes fail", tm.at(at), probes(high), Expected(labels, float(high)),
+                  interval=tm.interval),
+            silent(f"{num(low * 100)}% of probes fail", tm.at(at), probes(low), interval=tm.interval),
+            silent("throttled probes (429) are GiteaAPIRateLimited's, not errors", tm.at(at),
+                   probes(high, "rate_limited"), interval=tm.interval),
         ],
     )
 
@@ -222,6 +259,11 @@ def _errors(config: Config) -> AlertingRule:
 def _health(config: Config) -> AlertingRule:
     t, sel = config.thresholds, config.exporter_selector
     labels = td.group_labels(config, check="database:ping")
+    tm = td.gauge_timing(config, t.gitea_health_check_for)
+    at = tm.held(t.gitea_health_check_for)
+    n = tm.steps(at)
+    check = lambda name, value: _two_replicas(config, "gitea_api_health_check_status", td.gauge(value, n),  # noqa: E731
+                                              check=name)
     return alert(
         config, "GiteaHealthCheckFailing", severity="warning", for_=t.gitea_health_check_for,
         expr=f"max by ({config.by('check')}) (gitea_api_health_check_status{{{sel}}}) == 0",
@@ -235,12 +277,10 @@ def _health(config: Config) -> AlertingRule:
             mitigation=("Restore the failing component.",),
         ),
         cases=[
-            fires("database check fails", "10m",
-                  [*_two_replicas(config, "gitea_api_health_check_status", "0x15", check="database:ping"),
-                   *_two_replicas(config, "gitea_api_health_check_status", "1x15", check="cache:ping")],
-                  Expected(labels, 0)),
-            silent("all checks pass", "10m",
-                   _two_replicas(config, "gitea_api_health_check_status", "1x15", check="database:ping")),
+            fires("database check fails", tm.at(at), [*check("database:ping", 0), *check("cache:ping", 1)],
+                  Expected(labels, 0), interval=tm.interval),
+            silent("all checks pass", tm.at(at), [*check("database:ping", 1), *check("cache:ping", 1)],
+                   interval=tm.interval),
         ],
     )
 
@@ -248,6 +288,9 @@ def _health(config: Config) -> AlertingRule:
 def _exporter_down(config: Config) -> AlertingRule:
     t, sel = config.thresholds, config.exporter_selector
     labels = td.group_labels(config, job=config.exporter.job)
+    tm = td.gauge_timing(config, t.exporter_down_for)
+    at = tm.held(t.exporter_down_for)
+    n = tm.steps(at)
     return alert(
         config, "GiteaAPIExporterDown", severity="warning", for_=t.exporter_down_for,
         expr=f"sum by ({config.by('job')}) (up{{{sel}}}) == 0\nor\nabsent(up{{{sel}}})",
@@ -261,10 +304,12 @@ def _exporter_down(config: Config) -> AlertingRule:
             mitigation=("Fix the sidecar (image, token Secret mount) in the DeploymentRuntimeConfig.",),
         ),
         cases=[
-            fires("exporter not answering", "10m", [td.exporter(config, "up", "0x15")], Expected(labels, 0)),
-            fires("exporter not deployed", "10m", [td.provider(config, "up", "1x15")],
-                  Expected({"job": config.exporter.job, "namespace": config.provider.namespace}, 1)),
-            silent("exporter up", "10m", [td.exporter(config, "up", "1x15")]),
+            fires("exporter not answering", tm.at(at), [td.exporter(config, "up", td.gauge(0, n))], Expected(labels, 0),
+                  interval=tm.interval),
+            fires("exporter not deployed", tm.at(at), [td.provider(config, "up", td.gauge(1, n))],
+                  Expected({"job": config.exporter.job, "namespace": config.provider.namespace}, 1),
+                  interval=tm.interval),
+            silent("exporter up", tm.at(at), [td.exporter(config, "up", td.gauge(1, n))], interval=tm.interval),
         ],
     )
 
@@ -273,11 +318,16 @@ def _tls(config: Config) -> AlertingRule:
     t, sel = config.thresholds, config.exporter_selector
     labels = td.group_labels(config)
     days = t.tls_expiry_days
-    soon, later = int((days - 4) * 86400), int((days + 4) * 86400)
+    # Timestamps in whole seconds: x 0.5 and x 1.5 of the threshold from time 0 of the test.
+    soon, later = int(days * 86400 / 2), int(days * 86400 * 1.5)
+    tm = td.gauge_timing(config, t.tls_expiry_for)
+    at = tm.on_grid(duration_seconds(t.tls_expiry_for) + 2 * tm.grid)
+    n = tm.steps(at)
+    measure = Measure(lambda s, w: f"min by ({config.by()}) (gitea_api_tls_cert_expiry_timestamp_seconds{{{s}}}) - time()",
+                      days * 86400, op="<")
     return alert(
         config, "GiteaAPITLSCertificateExpiring", severity="warning", for_=t.tls_expiry_for,
-        expr=f"min by ({config.by()}) (gitea_api_tls_cert_expiry_timestamp_seconds{{{sel}}}) - time() "
-             f"< {num(days * 86400)}",
+        expr=measure.expr(sel, config.rate_window), measure=measure,
         summary="Gitea's TLS certificate expires soon.",
         description="The TLS certificate Gitea presents to {{ $labels.namespace }} expires in "
                     f"{{{{ $value | humanizeDuration }}}} (threshold {num(days)} days).",
@@ -288,10 +338,11 @@ def _tls(config: Config) -> AlertingRule:
             mitigation=("Renew the certificate (cert-manager: check the Certificate resource).",),
         ),
         cases=[
-            fires(f"expires in {num(days - 4)} days", "2h", [td.exporter(config,
-                  "gitea_api_tls_cert_expiry_timestamp_seconds", f"{soon}x150")], Expected(labels, soon - 7200)),
-            silent(f"expires in {num(days + 4)} days", "2h", [td.exporter(config,
-                   "gitea_api_tls_cert_expiry_timestamp_seconds", f"{later}x150")]),
+            fires(f"expires in {num(days / 2)} days (threshold x 0.5)", tm.at(at), [td.exporter(config,
+                  "gitea_api_tls_cert_expiry_timestamp_seconds", td.gauge(soon, n))], Expected(labels, soon - at),
+                  interval=tm.interval),
+            silent(f"expires in {num(days * 1.5)} days (threshold x 1.5)", tm.at(at), [td.exporter(config,
+                   "gitea_api_tls_cert_expiry_timestamp_seconds", td.gauge(later, n))], interval=tm.interval),
         ],
     )
 
@@ -300,6 +351,10 @@ def _version(config: Config) -> AlertingRule:
     t, sel = config.thresholds, config.exporter_selector
     by = config.by("version")
     labels = td.group_labels(config, version="1.26.3")
+    tm = td.gauge_timing(config, t.change_window)
+    change = tm.on_grid(duration_seconds(t.change_window) + tm.grid)
+    at = change + tm.grid
+    n, k = tm.steps(at), round(change / tm.step)
     return alert(
         config, "GiteaServerVersionChanged", severity="info", for_="0m",
         expr=f"count by ({by}) (gitea_api_info{{{sel}}})\nunless on ({by})\n"
@@ -315,10 +370,12 @@ def _version(config: Config) -> AlertingRule:
             mitigation=("If provider calls start failing, check the Gitea release notes for API changes.",),
         ),
         cases=[
-            fires("upgraded from 1.26.2", "90m", [td.exporter(config, "gitea_api_info", "1x70", version="1.26.2"),
-                                                   td.exporter(config, "gitea_api_info", "_x70 1x30", version="1.26.3")],
-                  Expected(labels, 1)),
-            silent("same version", "90m", [td.exporter(config, "gitea_api_info", "1x100", version="1.26.3")]),
+            fires("upgraded from 1.26.2", tm.at(at), [
+                td.exporter(config, "gitea_api_info", f"1x{k - 1}", version="1.26.2"),
+                td.exporter(config, "gitea_api_info", td.flip("_", "1", k, n), version="1.26.3")],
+                Expected(labels, 1), interval=tm.interval),
+            silent("same version", tm.at(at), [td.exporter(config, "gitea_api_info", td.gauge(1, n), version="1.26.3")],
+                   interval=tm.interval),
         ],
     )
 
@@ -333,19 +390,30 @@ def _write_errors(config: Config) -> AlertingRule:
     t, sel, w = config.thresholds, config.exporter_selector, config.rate_window
     by = config.by("kind", "operation")
     labels = td.group_labels(config, kind="Repository", operation="create")
+    tm = td.timing(config)
+    at = tm.held(t.proxy_error_for)
+    n = tm.steps(at)
+    high, low = td.above(t.proxy_error_ratio, 1), td.below(t.proxy_error_ratio)
 
-    def calls(failed_per_min: int, code: str = "500") -> list[Series]:
-        return [td.exporter(config, "gitea_api_requests_total", f"0+{20 - failed_per_min}x30", kind="Repository",
+    def calls(share, code: str = "500") -> list[Series]:
+        failed, total = td.per_step(share)
+        return [td.exporter(config, "gitea_api_requests_total", td.counter(total - failed, n), kind="Repository",
                             operation="create", code="201"),
-                td.exporter(config, "gitea_api_requests_total", f"0+{failed_per_min}x30", kind="Repository",
+                td.exporter(config, "gitea_api_requests_total", td.counter(failed, n), kind="Repository",
                             operation="create", code=code),
-                td.exporter(config, "gitea_api_requests_total", "0+50x30", kind="Repository", operation="observe",
+                td.exporter(config, "gitea_api_requests_total", td.counter(50, n), kind="Repository", operation="observe",
                             code="404")]
 
+    def write_error_ratio(s: str, window: str) -> str:
+        writes = f"sum by ({by}) (rate(gitea_api_requests_total{{{s}, {WRITES}}}[{window}]))"
+        # "or ... * 0": no failed write yet is a ratio of 0 (a panel shows 0, not "No data").
+        return (f"(\n  sum by ({by}) (rate(gitea_api_requests_total{{{s}, {WRITES}, {FAILED}}}[{window}]))\n"
+                f"  or\n  {writes} * 0\n)\n/\n{writes}")
+
+    measure = Measure(write_error_ratio, t.proxy_error_ratio)
     return alert(
         config, "GiteaAPIWriteErrorsHigh", severity="warning", for_=t.proxy_error_for,
-        expr=f"sum by ({by}) (rate(gitea_api_requests_total{{{sel}, {WRITES}, {FAILED}}}[{w}]))\n/\n"
-             f"sum by ({by}) (rate(gitea_api_requests_total{{{sel}, {WRITES}}}[{w}]))\n> {num(t.proxy_error_ratio)}",
+        expr=measure.expr(sel, w), measure=measure,
         summary="The provider's create/update/delete calls to Gitea fail.",
         description="{{ $value | humanizePercentage }} of {{ $labels.operation }} calls for {{ $labels.kind }} "
                     f"from {{{{ $labels.namespace }}}} failed over {w} (threshold {num(t.proxy_error_ratio * 100)}%), "
@@ -355,17 +423,20 @@ def _write_errors(config: Config) -> AlertingRule:
                     "other than 404 and 429 (throttling is GiteaAPIRateLimited's; or that the proxy answers 502/504 "
                     "because Gitea is unreachable or slow).",
             impact="Resources of this kind are not created, changed or deleted; they stay Synced=False.",
-            diagnosis=("By code: `sum by (kind, operation, code) (rate(gitea_api_requests_total[5m]))`.",
+            diagnosis=("By code: `sum by (kind, operation, code) (rate(gitea_api_requests_total"
+                       f"[{config.rate_window}]))`.",
                        "422 and 409 mean Gitea rejects what the managed resource asks for: check its events "
                        "(`kubectl describe`) for the message.", _exporter_logs(config)),
             mitigation=("5xx: look at Gitea's logs; 403: give the provider's token the missing scope; 422/409: fix "
                         "the managed resource's spec.",),
         ),
         cases=[
-            fires("a quarter of repository creates fail", "20m", calls(5), Expected(labels, 0.25)),
-            fires("the proxy cannot reach Gitea (502)", "20m", calls(5, "502"), Expected(labels, 0.25)),
-            silent("5% fail", "20m", calls(1)),
-            silent("404s on observe are not write failures", "20m", calls(0)),
+            fires(f"{num(high * 100)}% of repository creates fail", tm.at(at), calls(high), Expected(labels, float(high)),
+                  interval=tm.interval),
+            fires("the proxy cannot reach Gitea (502)", tm.at(at), calls(high, "502"), Expected(labels, float(high)),
+                  interval=tm.interval),
+            silent(f"{num(low * 100)}% fail", tm.at(at), calls(low), interval=tm.interval),
+            silent("404s on observe are not write failures", tm.at(at), calls(td.dec(0)), interval=tm.interval),
         ],
     )
 
@@ -375,13 +446,12 @@ def _write_latency(config: Config) -> AlertingRule:
     by = config.by("kind", "operation")
     q = num(t.proxy_latency_quantile)
     labels = td.group_labels(config, kind="Webhook", operation="update")
-    hist = lambda first_le: td.histogram(  # noqa: E731
-        partial(td.exporter, config), "gitea_api_request_duration_seconds", ("1", "2.5", "5", "10", "+Inf"), first_le,
-        4, 40, kind="Webhook", operation="update")
+    measure = Measure(lambda s, window: f"histogram_quantile({q}, sum by ({by}, le) (rate("
+                                        f"gitea_api_request_duration_seconds_bucket{{{s}, {WRITES}}}[{window}])))",
+                      t.proxy_latency_seconds, quantile=t.proxy_latency_quantile)
     return alert(
         config, "GiteaAPIWriteLatencyHigh", severity="warning", for_=t.proxy_latency_for,
-        expr=f"histogram_quantile({q}, sum by ({by}, le) (rate(gitea_api_request_duration_seconds_bucket"
-             f"{{{sel}, {WRITES}}}[{w}])))\n> {num(t.proxy_latency_seconds)}",
+        expr=measure.expr(sel, w), measure=measure,
         summary="The provider's create/update/delete calls to Gitea are slow.",
         description=f"p{num(t.proxy_latency_quantile * 100)} of {{{{ $labels.operation }}}} calls for "
                     "{{ $labels.kind }} from {{ $labels.namespace }} take {{ $value | humanizeDuration }} "
@@ -394,15 +464,9 @@ def _write_latency(config: Config) -> AlertingRule:
             mitigation=("Scale or tune Gitea and its storage; lower the provider's --max-reconcile-rate to ease "
                         "the load.",),
         ),
-        cases=[
-            fires("webhook updates take 5-10s", "25m", hist("10"), Expected(labels, 5 + 5 * t.proxy_latency_quantile)),
-            silent("webhook updates take 2.5-5s", "25m", hist("5")),
-        ],
+        cases=td.latency_cases(config, td.exporter, "gitea_api_request_duration_seconds", t.proxy_latency_seconds,
+                               t.proxy_latency_quantile, t.proxy_latency_for, labels, kind="Webhook", operation="update"),
     )
-
-
-def _minutes(duration: str) -> int:
-    return math.ceil(duration_seconds(duration) / 60)
 
 
 def _rate_limited(config: Config) -> AlertingRule:
@@ -410,29 +474,44 @@ def _rate_limited(config: Config) -> AlertingRule:
     ratio = t.gitea_rate_limited_ratio
     labels = td.group_labels(config)
     proxy_labels = td.group_labels(config, kind="Repository", operation="update")
-    # Cases derive from the threshold: twice it fires (capped at all requests), half of it stays silent,
-    # held for the rate window + `for` + two evaluations.
-    per_min = 100
-    over, under = min(per_min, math.ceil(2 * ratio * per_min)), math.floor(ratio * per_min / 2)
-    hold = _minutes(w) + _minutes(t.gitea_rate_limited_for) + 2
-    steps, at = hold + 5, f"{hold}m"
+    tm = td.timing(config)
+    at = tm.held(t.gitea_rate_limited_for)
+    n = tm.steps(at)
+    high, low = td.above(ratio, 1), td.below(ratio)
 
-    def probes(limited: int, reason: str = "rate_limited", start: int = 0) -> list[Series]:
-        failing = f"0x{start} 0+{limited}x{steps - start}" if start else f"0+{limited}x{steps}"
-        return [td.exporter(config, "gitea_api_probes_total", f"0+{per_min}x{steps}", endpoint="repos_search"),
+    def probes(share, reason: str = "rate_limited", start: int = 0) -> list[Series]:
+        bad, total = td.per_step(share)
+        failing = f"0x{start} 0+{bad}x{n - start}" if start else td.counter(bad, n)
+        return [td.exporter(config, "gitea_api_probes_total", td.counter(total, n), endpoint="repos_search"),
                 td.exporter(config, "gitea_api_probe_failures_total", failing, endpoint="repos_search",
                             reason=reason)]
 
-    def calls(limited: int) -> list[Series]:
-        return [td.exporter(config, "gitea_api_requests_total", f"0+{per_min - limited}x{steps}", kind="Repository",
+    def calls(share) -> list[Series]:
+        bad, total = td.per_step(share)
+        return [td.exporter(config, "gitea_api_requests_total", td.counter(total - bad, n), kind="Repository",
                             operation="update", code="200"),
-                td.exporter(config, "gitea_api_requests_total", f"0+{limited}x{steps}", kind="Repository",
+                td.exporter(config, "gitea_api_requests_total", td.counter(bad, n), kind="Repository",
                             operation="update", code="429")]
 
-    late = hold - _minutes(t.gitea_rate_limited_for) + 1  # throttling starts too late to last `for`
+    cases = [
+        fires(f"{num(high * 100)}% of probes answered 429", tm.at(at), probes(high), Expected(labels, float(high)),
+              interval=tm.interval),
+        fires(f"{num(high * 100)}% of the provider's repository updates answered 429 (proxy)", tm.at(at), calls(high),
+              Expected(proxy_labels, float(high)), interval=tm.interval),
+        silent(f"{num(low * 100)}% of probes answered 429 is under the threshold", tm.at(at), probes(low),
+               interval=tm.interval),
+        silent("5xx failures are not throttling", tm.at(at), probes(high, reason="http_5xx"), interval=tm.interval),
+    ]
+    for_s = duration_seconds(t.gitea_rate_limited_for)
+    if for_s >= 2 * tm.grid:  # throttling that starts too late to last `for`
+        start = round((at - for_s / 2) / tm.step)
+        cases.append(silent("throttled for half the for duration", tm.at(at), probes(high, start=start),
+                            interval=tm.interval))
     return alert(
         config, "GiteaAPIRateLimited", severity="warning", for_=t.gitea_rate_limited_for,
         expr=f"{rec.GITEA_RATE_LIMITED_RATIO} > {num(ratio)}\nor\n{rec.GITEA_PROXY_RATE_LIMITED_RATIO} > {num(ratio)}",
+        # Panels draw the probes' share (the proxy's, per kind, uses the same threshold).
+        measure=Measure(lambda sel, w: sel_series(rec.GITEA_RATE_LIMITED_RATIO, sel), ratio),
         summary="Gitea (or the proxy in front of it) is throttling the provider: 429 Too Many Requests.",
         description="{{ $value | humanizePercentage }} of Gitea API calls from {{ $labels.namespace }} were answered "
                     f"429 over {w} (threshold {num(ratio * 100)}%): probes, or the provider's calls through the proxy "
@@ -449,13 +528,13 @@ def _rate_limited(config: Config) -> AlertingRule:
                 "Which limiter answered: the exporter logs the `Server` header and `Retry-After` of the first 429 "
                 "(`reason=rate_limited`). " + _exporter_logs(config),
                 "How much and where: `sum by (endpoint) (rate(gitea_api_probe_failures_total{reason=\"rate_limited\"}"
-                "[5m]))`, and in proxy mode `sum by (kind, operation) (rate(gitea_api_requests_total{code=\"429\"}"
-                "[5m]))`; back-off: `gitea_api_probe_backoffs_total`.",
+                f"[{w}]))`, and in proxy mode `sum by (kind, operation) (rate(gitea_api_requests_total{{code=\"429\"}}"
+                f"[{w}]))`; back-off: `gitea_api_probe_backoffs_total`.",
                 "Traefik's RateLimit middleware answers 429 with `Retry-After` and `X-Retry-In`; ingress-nginx's "
                 "`limit-rps`/`limit-rpm`/`limit-connections` annotations answer 503 unless its ConfigMap sets "
                 "`limit-req-status-code: \"429\"` (set it, or throttling looks like Gitea 5xx errors); also check "
                 "HAProxy/Envoy rate limits, a cloud load balancer's WAF and any API gateway on the Gitea URL.",
-                "How fast the provider calls: `sum(rate(controller_runtime_reconcile_total[5m]))` by controller; "
+                f"How fast the provider calls: `sum(rate(controller_runtime_reconcile_total[{w}]))` by controller; "
                 "every managed resource is observed once per poll interval.",
             ),
             mitigation=(
@@ -468,14 +547,7 @@ def _rate_limited(config: Config) -> AlertingRule:
                 "external ingress, where no rate limit applies.",
             ),
         ),
-        cases=[
-            fires(f"{num(over)}% of probes answered 429", at, probes(over), Expected(labels, over / per_min)),
-            fires(f"{num(over)}% of the provider's repository updates answered 429 (proxy)", at, calls(over),
-                  Expected(proxy_labels, over / per_min)),
-            silent(f"{num(under)}% of probes answered 429 is under the threshold", at, probes(under)),
-            silent("5xx failures are not throttling", at, probes(over, reason="http_5xx")),
-            silent("throttled for less than the for duration", at, probes(over, start=late)),
-        ],
+        cases=cases,
     )
 
 

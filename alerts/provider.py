@@ -7,36 +7,52 @@ is aggregated over replicas before a ratio or a quantile is taken.
 
 from __future__ import annotations
 
-from functools import partial
+import math
 
 from alerts import _testdata as td
 from alerts import recording as rec
 from alerts._common import alert, kubectl_logs, kubectl_pods
-from monitoring.config import Config
-from monitoring.rules import AlertingRule, Expected, RuleFile, RuleGroup, Runbook, Series, fires, num, silent
+from monitoring.config import Config, duration_seconds
+from monitoring.rules import AlertingRule, Expected, Measure, RuleFile, RuleGroup, Runbook, Series, fires, num, silent
+from monitoring.rules import series as sel_series
 
 NAME = "provider-alerts"
 
-# Bucket bounds used by the test histograms (a subset of controller-runtime's; enough to interpolate).
-_TEST_BUCKETS = ("1", "5", "10", "30", "60", "+Inf")
 
-
-def _histogram(config: Config, metric: str, le_from: str, per_minute: int, minutes: int, **labels: str) -> list[Series]:
-    return td.histogram(partial(td.provider, config), metric, _TEST_BUCKETS, le_from, per_minute, minutes, **labels)
-
-
-def _reconciles(config: Config, controller: str, *, requeue: int, error: int, good: int, minutes: int = 40,
+def _reconciles(config: Config, controller: str, *, requeue: int, error: int, good: int, steps: int,
                 replica: int = 0) -> list[Series]:
     """reconcile_total series for one controller: `good` split between success and requeue_after."""
     per = {"success": good // 2, "requeue_after": good - good // 2, "requeue": requeue, "error": error}
-    return [td.provider(config, "controller_runtime_reconcile_total", f"0+{n}x{minutes}", replica, controller=controller,
-                        result=result) for result, n in per.items()]
+    return [td.provider(config, "controller_runtime_reconcile_total", td.counter(n, steps), replica,
+                        controller=controller, result=result) for result, n in per.items()]
+
+
+def _brief_start(tm: td.Timing, at: float, for_: str) -> int | None:
+    """Sample at which a condition starts so that, at `at`, it has held for half of `for` (None: too short to test)."""
+    for_s = duration_seconds(for_)
+    if for_s < 2 * tm.grid:
+        return None
+    return round((at - for_s / 2) / tm.step)
 
 
 def _down(config: Config) -> AlertingRule:
     t, sel = config.thresholds, config.provider_selector
-    up = lambda replica, values: td.provider(config, "up", values, replica)  # noqa: E731
+    tm = td.gauge_timing(config, t.provider_down_for)
+    at = tm.held(t.provider_down_for)
+    n = tm.steps(at)
+    up = lambda replica, value: td.provider(config, "up", td.gauge(value, n), replica)  # noqa: E731
     labels = td.group_labels(config, job=config.provider.job)
+    cases = [
+        fires("the only replica is down", tm.at(at), [up(0, 0)], Expected(labels, 0), interval=tm.interval),
+        fires("all three replicas are down", tm.at(at), [up(i, 0) for i in range(3)], Expected(labels, 0),
+              interval=tm.interval),
+        fires("no replica is scraped at all", tm.at(at), [td.exporter(config, "up", td.gauge(1, n))],
+              Expected({"job": config.provider.job, "namespace": config.provider.namespace}, 1), interval=tm.interval),
+        silent("one of three replicas is down (HA)", tm.at(at), [up(0, 0), up(1, 1), up(2, 1)], interval=tm.interval),
+    ]
+    if (start := _brief_start(tm, at, t.provider_down_for)) is not None:
+        cases.append(silent("down for half the for duration", tm.at(at),
+                            [td.provider(config, "up", td.flip("1", "0", start, n))], interval=tm.interval))
     return alert(
         config, "GiteaProviderDown", severity="critical", for_=t.provider_down_for,
         expr=f"sum by ({config.by('job')}) (up{{{sel}}}) == 0\nor\nabsent(up{{{sel}}})",
@@ -53,24 +69,29 @@ def _down(config: Config) -> AlertingRule:
                        f"{config.provider.package_name}` (HEALTHY and INSTALLED should be True).",
                        f"Check the scrape: `up{{{sel}}}` in Prometheus and the PodMonitor's targets page."),
             mitigation=("If pods crash-loop, fix the cause shown in the logs (credentials, ProviderConfig, OOM).",
-                        "If pods run but are not scraped, check the PodMonitor selector and the metrics port 8080."),
+                        "If pods run but are not scraped, check the PodMonitor selector and the metrics port "
+                        f"{config.provider.metrics_port}."),
         ),
-        cases=[
-            fires("the only replica is down", "10m", [up(0, "0x15")], Expected(labels, 0)),
-            fires("all three replicas are down", "10m", [up(i, "0x15") for i in range(3)], Expected(labels, 0)),
-            fires("no replica is scraped at all", "10m", [td.exporter(config, "up", "1x15")],
-                  Expected({"job": config.provider.job, "namespace": config.provider.namespace}, 1)),
-            silent("one of three replicas is down (HA)", "10m", [up(0, "0x15"), up(1, "1x15"), up(2, "1x15")]),
-            silent("down for less than the for duration", "10m", [up(0, "1x6 0x10")]),
-        ],
+        cases=cases,
     )
 
 
 def _replica_down(config: Config) -> AlertingRule:
     t = config.thresholds
     by = config.by("job")
+    tm = td.gauge_timing(config, t.replica_down_for)
+    at = tm.held(t.replica_down_for)
+    n = tm.steps(at)
     up = lambda replica, values: td.provider(config, "up", values, replica)  # noqa: E731
     labels = td.group_labels(config, job=config.provider.job)
+    cases = [
+        fires("one of three replicas is down", tm.at(at), [up(0, td.gauge(0, n)), up(1, td.gauge(1, n)),
+                                                           up(2, td.gauge(1, n))], Expected(labels, 2), interval=tm.interval),
+        silent("all replicas up", tm.at(at), [up(i, td.gauge(1, n)) for i in range(3)], interval=tm.interval),
+    ]
+    if (start := _brief_start(tm, at, t.replica_down_for)) is not None:
+        cases.append(silent("a replica down for half the for duration", tm.at(at),
+                            [up(0, td.flip("1", "0", start, n)), up(1, td.gauge(1, n))], interval=tm.interval))
     return alert(
         config, "GiteaProviderReplicaDown", severity="warning", for_=t.replica_down_for,
         expr=f"{rec.REPLICAS_UP} < on ({by}) {rec.REPLICAS}",
@@ -86,12 +107,7 @@ def _replica_down(config: Config) -> AlertingRule:
             mitigation=("Fix the pod that is not Ready (see its events and logs); check node pressure and "
                         "the PodMonitor if the pod runs but is not scraped.",),
         ),
-        cases=[
-            fires("one of three replicas is down", "15m", [up(0, "0x20"), up(1, "1x20"), up(2, "1x20")],
-                  Expected(labels, 2)),
-            silent("all replicas up", "15m", [up(i, "1x20") for i in range(3)]),
-            silent("a replica restarts briefly", "15m", [up(0, "1x5 0x3 1x12"), up(1, "1x20")]),
-        ],
+        cases=cases,
     )
 
 
@@ -99,7 +115,22 @@ def _no_leader(config: Config) -> AlertingRule:
     t, sel = config.thresholds, config.provider_selector
     by = config.by("job")
     labels = td.group_labels(config, job=config.provider.job)
-    three_up = [td.provider(config, "up", "1x20", i) for i in range(3)]
+    tm = td.gauge_timing(config, t.no_leader_for)
+    at = tm.held(t.no_leader_for)
+    n = tm.steps(at)
+    three_up = [td.provider(config, "up", td.gauge(1, n), i) for i in range(3)]
+    leader = lambda replica, values: td.provider(config, "leader_election_master_status", values, replica,  # noqa: E731
+                                                 name="gitea")
+    cases = [
+        fires("three replicas up, none leader", tm.at(at), [*three_up, *[leader(i, td.gauge(0, n)) for i in range(3)]],
+              Expected(labels, 3), interval=tm.interval),
+        fires("no replica reports the leader metric at all", tm.at(at), three_up, Expected(labels, 3),
+              interval=tm.interval),
+        silent("one replica of three is leader", tm.at(at), [*three_up, leader(0, td.gauge(1, n))], interval=tm.interval),
+    ]
+    if (start := _brief_start(tm, at, t.no_leader_for)) is not None:
+        cases.append(silent("leader lost for half the for duration", tm.at(at),
+                            [*three_up, leader(0, td.flip("1", "0", start, n))], interval=tm.interval))
     return alert(
         config, "GiteaProviderNoLeader", severity="critical", for_=t.no_leader_for,
         expr=f"{rec.REPLICAS_UP} > 0\nunless on ({by})\nmax by ({by}) (leader_election_master_status{{{sel}}}) == 1",
@@ -115,18 +146,7 @@ def _no_leader(config: Config) -> AlertingRule:
             mitigation=("Delete a stuck lease holder pod so another replica can acquire the lease.",
                         "Fix RBAC or API server problems reported in the logs."),
         ),
-        cases=[
-            fires("three replicas up, none leader", "10m", [
-                *three_up, *[td.provider(config, "leader_election_master_status", "0x20", i, name="gitea") for i in range(3)],
-            ], Expected(labels, 3)),
-            fires("no replica reports the leader metric at all", "10m", three_up, Expected(labels, 3)),
-            silent("one replica of three is leader", "10m", [
-                *three_up, td.provider(config, "leader_election_master_status", "1x20", 0, name="gitea"),
-            ]),
-            silent("leader lost for less than the for duration", "10m", [
-                *three_up, td.provider(config, "leader_election_master_status", "1x7 0x12", 0, name="gitea"),
-            ]),
-        ],
+        cases=cases,
     )
 
 
@@ -135,9 +155,29 @@ def _failure_ratio(config: Config) -> AlertingRule:
     ctrl = config.provider.controllers[0]
     labels = td.group_labels(config, job=config.provider.job, controller=ctrl)
     pct = num(t.reconcile_failure_ratio * 100)
+    tm = td.timing(config)
+    at = tm.held(t.reconcile_failure_for)
+    n = tm.steps(at)
+    high, low = td.above(t.reconcile_failure_ratio, 1), td.below(t.reconcile_failure_ratio)
+    bad, total = td.per_step(high)
+    ok_bad, ok_total = td.per_step(low)
+    # Half errors, half requeues: each alone is under the threshold, together they are above it.
+    half = bad // 2
+    cases = [
+        fires(f"{num(high * 100)}% of reconciles requeue (threshold x 1.5)", tm.at(at),
+              _reconciles(config, ctrl, requeue=bad, error=0, good=total - bad, steps=n), Expected(labels, float(high)),
+              interval=tm.interval),
+        fires("errors and requeues add up", tm.at(at),
+              _reconciles(config, ctrl, requeue=half, error=bad - half, good=total - bad, steps=n),
+              Expected(labels, float(high)), interval=tm.interval),
+        silent(f"{num(low * 100)}% failures is under the threshold (threshold x 0.5)", tm.at(at),
+               _reconciles(config, ctrl, requeue=ok_bad, error=0, good=ok_total - ok_bad, steps=n), interval=tm.interval),
+        silent("healthy steady state (requeue_after only)", tm.at(at),
+               _reconciles(config, ctrl, requeue=0, error=0, good=10, steps=n), interval=tm.interval),
+    ]
     return alert(
         config, "GiteaProviderReconcileFailureRatioHigh", severity="critical", for_=t.reconcile_failure_for,
-        expr=f"{rec.RECONCILE_FAILURE_RATIO} > {num(t.reconcile_failure_ratio)}",
+        measure=Measure(lambda sel, w: sel_series(rec.RECONCILE_FAILURE_RATIO, sel), t.reconcile_failure_ratio),
         summary="Many reconciles of a Gitea provider controller fail (error or requeue).",
         description="{{ $value | humanizePercentage }} of reconciles of controller {{ $labels.controller }} in "
                     f"{{{{ $labels.namespace }}}} failed over {config.rate_window} (threshold {pct}%). A failed Gitea call "
@@ -156,15 +196,7 @@ def _failure_ratio(config: Config) -> AlertingRule:
                         "If Gitea is down or slow, restore Gitea; the provider retries on its own.",
                         "If one resource is invalid, fix its spec; it does not block the others."),
         ),
-        cases=[
-            fires("30% of reconciles requeue", "25m", _reconciles(config, ctrl, requeue=3, error=0, good=7),
-                  Expected(labels, 0.3)),
-            fires("errors and requeues add up", "25m", _reconciles(config, ctrl, requeue=2, error=2, good=6),
-                  Expected(labels, 0.4)),
-            silent("20% failures is under the threshold", "25m", _reconciles(config, ctrl, requeue=2, error=0, good=8)),
-            silent("healthy steady state (requeue_after only)", "25m",
-                   _reconciles(config, ctrl, requeue=0, error=0, good=10)),
-        ],
+        cases=cases,
     )
 
 
@@ -176,7 +208,8 @@ def _latency(config: Config) -> AlertingRule:
     metric = "controller_runtime_reconcile_time_seconds"
     return alert(
         config, "GiteaProviderReconcileLatencyHigh", severity="warning", for_=t.reconcile_latency_for,
-        expr=f'{rec.RECONCILE_LATENCY}{{quantile="{q}"}} > {num(t.reconcile_latency_seconds)}',
+        measure=Measure(lambda sel, w: sel_series(rec.RECONCILE_LATENCY, sel, f'quantile="{q}"'),
+                        t.reconcile_latency_seconds, quantile=t.reconcile_latency_quantile),
         summary="Reconciles of a Gitea provider controller are slow.",
         description=f"p{num(t.reconcile_latency_quantile * 100)} reconcile time of controller "
                     "{{ $labels.controller }} in {{ $labels.namespace }} is {{ $value | humanizeDuration }} "
@@ -191,11 +224,8 @@ def _latency(config: Config) -> AlertingRule:
             mitigation=("If Gitea is slow, fix Gitea (database, load).",
                         "If the provider is CPU-throttled, raise its CPU limit in the DeploymentRuntimeConfig."),
         ),
-        cases=[
-            fires("reconciles take 10-30s", "25m", _histogram(config, metric, "30", 6, 40, controller=ctrl),
-                  Expected(labels, 10 + 20 * t.reconcile_latency_quantile)),
-            silent("reconciles take 5-10s", "25m", _histogram(config, metric, "10", 6, 40, controller=ctrl)),
-        ],
+        cases=td.latency_cases(config, td.provider, metric, t.reconcile_latency_seconds, t.reconcile_latency_quantile,
+                               t.reconcile_latency_for, labels, controller=ctrl),
     )
 
 
@@ -203,10 +233,15 @@ def _queue_depth(config: Config) -> AlertingRule:
     t = config.thresholds
     ctrl = config.provider.controllers[0]
     labels = td.group_labels(config, job=config.provider.job, name=ctrl)
-    deep = int(t.workqueue_depth) + 50
+    tm = td.gauge_timing(config, t.workqueue_depth_for)
+    at = tm.held(t.workqueue_depth_for)
+    n = tm.steps(at)
+    deep = math.floor(t.workqueue_depth * 1.5) + 1
+    depth = lambda value: [td.provider(config, "workqueue_depth", td.gauge(value, n), name=ctrl,  # noqa: E731
+                                       controller=ctrl)]
     return alert(
         config, "GiteaProviderWorkQueueDepthHigh", severity="warning", for_=t.workqueue_depth_for,
-        expr=f"{rec.WORKQUEUE_DEPTH} > {num(t.workqueue_depth)}",
+        measure=Measure(lambda sel, w: sel_series(rec.WORKQUEUE_DEPTH, sel), t.workqueue_depth),
         summary="The work queue of a Gitea provider controller is backing up.",
         description="{{ $value | humanize }} items wait in the work queue of {{ $labels.name }} in "
                     f"{{{{ $labels.namespace }}}} (threshold {num(t.workqueue_depth)}).",
@@ -219,11 +254,11 @@ def _queue_depth(config: Config) -> AlertingRule:
                         "through the DeploymentRuntimeConfig args.",),
         ),
         cases=[
-            fires("queue stays deep", "20m", [td.provider(config, "workqueue_depth", f"{deep}x25", name=ctrl,
-                                                          controller=ctrl)], Expected(labels, deep)),
-            silent("queue at the threshold", "20m", [td.provider(config, "workqueue_depth",
-                                                                 f"{int(t.workqueue_depth)}x25", name=ctrl,
-                                                                 controller=ctrl)]),
+            fires(f"{deep} items stay queued (over threshold x 1.5)", tm.at(at), depth(deep), Expected(labels, deep),
+                  interval=tm.interval),
+            silent("queue at the threshold", tm.at(at), depth(t.workqueue_depth), interval=tm.interval),
+            silent("queue at half the threshold", tm.at(at), depth(math.floor(t.workqueue_depth / 2)),
+                   interval=tm.interval),
         ],
     )
 
@@ -236,7 +271,8 @@ def _queue_wait(config: Config) -> AlertingRule:
     metric = "workqueue_queue_duration_seconds"
     return alert(
         config, "GiteaProviderWorkQueueWaitHigh", severity="warning", for_=t.workqueue_wait_for,
-        expr=f'{rec.WORKQUEUE_WAIT}{{quantile="{q}"}} > {num(t.workqueue_wait_seconds)}',
+        measure=Measure(lambda sel, w: sel_series(rec.WORKQUEUE_WAIT, sel, f'quantile="{q}"'),
+                        t.workqueue_wait_seconds, quantile=t.workqueue_wait_quantile),
         summary="Items wait long in a Gitea provider work queue before they are reconciled.",
         description=f"p{num(t.workqueue_wait_quantile * 100)} time in queue {{{{ $labels.name }}}} in "
                     "{{ $labels.namespace }} is {{ $value | humanizeDuration }} "
@@ -247,44 +283,42 @@ def _queue_wait(config: Config) -> AlertingRule:
             diagnosis=(f"Wait time per queue: `{rec.WORKQUEUE_WAIT}`.", f"Saturation: `{rec.WORKERS_SATURATION}`."),
             mitigation=("Fix slow reconciles (usually a slow Gitea) or raise the provider's concurrency.",),
         ),
-        cases=[
-            fires("items wait 60-120s", "25m", _queue_hist(config, metric, ctrl, slow=True),
-                  Expected(labels, 60 + 60 * t.workqueue_wait_quantile)),
-            silent("items wait 30-60s", "25m", _queue_hist(config, metric, ctrl, slow=False)),
-        ],
+        cases=td.latency_cases(config, td.provider, metric, t.workqueue_wait_seconds, t.workqueue_wait_quantile,
+                               t.workqueue_wait_for, labels, name=ctrl, controller=ctrl),
     )
-
-
-def _queue_hist(config: Config, metric: str, ctrl: str, slow: bool) -> list[Series]:
-    return td.histogram(partial(td.provider, config), metric, ("30", "60", "120", "+Inf"), "120" if slow else "60",
-                        6, 40, name=ctrl, controller=ctrl)
 
 
 def _queue_stuck(config: Config) -> AlertingRule:
     t, sel = config.thresholds, config.provider_selector
     ctrl = config.provider.controllers[0]
     labels = td.group_labels(config, job=config.provider.job, name=ctrl)
-    stuck = int(t.workqueue_unfinished_seconds) * 2
+    stuck = t.workqueue_unfinished_seconds * 2
+    tm = td.gauge_timing(config, t.workqueue_unfinished_for)
+    at = tm.held(t.workqueue_unfinished_for)
+    n = tm.steps(at)
+    work = lambda seconds: [td.provider(config, "workqueue_unfinished_work_seconds", td.gauge(seconds, n),  # noqa: E731
+                                        name=ctrl, controller=ctrl)]
+    measure = Measure(lambda s, w: f"max by ({config.by('job', 'name')}) (workqueue_unfinished_work_seconds{{{s}}})",
+                      t.workqueue_unfinished_seconds)
     return alert(
         config, "GiteaProviderWorkQueueStuck", severity="warning", for_=t.workqueue_unfinished_for,
-        expr=f"max by ({config.by('job', 'name')}) (workqueue_unfinished_work_seconds{{{sel}}}) "
-             f"> {num(t.workqueue_unfinished_seconds)}",
+        expr=measure.expr(sel, config.rate_window), measure=measure,
         summary="A Gitea provider worker seems stuck on one item.",
         description="Work in progress in queue {{ $labels.name }} in {{ $labels.namespace }} has been running for "
                     f"{{{{ $value | humanizeDuration }}}} (threshold {num(t.workqueue_unfinished_seconds)}s).",
         runbook=Runbook(
             meaning="workqueue_unfinished_work_seconds grows when a worker does not finish its item.",
             impact="A stuck worker reduces capacity; if all are stuck nothing reconciles.",
-            diagnosis=("Longest running processor: `workqueue_longest_running_processor_seconds`.",
+            diagnosis=("Unfinished work per queue: `workqueue_unfinished_work_seconds`; the oldest item in it: "
+                       "`workqueue_longest_running_processor_seconds`.",
                        kubectl_logs(config) + " Look for calls that never return."),
             mitigation=("Restart the provider pod holding the lease; report the hang with its logs.",),
         ),
         cases=[
-            fires("work never finishes", "20m", [td.provider(config, "workqueue_unfinished_work_seconds",
-                                                             f"{stuck}x25", name=ctrl, controller=ctrl)],
-                  Expected(labels, stuck)),
-            silent("work finishes", "20m", [td.provider(config, "workqueue_unfinished_work_seconds", "3x25",
-                                                        name=ctrl, controller=ctrl)]),
+            fires("work in progress for twice the threshold", tm.at(at), work(stuck), Expected(labels, stuck),
+                  interval=tm.interval),
+            silent("work in progress for half the threshold", tm.at(at), work(t.workqueue_unfinished_seconds / 2),
+                   interval=tm.interval),
         ],
     )
 
@@ -294,17 +328,26 @@ def _workers(config: Config) -> AlertingRule:
     ctrl = config.provider.controllers[0]
     labels = td.group_labels(config, job=config.provider.job, controller=ctrl)
 
-    def pool(active_leader: int) -> list[Series]:
+    tm = td.gauge_timing(config, t.workers_saturation_for)
+    at = tm.held(t.workers_saturation_for)
+    n = tm.steps(at)
+    high, low = td.above(t.workers_saturation_ratio, 1), td.below(t.workers_saturation_ratio)
+    busy, size = td.per_step(high)
+    idle_busy, idle_size = td.per_step(low)
+
+    def pool(active_leader: int, workers: int) -> list[Series]:
         # Three replicas report the pool size; only the leader (replica 0) has active workers.
-        out = [td.provider(config, "controller_runtime_max_concurrent_reconciles", "10x25", i, controller=ctrl)
-               for i in range(3)]
-        out.append(td.provider(config, "controller_runtime_active_workers", f"{active_leader}x25", 0, controller=ctrl))
-        out += [td.provider(config, "controller_runtime_active_workers", "0x25", i, controller=ctrl) for i in (1, 2)]
+        out = [td.provider(config, "controller_runtime_max_concurrent_reconciles", td.gauge(workers, n), i,
+                           controller=ctrl) for i in range(3)]
+        out.append(td.provider(config, "controller_runtime_active_workers", td.gauge(active_leader, n), 0,
+                               controller=ctrl))
+        out += [td.provider(config, "controller_runtime_active_workers", td.gauge(0, n), i, controller=ctrl)
+                for i in (1, 2)]
         return out
 
     return alert(
         config, "GiteaProviderWorkersSaturated", severity="warning", for_=t.workers_saturation_for,
-        expr=f"{rec.WORKERS_SATURATION} > {num(t.workers_saturation_ratio)}",
+        measure=Measure(lambda sel, w: sel_series(rec.WORKERS_SATURATION, sel), t.workers_saturation_ratio),
         summary="All workers of a Gitea provider controller are busy.",
         description="{{ $value | humanizePercentage }} of the workers of controller {{ $labels.controller }} in "
                     f"{{{{ $labels.namespace }}}} are busy (threshold {num(t.workers_saturation_ratio * 100)}%).",
@@ -316,8 +359,10 @@ def _workers(config: Config) -> AlertingRule:
             mitigation=("Fix the slow dependency, or raise the provider's `--max-reconcile-rate`.",),
         ),
         cases=[
-            fires("leader uses all 10 workers (3 replicas)", "20m", pool(10), Expected(labels, 1)),
-            silent("leader uses 9 of 10 workers", "20m", pool(9)),
+            fires(f"leader uses {busy} of {size} workers (3 replicas)", tm.at(at), pool(busy, size),
+                  Expected(labels, float(high)), interval=tm.interval),
+            silent(f"leader uses {idle_busy} of {idle_size} workers", tm.at(at), pool(idle_busy, idle_size),
+                   interval=tm.interval),
         ],
     )
 
@@ -325,13 +370,14 @@ def _workers(config: Config) -> AlertingRule:
 def _restarting(config: Config) -> AlertingRule:
     t = config.thresholds
     pod_sel = config.provider_pod_selector
-    labels = td.group_labels(config, pod=td.PODS[0])
-    n = int(t.restarts_count)
-    rising = " ".join(str(i) for i in range(n + 2))
+    labels = td.group_labels(config, pod=td.pods(config)[0])
+    n = math.floor(t.restarts_count)
+    # Over the alert's own window (whatever window a caller passes): a panel shows the same count.
+    measure = Measure(lambda s, w: f"sum by ({config.by('pod')}) (increase(kube_pod_container_status_restarts_total"
+                                   f"{{{s}}}[{t.restarts_window}]))", t.restarts_count)
     return alert(
         config, "GiteaProviderRestarting", severity="warning", for_="0m",
-        expr=f"sum by ({config.by('pod')}) (increase(kube_pod_container_status_restarts_total{{{pod_sel}}}"
-             f"[{t.restarts_window}])) > {num(t.restarts_count)}",
+        expr=measure.expr(pod_sel, config.rate_window), measure=measure,
         summary="A Gitea provider pod keeps restarting.",
         description="Pod {{ $labels.pod }} in {{ $labels.namespace }} restarted {{ printf \"%.0f\" $value }} times in "
                     f"the last {t.restarts_window} (threshold {num(t.restarts_count)}).",
@@ -345,33 +391,54 @@ def _restarting(config: Config) -> AlertingRule:
             mitigation=("OOMKilled: raise the memory limit in the DeploymentRuntimeConfig.",
                         "Crash on start: check the ProviderConfig and credentials Secret."),
         ),
-        cases=[
-            fires(f"{n + 1} restarts within the window", "40m",
-                  [td.kube(config, "kube_pod_container_status_restarts_total", f"0x10 {rising} {n + 1}x30")],
-                  Expected(labels, n + 1)),
-            silent(f"{n} restarts within the window", "40m",
-                   [td.kube(config, "kube_pod_container_status_restarts_total",
-                            f"0x10 {' '.join(str(i) for i in range(n + 1))} {n}x30")]),
-        ],
+        cases=_increase_cases(config, t.restarts_window, "kube_pod_container_status_restarts_total", td.kube,
+                              {}, labels, fire=(f"{n + 1} restarts within the window", n + 1),
+                              quiet=(f"{n} restarts within the window", n)),
     )
+
+
+def _increase_cases(config: Config, window: str, metric: str, make, series_labels: dict[str, str],
+                    labels: dict[str, str], fire: tuple[str, int], quiet: tuple[str, int]) -> td.Cases:
+    """Cases of `increase(metric[window]) > N` alerts: the counter jumps inside the window, then holds.
+
+    The first sample in the window is the value before the jump, and the eval time is on a sample, so
+    increase() extrapolates nothing and counts exactly the jump.
+    """
+    tm = td.window_timing(config, window)
+    w = duration_seconds(window)
+    at = tm.on_grid(max(w, 2 * tm.grid))
+    jump = round((at - w / 2) / tm.step)
+    n = tm.steps(at)
+    values = lambda k: td.flip("0", str(k), jump, n) if k else td.gauge(0, n)  # noqa: E731
+    return [
+        fires(fire[0], tm.at(at), [make(config, metric, values(fire[1]), **series_labels)], Expected(labels, fire[1]),
+              interval=tm.interval),
+        silent(quiet[0], tm.at(at), [make(config, metric, values(quiet[1]), **series_labels)], interval=tm.interval),
+    ]
 
 
 def _memory(config: Config) -> AlertingRule:
     t = config.thresholds
     pod_sel = config.provider_pod_selector
     by = config.by("pod")
-    labels = td.group_labels(config, pod=td.PODS[0])
-    limit = 512 * 1024 * 1024
+    labels = td.group_labels(config, pod=td.pods(config)[0])
+    tm = td.gauge_timing(config, t.memory_for)
+    at = tm.held(t.memory_for)
+    n = tm.steps(at)
+    high, low = td.above(t.memory_limit_ratio, 1), td.below(t.memory_limit_ratio)
 
-    def usage(ratio: float) -> list[Series]:
-        return [td.kube(config, "container_memory_working_set_bytes", f"{int(limit * ratio)}x25"),
-                td.kube(config, "kube_pod_container_resource_limits", f"{limit}x25", resource="memory", unit="byte")]
+    def usage(ratio) -> list[Series]:
+        used, limit = td.per_step(ratio, at_least=10**9)  # a 1 GB limit, or finer for many decimals
+        return [td.kube(config, "container_memory_working_set_bytes", td.gauge(used, n)),
+                td.kube(config, "kube_pod_container_resource_limits", td.gauge(limit, n), resource="memory",
+                        unit="byte")]
 
+    measure = Measure(lambda s, w: f"max by ({by}) (container_memory_working_set_bytes{{{s}}})\n/ on ({by})\n"
+                                   f'max by ({by}) (kube_pod_container_resource_limits{{{s}, resource="memory"}})',
+                      t.memory_limit_ratio)
     return alert(
         config, "GiteaProviderMemoryNearLimit", severity="warning", for_=t.memory_for,
-        expr=f"max by ({by}) (container_memory_working_set_bytes{{{pod_sel}}})\n/ on ({by})\n"
-             f'max by ({by}) (kube_pod_container_resource_limits{{{pod_sel}, resource="memory"}})\n'
-             f"> {num(t.memory_limit_ratio)}",
+        expr=measure.expr(pod_sel, config.rate_window), measure=measure,
         summary="A Gitea provider pod uses most of its memory limit.",
         description="Pod {{ $labels.pod }} in {{ $labels.namespace }} uses {{ $value | humanizePercentage }} of its "
                     f"memory limit (threshold {num(t.memory_limit_ratio * 100)}%); it will be OOM-killed at 100%.",
@@ -383,8 +450,9 @@ def _memory(config: Config) -> AlertingRule:
             mitigation=("Raise the memory limit in the DeploymentRuntimeConfig.",),
         ),
         cases=[
-            fires("95% of the limit", "20m", usage(0.95), Expected(labels, int(limit * 0.95) / limit)),
-            silent("80% of the limit", "20m", usage(0.8)),
+            fires(f"{num(high * 100)}% of the limit", tm.at(at), usage(high), Expected(labels, float(high)),
+                  interval=tm.interval),
+            silent(f"{num(low * 100)}% of the limit", tm.at(at), usage(low), interval=tm.interval),
         ],
     )
 
@@ -393,17 +461,23 @@ def _cpu(config: Config) -> AlertingRule:
     t = config.thresholds
     pod_sel = config.provider_pod_selector
     by = config.by("pod")
-    labels = td.group_labels(config, pod=td.PODS[0])
+    labels = td.group_labels(config, pod=td.pods(config)[0])
+    tm = td.timing(config)
+    at = tm.held(t.cpu_throttling_for)
+    n = tm.steps(at)
+    high, low = td.above(t.cpu_throttling_ratio, 1), td.below(t.cpu_throttling_ratio)
 
-    def throttled(per_min: int) -> list[Series]:
-        return [td.kube(config, "container_cpu_cfs_periods_total", "0+600x30"),
-                td.kube(config, "container_cpu_cfs_throttled_periods_total", f"0+{per_min}x30")]
+    def throttled(share) -> list[Series]:
+        bad, total = td.per_step(share)
+        return [td.kube(config, "container_cpu_cfs_periods_total", td.counter(total, n)),
+                td.kube(config, "container_cpu_cfs_throttled_periods_total", td.counter(bad, n))]
 
+    measure = Measure(lambda s, w: f"sum by ({by}) (rate(container_cpu_cfs_throttled_periods_total{{{s}}}[{w}]))\n"
+                                   f"/ on ({by})\nsum by ({by}) (rate(container_cpu_cfs_periods_total{{{s}}}[{w}]))",
+                      t.cpu_throttling_ratio)
     return alert(
         config, "GiteaProviderCPUThrottled", severity="warning", for_=t.cpu_throttling_for,
-        expr=f"sum by ({by}) (rate(container_cpu_cfs_throttled_periods_total{{{pod_sel}}}[{config.rate_window}]))\n/ on ({by})\n"
-             f"sum by ({by}) (rate(container_cpu_cfs_periods_total{{{pod_sel}}}[{config.rate_window}]))\n"
-             f"> {num(t.cpu_throttling_ratio)}",
+        expr=measure.expr(pod_sel, config.rate_window), measure=measure,
         summary="A Gitea provider pod is CPU-throttled.",
         description="{{ $value | humanizePercentage }} of CPU periods of pod {{ $labels.pod }} in "
                     f"{{{{ $labels.namespace }}}} were throttled (threshold {num(t.cpu_throttling_ratio * 100)}%).",
@@ -414,8 +488,9 @@ def _cpu(config: Config) -> AlertingRule:
             mitigation=("Raise or remove the CPU limit in the DeploymentRuntimeConfig.",),
         ),
         cases=[
-            fires("half of the periods throttled", "25m", throttled(300), Expected(labels, 0.5)),
-            silent("a fifth of the periods throttled", "25m", throttled(120)),
+            fires(f"{num(high * 100)}% of the periods throttled", tm.at(at), throttled(high),
+                  Expected(labels, float(high)), interval=tm.interval),
+            silent(f"{num(low * 100)}% of the periods throttled", tm.at(at), throttled(low), interval=tm.interval),
         ],
     )
 
@@ -423,31 +498,41 @@ def _cpu(config: Config) -> AlertingRule:
 def _kube_api(config: Config) -> AlertingRule:
     t = config.thresholds
     labels = td.group_labels(config, job=config.provider.job)
+    tm = td.timing(config)
+    at = tm.held(t.kube_api_error_for)
+    n = tm.steps(at)
+    high, low = td.above(t.kube_api_error_ratio, 1), td.below(t.kube_api_error_ratio)
 
-    def calls(bad: int) -> list[Series]:
-        return [td.provider(config, "rest_client_requests_total", "0+90x30", code="200", method="GET",
+    def calls(share, code: str = "500") -> list[Series]:
+        bad, total = td.per_step(share)
+        reads = (total - bad) // 2
+        return [td.provider(config, "rest_client_requests_total", td.counter(reads, n), code="200", method="GET",
                             host="10.96.0.1:443"),
-                td.provider(config, "rest_client_requests_total", f"0+{bad}x30", code="500", method="PUT",
+                td.provider(config, "rest_client_requests_total", td.counter(bad, n), code=code, method="PUT",
                             host="10.96.0.1:443"),
-                td.provider(config, "rest_client_requests_total", f"0+{10 - bad}x30", code="201", method="PUT",
-                            host="10.96.0.1:443")]
+                td.provider(config, "rest_client_requests_total", td.counter(total - reads - bad, n), code="201",
+                            method="PUT", host="10.96.0.1:443")]
 
     return alert(
         config, "GiteaProviderKubernetesAPIErrors", severity="warning", for_=t.kube_api_error_for,
-        expr=f"{rec.KUBE_API_ERROR_RATIO} > {num(t.kube_api_error_ratio)}",
+        measure=Measure(lambda sel, w: sel_series(rec.KUBE_API_ERROR_RATIO, sel), t.kube_api_error_ratio),
         summary="The Gitea provider's calls to the Kubernetes API fail.",
         description="{{ $value | humanizePercentage }} of Kubernetes API requests of {{ $labels.job }} in "
                     f"{{{{ $labels.namespace }}}} got 5xx or 429 (threshold {num(t.kube_api_error_ratio * 100)}%).",
         runbook=Runbook(
             meaning="rest_client_requests_total shows server errors or throttling (429) from the API server.",
             impact="Status updates and lease renewals fail; the provider may lose leadership.",
-            diagnosis=("Errors by code: `sum by (code) (rate(rest_client_requests_total{code=~\"5..|429\"}[5m]))`.",
+            diagnosis=("Errors by code: `sum by (code) (rate(rest_client_requests_total{code=~\"5..|429\"}"
+                       f"[{config.rate_window}]))`.",
                        "Check the API server's health and API Priority and Fairness."),
             mitigation=("Fix the API server; if 429, review the provider's flow schema or request rate.",),
         ),
         cases=[
-            fires("10% of calls fail", "25m", calls(10), Expected(labels, 0.1)),
-            silent("4% of calls fail", "25m", calls(4)),
+            fires(f"{num(high * 100)}% of calls fail", tm.at(at), calls(high), Expected(labels, float(high)),
+                  interval=tm.interval),
+            fires(f"{num(high * 100)}% of calls are throttled (429)", tm.at(at), calls(high, "429"),
+                  Expected(labels, float(high)), interval=tm.interval),
+            silent(f"{num(low * 100)}% of calls fail", tm.at(at), calls(low), interval=tm.interval),
         ],
     )
 
@@ -464,9 +549,9 @@ def _counter_alert(config: Config, name: str, metric: str, window: str, what: st
         description=f"Controller {{{{ $labels.controller }}}} in {{{{ $labels.namespace }}}} had "
                     f"{{{{ printf \"%.0f\" $value }}}} {what} in the last {window}.",
         cases=[
-            fires(f"one {what[:-1] if what.endswith('s') else what}", "10m",
-                  [td.provider(config, metric, "0x5 1x10", controller=ctrl)], Expected(labels, 1)),
-            silent("counter flat (also after a restart resets it to 0)", "20m",
+            *_increase_cases(config, window, metric, td.provider, {"controller": ctrl}, labels,
+                             fire=(f"one {what[:-1] if what.endswith('s') else what}", 1), quiet=("counter flat", 0)),
+            silent("counter flat after a restart resets it to 0", "20m",
                    [td.provider(config, metric, "0x10 _ 0x10", controller=ctrl)]),
         ],
     )
@@ -498,6 +583,15 @@ def _replicas_changed(config: Config) -> AlertingRule:
     t = config.thresholds
     labels = td.group_labels(config, job=config.provider.job)
     up = lambda replica, values: td.provider(config, "up", values, replica)  # noqa: E731
+    # Scaled at `change` (one change_window into the data); checked `for` + two evaluations later, while
+    # the count change_window ago still shows the old number.
+    tm = td.gauge_timing(config, t.change_window)
+    window = duration_seconds(t.change_window)
+    change = tm.on_grid(window)
+    at = tm.on_grid(change + duration_seconds(t.replicas_changed_for) + 2 * tm.grid)
+    n, k = tm.steps(at), round(change / tm.step)
+    surge = max(1, round(duration_seconds(t.replicas_changed_for) / 2 / tm.step))
+    early = tm.on_grid(window / 2) if window / 2 >= tm.grid else None
     return alert(
         config, "GiteaProviderReplicasChanged", severity="info", for_=t.replicas_changed_for,
         # Compared with the count change_window ago, held for a while: the partial counts while Prometheus
@@ -511,11 +605,15 @@ def _replicas_changed(config: Config) -> AlertingRule:
                         diagnosis=(kubectl_pods(config),),
                         mitigation=("None needed if the change was intended.",)),
         cases=[
-            fires("scaled from 1 to 3", "90m", [up(0, "1x100"), up(1, "_x70 1x30"), up(2, "_x70 1x30")],
-                  Expected(labels, 3)),
-            silent("three replicas all along", "90m", [up(i, "1x100") for i in range(3)]),
-            silent("a surge pod for two minutes", "90m", [up(0, "1x100"), up(1, "_x80 1x2")]),
-            silent("first hour of data (nothing to compare)", "30m", [up(0, "1x40"), up(1, "_x10 1x30")]),
+            fires("scaled from 1 to 3", tm.at(at), [up(0, td.gauge(1, n)), up(1, td.flip("_", "1", k, n)),
+                                                     up(2, td.flip("_", "1", k, n))], Expected(labels, 3),
+                  interval=tm.interval),
+            silent("three replicas all along", tm.at(at), [up(i, td.gauge(1, n)) for i in range(3)], interval=tm.interval),
+            silent("a surge pod for half the for duration", tm.at(at),
+                   [up(0, td.gauge(1, n)), up(1, f"_x{n - surge} 1x{surge}")], interval=tm.interval),
+            *([silent("within the first change window (nothing to compare)", tm.at(early),
+                      [up(0, td.gauge(1, n)), up(1, td.flip("_", "1", 2, n))], interval=tm.interval)]
+              if early else []),
         ],
     )
 
@@ -528,6 +626,12 @@ def _version_changed(config: Config) -> AlertingRule:
     labels = td.group_labels(config, image=new)
     info = lambda image, values: td.kube(config, "kube_pod_container_info", values, image=image,  # noqa: E731
                                          image_id="sha256:0", container_id="containerd://0")
+    tm = td.gauge_timing(config, t.change_window)
+    window = duration_seconds(t.change_window)
+    change = tm.on_grid(window + tm.grid)
+    at = change + tm.grid
+    n, k = tm.steps(at), round(change / tm.step)
+    first = tm.on_grid(window / 2)
     return alert(
         config, "GiteaProviderVersionChanged", severity="info", for_="0m",
         expr=f"count by ({by}) (kube_pod_container_info{{{pod_sel}}})\nunless on ({by})\n"
@@ -541,10 +645,12 @@ def _version_changed(config: Config) -> AlertingRule:
                         diagnosis=(f"`kubectl get providers.pkg.crossplane.io {config.provider.package_name} -o yaml`.",),
                         mitigation=("Roll back the Provider package if the new version misbehaves.",)),
         cases=[
-            fires("image replaced after an hour", "90m", [info(old, "1x70"), info(new, "_x70 1x30")],
-                  Expected(labels, 1)),
-            silent("same image all along", "90m", [info(old, "1x100")]),
-            silent("first install (nothing an hour ago)", "30m", [info(new, "1x40")]),
+            fires("image replaced after a change window", tm.at(at),
+                  [info(old, f"1x{k - 1}"), info(new, td.flip("_", "1", k, n))], Expected(labels, 1),
+                  interval=tm.interval),
+            silent("same image all along", tm.at(at), [info(old, td.gauge(1, n))], interval=tm.interval),
+            silent("first install (nothing a change window ago)", tm.at(first), [info(new, td.gauge(1, n))],
+                   interval=tm.interval),
         ],
     )
 

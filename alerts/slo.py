@@ -1,8 +1,12 @@
 """SLOs with multi-window, multi-burn-rate alerts (the SRE workbook's recipe).
 
-Each SLO records its error ratio for every window the alerts and dashboards need, then pages on a
-fast burn (1h & 5m above 14.4x the budget, or 6h & 30m above 6x) and opens a ticket on a slow burn
-(1d & 2h above 3x, or 3d & 6h above 1x). Budgets are computed in Decimal: 0.999 stays 0.999.
+Each SLO records its error ratio over 5m from the raw counters; every longer window (30m .. 3d and
+the SLO period) is the mean of that recorded 5m ratio over the window (sum_over_time / count_over_time,
+as Sloth and Pyrra do), which is cheap and keeps working while Prometheus only has the 5m series.
+Prometheus must keep the period's worth of data (`retention()`): a shorter retention silently shortens
+the period window. Alerts page on a fast burn (2% of the period's budget spent in 1h, 5% in 6h) and
+open a ticket on a slow burn (10% in 1d or in 3d); for a 30d period those are the workbook's factors
+14.4, 6, 3 and 1. Budgets are computed in Decimal: 0.999 stays 0.999.
 """
 
 from __future__ import annotations
@@ -13,19 +17,34 @@ from decimal import Decimal
 
 from alerts import _testdata as td
 from alerts._common import alert
-from monitoring.config import SLO, Config
+from monitoring.config import SLO, Config, duration_seconds
 from monitoring.rules import AlertingRule, Expected, RecordingRule, RuleFile, RuleGroup, Runbook, Series, fires, num, silent
 
 NAME = "slo"
 
-# (long window, short window, burn-rate factor) per severity, as in the SRE workbook.
-FAST_BURN = (("1h", "5m", Decimal("14.4")), ("6h", "30m", Decimal("6")))
-SLOW_BURN = (("1d", "2h", Decimal("3")), ("3d", "6h", Decimal("1")))
-WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
+# (long window, short window, share of the period's error budget spent in the long window) per
+# severity, as in the SRE workbook.
+FAST_BURN = (("1h", "5m", Decimal("0.02")), ("6h", "30m", Decimal("0.05")))
+SLOW_BURN = (("1d", "2h", Decimal("0.1")), ("3d", "6h", Decimal("0.1")))
+SHORT_WINDOW = "5m"  # the one window computed from raw counters; all others from its recorded ratio
+WINDOWS = (SHORT_WINDOW, "30m", "1h", "2h", "6h", "1d", "3d")
 
-# Error ratios (as multiples of the budget) the test cases use for each pair, and just under.
-_CASE_MULTIPLES = {"1h": Decimal(20), "6h": Decimal(10), "1d": Decimal("4.5"), "3d": Decimal(2)}
-_FAST_SILENT, _SLOW_SILENT = Decimal(5), Decimal("0.8")
+
+def burn_factor(config: Config, long_window: str, budget_share: Decimal) -> Decimal:
+    """How many times the budget rate spends `budget_share` of the period's budget in `long_window`."""
+    ratio = Decimal(int(duration_seconds(config.slo.period))) / Decimal(int(duration_seconds(long_window)))
+    return (budget_share * ratio).quantize(Decimal("0.001")).normalize()
+
+
+def burn_pairs(config: Config, fast: bool) -> list[tuple[str, str, Decimal]]:
+    """(long window, short window, burn-rate factor) of the fast (page) or slow (ticket) alert."""
+    return [(long_w, short_w, burn_factor(config, long_w, share))
+            for long_w, short_w, share in (FAST_BURN if fast else SLOW_BURN)]
+
+
+def retention(config: Config) -> str:
+    """The Prometheus retention the SLO windows need: the period (or 3d, the longest burn window)."""
+    return max(config.slo.period, WINDOWS[-1], key=duration_seconds)
 
 
 @dataclass(frozen=True)
@@ -93,35 +112,54 @@ def slo_defs(config: Config) -> list[SLODef]:
     ]
 
 
-def _unit_total(budget: Decimal) -> int:
-    """Events per step large enough that every test multiple of the budget is a whole number."""
-    total = 100
-    multiples = [*_CASE_MULTIPLES.values(), _FAST_SILENT, _SLOW_SILENT]
-    while any((m * budget * total) % 1 for m in multiples):
-        total *= 10
-    return total
+def _series(d: SLODef, ratio: Decimal, steps: int) -> list[Series]:
+    """Input series with a constant error ratio: linear counters, exact for any window."""
+    bad, total = td.per_step(ratio, at_least=100)
+    return d.test_series(td.counter(bad, steps), td.counter(total - bad, steps), td.counter(total, steps))
 
 
-def _counter(phases: list[tuple[int, int]]) -> str:
-    """promtool values of a counter that grows by `inc` per step for `steps` steps, phase after phase."""
-    parts, value = [], 0
-    for i, (steps, inc) in enumerate(phases):
-        if i == 0:
-            parts.append(f"0+{inc}x{steps}")
-            value = inc * steps
-        else:
-            parts.append(f"{value + inc}+{inc}x{steps - 1}")
-            value += inc * steps
-    return " ".join(parts)
+def _burn_cases(config: Config, d: SLODef, fast: bool, pairs: list[tuple[str, str, Decimal]]) -> td.Cases:
+    """Per pair, an error ratio above its threshold (x 1.5, kept under the pair before it so that this
+    pair is the one that fires) held for its short window and `for`; and x 0.5 of the lowest threshold.
+
+    The ratio is constant from the first sample on, so every window's mean is that ratio however much of
+    the window has data: holding it for the short window proves the pair without days of input. A pair
+    whose threshold is 100% errors or more cannot fire: it only gets the silent case.
+    """
+    for_ = duration_seconds(config.slo.fast_burn_for if fast else config.slo.slow_burn_for)
+    # Slow-burn cases hold for hours: two samples per short window (enough for rate() with a left-open
+    # range in Prometheus 3) keep them cheap; fast-burn cases sample every minute.
+    step = min(60.0, duration_seconds(SHORT_WINDOW) / 5) if fast else duration_seconds(SHORT_WINDOW) / 2
+    grid = max(step, duration_seconds(config.evaluation_interval))
+    on_grid = lambda seconds: -(-seconds // grid) * grid  # noqa: E731
+    interval = td.fmt_duration(step)
+    cases: td.Cases = []
+    thresholds = [f * d.budget for _, _, f in pairs]
+    for i, (long_w, short_w, factor) in enumerate(pairs):
+        limit = thresholds[i]
+        if limit >= 1:
+            continue
+        # Above this pair's threshold, under the previous pair's (so this pair is the one that fires).
+        high = min(Decimal(1), limit * 2, thresholds[i - 1] if i else Decimal(1))
+        ratio = td.tidy(min(limit * Decimal("1.5"), (limit + high) / 2), limit, high)
+        at = on_grid(duration_seconds(short_w) + for_ + 2 * grid)
+        cases.append(fires(f"{long_w}/{short_w} pair: {num(ratio / d.budget)}x budget (factor {num(factor)})",
+                           td.fmt_duration(at), _series(d, ratio, int(at // step) + 3),
+                           Expected(d.expected_labels, float(ratio)), interval=interval))
+    low = min(min(thresholds) / 2, Decimal(1))  # 100% errors when even half the lowest threshold is unreachable
+    at = on_grid(max(duration_seconds(w) for _, w, _ in pairs) + for_ + 2 * grid)
+    cases.append(silent(f"{num(low / d.budget)}x budget (half the lowest factor)", td.fmt_duration(at),
+                        _series(d, low, int(at // step) + 3), interval=interval))
+    return cases
 
 
-def _series(d: SLODef, total: int, phases: list[tuple[int, int]]) -> list[Series]:
-    """Input series for `phases` of (steps, bad events per step) with `total` events per step."""
-    return d.test_series(_counter(phases), _counter([(n, total - b) for n, b in phases]),
-                         _counter([(n, total) for n, _ in phases]))
+def _long_window(d: SLODef, window: str) -> str:
+    """Error ratio over `window` as the mean of the recorded short-window ratio (Sloth, Pyrra)."""
+    short = d.record(SHORT_WINDOW)
+    return f"sum_over_time({short}[{window}])\n/\ncount_over_time({short}[{window}])"
 
 
-def _burn_expr(d: SLODef, pairs: tuple) -> str:
+def _burn_expr(d: SLODef, pairs: list) -> str:
     parts = []
     for long_w, short_w, factor in pairs:
         threshold = num(factor * d.budget)
@@ -130,35 +168,10 @@ def _burn_expr(d: SLODef, pairs: tuple) -> str:
 
 
 def _burn_alert(config: Config, d: SLODef, fast: bool) -> AlertingRule:
-    pairs = FAST_BURN if fast else SLOW_BURN
-    total = _unit_total(d.budget)
-    bad = lambda multiple: int(multiple * d.budget * total)  # noqa: E731
-    ratio = lambda multiple: float(multiple * d.budget)  # noqa: E731
+    pairs = burn_pairs(config, fast)
     name = f"{d.alert_prefix}{'Fast' if fast else 'Slow'}Burn"
     pct = num((d.slo.objective * 100).normalize())
     windows = " or ".join(f"{long_w}/{short_w} above {num(f)}x" for long_w, short_w, f in pairs)
-    if fast:
-        cases = [
-            fires("1h/5m pair: 20x budget for 70m after 6h healthy", "430m",
-                  _series(d, total, [(360, 0), (90, bad(_CASE_MULTIPLES["1h"]))]),
-                  Expected(d.expected_labels, ratio(_CASE_MULTIPLES["1h"]))),
-            fires("6h/30m pair: 10x budget for 6h", "370m",
-                  _series(d, total, [(400, bad(_CASE_MULTIPLES["6h"]))]),
-                  Expected(d.expected_labels, ratio(_CASE_MULTIPLES["6h"]))),
-            silent("5x budget for 6h is under both fast factors", "370m",
-                   _series(d, total, [(400, bad(_FAST_SILENT))])),
-        ]
-    else:
-        cases = [
-            fires("1d/2h pair: 4.5x budget for 25h", "25h",
-                  _series(d, total, [(320, bad(_CASE_MULTIPLES["1d"]))]),
-                  Expected(d.expected_labels, ratio(_CASE_MULTIPLES["1d"])), interval="5m"),
-            fires("3d/6h pair: 2x budget for 3d", "73h",
-                  _series(d, total, [(900, bad(_CASE_MULTIPLES["3d"]))]),
-                  Expected(d.expected_labels, ratio(_CASE_MULTIPLES["3d"])), interval="5m"),
-            silent("0.8x budget for 3d is within budget", "73h",
-                   _series(d, total, [(900, bad(_SLOW_SILENT))]), interval="5m"),
-        ]
     severity = "critical" if fast else "warning"
     return alert(
         config, name, severity=severity, for_=config.slo.fast_burn_for if fast else config.slo.slow_burn_for,
@@ -172,10 +185,15 @@ def _burn_alert(config: Config, d: SLODef, fast: bool) -> AlertingRule:
                     + ("so fast that it will be gone within days: page." if fast else "faster than it refills: ticket."),
             impact="Users of the provider see failures or slowness at a rate above the objective.",
             diagnosis=(f"Error ratio per window: `{d.record('1h')}`, `{d.record('6h')}`, `{d.record('1d')}`.",
+                       f"Windows longer than {SHORT_WINDOW} are means of `{d.record(SHORT_WINDOW)}`: Prometheus needs a "
+                       f"retention of at least {retention(config)} (the SLO period), or the period's budget is "
+                       "computed over less data than it claims.",
                        "Open the Provider Overview dashboard (SLO row), then the alerts that fire with it."),
             mitigation=("Fix the cause shown by the other firing alerts; if the SLO is wrong, change it in the config.",),
         ),
-        cases=cases,
+        cases=_burn_cases(config, d, fast, pairs),
+        unreachable="" if any(f * d.budget < 1 for _, _, f in pairs) else
+        f"every burn threshold is 100% errors or more with a {pct}% objective",
     )
 
 
@@ -183,7 +201,9 @@ def rules(config: Config) -> RuleFile:
     groups = []
     for d in slo_defs(config):
         windows = dict.fromkeys((*WINDOWS, config.slo.period))  # the period may equal a window
-        records = [RecordingRule(d.record(w), d.error_ratio(w)) for w in windows]
+        # The short ratio drops NaN (no events in 5m) so that an idle spell does not poison the long windows.
+        records = [RecordingRule(d.record(SHORT_WINDOW), f"(\n{d.error_ratio(SHORT_WINDOW)}\n) >= 0")]
+        records += [RecordingRule(d.record(w), _long_window(d, w)) for w in windows if w != SHORT_WINDOW]
         alerts = [_burn_alert(config, d, fast=True), _burn_alert(config, d, fast=False)]
         groups.append(RuleGroup(f"slo.{d.key}", tuple(records) + tuple(alerts)))
     return RuleFile(NAME, tuple(groups))

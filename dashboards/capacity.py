@@ -11,7 +11,6 @@ UID = "gitea-provider-capacity"
 
 
 def dashboard(config: Config) -> DashboardDef:
-    t = config.thresholds
     pod = p.pod_sel(config)
     prov = p.provider_sel(config, 'pod=~"$pod"')
     sc = p.scope(config)
@@ -31,10 +30,9 @@ def dashboard(config: Config) -> DashboardDef:
                                  (f'max by (pod) (kube_pod_container_resource_limits{{{pod}, resource="memory"}})',
                                   "{{pod}} limit")],
                        links=p.runbook_links(config, "GiteaProviderMemoryNearLimit")), w=12)
+    throttling = p.measure(config, "GiteaProviderCPUThrottled")
     g.add(p.timeseries("CPU throttling", "Share of CFS periods in which the container was throttled.", "percentunit",
-                       [(f"sum by (pod) (rate(container_cpu_cfs_throttled_periods_total{{{pod}}}[$__rate_interval])) / "
-                         f"sum by (pod) (rate(container_cpu_cfs_periods_total{{{pod}}}[$__rate_interval]))", "{{pod}}")],
-                       steps=p.alert_threshold(t.cpu_throttling_ratio),
+                       [(throttling.query(pod, "$__rate_interval"), "{{pod}}")], steps=p.alert_steps(throttling),
                        links=p.runbook_links(config, "GiteaProviderCPUThrottled")), w=8)
     g.add(p.timeseries("Goroutines", "Goroutines per replica (a steady climb suggests a leak).", "short",
                        [(f"go_goroutines{{{prov}}}", "{{pod}}")]), w=8)
@@ -42,9 +40,9 @@ def dashboard(config: Config) -> DashboardDef:
                   [(f"max(process_open_fds{{{prov}}} / process_max_fds{{{prov}}})", "fds")],
                   steps=p.thresholds((None, p.GREEN), (0.8, p.YELLOW), (0.9, p.RED))), w=8)
     g.row("Throughput and saturation")
+    workers = p.measure(config, "GiteaProviderWorkersSaturated")
     g.add(p.bargauge("Worker saturation", "Busy workers / pool size per controller on the leader.", "percentunit",
-                     [(f"{rec.WORKERS_SATURATION}{{{sc}}}", "{{controller}}")],
-                     steps=p.alert_threshold(t.workers_saturation_ratio)), w=8)
+                     [(workers.query(sc, ""), "{{controller}}")], steps=p.alert_steps(workers)), w=8)
     all_prov = p.provider_sel(config)
     g.add(p.timeseries("Reconcile throughput vs capacity", "Reconciles per second against what the worker pool can "
                        "do at the current mean reconcile time (workers / mean seconds per reconcile).", "ops",
@@ -60,9 +58,10 @@ def dashboard(config: Config) -> DashboardDef:
                                   "{{pod}} in 24h"),
                                  (f'max by (pod) (kube_pod_container_resource_limits{{{pod}, resource="memory"}})',
                                   "{{pod}} limit")]), w=12)
+    depth = p.measure(config, "GiteaProviderWorkQueueDepthHigh")
     g.add(p.timeseries("Queue depth forecast (1h)", "Work queue depth predicted 1h ahead from the last 30m.", "short",
-                       [(f"predict_linear({rec.WORKQUEUE_DEPTH}{{{sc}}}[30m], 3600)", "{{name}} in 1h")],
-                       steps=p.alert_threshold(t.workqueue_depth)), w=12)
+                       [(f"predict_linear({depth.query(sc, '')}[30m], 3600)", "{{name}} in 1h")],
+                       steps=p.alert_steps(depth)), w=12)
     return DashboardDef("capacity-planning", p.dashboard(
         config, uid=UID, title="Gitea Provider / Capacity Planning",
         description="CPU and memory against requests and limits, throttling, goroutines, fds, worker saturation, "

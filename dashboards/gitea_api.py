@@ -12,22 +12,26 @@ UID = "gitea-provider-gitea-api"
 
 
 def dashboard(config: Config) -> DashboardDef:
-    t = config.thresholds
     exp = p.exporter_sel(config, 'endpoint=~"$endpoint"')
     exp_all = p.exporter_sel(config)
     sc = p.scope(config, 'endpoint=~"$endpoint"')
     g = p.Grid()
     g.row("Latency")
-    g.add(p.timeseries("Latency quantiles", "p50, p95 and p99 of probe latency per endpoint.", "s",
+    latency = p.measure(config, "GiteaAPILatencyHigh")
+    g.add(p.timeseries("Latency quantiles", "Recorded quantiles of probe latency per endpoint; the red line is the "
+                       f"threshold GiteaAPILatencyHigh applies to the {p.quantile_label(latency)}.", "s",
                        [(f"{rec.GITEA_LATENCY}{{{sc}}}", "{{endpoint}} p{{quantile}}")],
-                       steps=p.alert_threshold(t.gitea_latency_seconds),
+                       steps=p.alert_steps(latency),
                        links=p.runbook_links(config, "GiteaAPILatencyHigh")), w=12)
     g.add(p.heatmap("Latency distribution", "Distribution of probe latency (selected endpoints).", "s",
                     f"sum by (le) (rate(gitea_api_probe_duration_seconds_bucket{{{exp}}}[$__rate_interval]))"), w=12)
     g.row("Availability")
-    g.add(p.timeseries("Success ratio", "Share of probes that succeeded per endpoint.", "percentunit",
-                       [(f"1 - {rec.GITEA_FAILURE_RATIO}{{{sc}}}", "{{endpoint}}")],
-                       steps=p.thresholds((None, p.RED), (1 - t.gitea_error_ratio, p.GREEN)), min_zero=False), w=8)
+    errors = p.measure(config, "GiteaAPIErrorRatioHigh")
+    g.add(p.timeseries("Success ratio", "Share of probes that succeeded per endpoint; red under 1 - the "
+                       "GiteaAPIErrorRatioHigh threshold.", "percentunit",
+                       [(f"1 - {errors.query(sc, '')}", "{{endpoint}}")],
+                       steps=p.thresholds((None, p.RED), (1 - errors.threshold, p.GREEN)), min_zero=False,
+                       links=p.runbook_links(config, "GiteaAPIErrorRatioHigh")), w=8)
     g.add(p.table("Last status code", "HTTP status of the last probe per endpoint and replica.", "none",
                   [(f"gitea_api_last_status_code{{{exp}}}", "")]), w=8)
     g.add(p.gitea_failures(config, exp), w=8)
@@ -36,10 +40,11 @@ def dashboard(config: Config) -> DashboardDef:
                            [(f"max(gitea_api_up{{{exp_all}}})", "up"), (f"max(gitea_api_token_valid{{{exp_all}}})", "token")]),
           w=12)
     g.row("Throttling")
+    limited = p.measure(config, "GiteaAPIRateLimited")
     g.add(p.timeseries("Throttled share (429)", "Share of probes answered 429 Too Many Requests by Gitea or the proxy in "
                        "front of it, as GiteaAPIRateLimited counts them (throttled probes are not in the success ratio).",
-                       "percentunit", [(f"{rec.GITEA_RATE_LIMITED_RATIO}{{{p.scope(config)}}}", "{{namespace}}")],
-                       steps=p.alert_threshold(t.gitea_rate_limited_ratio),
+                       "percentunit", [(limited.query(p.scope(config), ""), "{{namespace}}")],
+                       steps=p.alert_steps(limited),
                        links=p.runbook_links(config, "GiteaAPIRateLimited")), w=12)
     g.add(p.timeseries("Prober back-off", "Seconds each exporter still waits before probing again after a 429 "
                        "(Retry-After, bounded by --max-backoff), and back-offs started per minute.", "s",
@@ -47,9 +52,9 @@ def dashboard(config: Config) -> DashboardDef:
                         (f"sum by (pod) (increase(gitea_api_probe_backoffs_total{{{exp_all}}}[$__rate_interval]))",
                          "{{pod}} back-offs")]), w=12)
     g.row("Server and exporter")
+    expiry = p.measure(config, "GiteaAPITLSCertificateExpiring")
     g.add(p.stat("TLS certificate expiry", "Time until Gitea's certificate expires (https URLs only).", "s",
-                 [(f"min(gitea_api_tls_cert_expiry_timestamp_seconds{{{exp_all}}}) - time()", "expires in")],
-                 steps=p.thresholds((None, p.RED), (t.tls_expiry_days * 86400, p.GREEN)),
+                 [(f"min({expiry.query(exp_all, '')})", "expires in")], steps=p.alert_steps(expiry),
                  no_value="no TLS (http URL)", links=p.runbook_links(config, "GiteaAPITLSCertificateExpiring")), w=6, h=5)
     g.add(p.table("Gitea version", "Version reported by /api/v1/version.", "none",
                   [(f"count by (version) (gitea_api_info{{{exp_all}}})", "")]), w=6, h=5)

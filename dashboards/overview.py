@@ -7,6 +7,7 @@ from alerts import slo
 from dashboards import _panels as p
 from monitoring.config import Config
 from monitoring.dashboard import DashboardDef
+from monitoring.rules import num
 
 UID = "gitea-provider-overview"
 
@@ -23,11 +24,13 @@ def dashboard(config: Config) -> DashboardDef:
     g.add(p.stat("Leader", "Replicas holding the leader lease (exactly 1 with leader election on).", "none",
                  [(f"sum(max by (pod) (leader_election_master_status{{{prov}}}))", "leaders")],
                  steps=p.thresholds((None, p.RED), (1, p.GREEN), (2, p.RED)), no_value="no leader metric",
-                 links=p.runbook_links(config, "GiteaProviderNoLeader")), w=4, h=5)
-    g.add(p.stat("Restarts (1h)", "Container restarts of the provider pods over the last hour (kube-state-metrics).",
-                 "none", [(f"sum(increase(kube_pod_container_status_restarts_total{{{p.pod_sel(config)}}}[1h]))",
-                           "restarts")],
-                 steps=p.thresholds((None, p.GREEN), (1, p.YELLOW), (t.restarts_count, p.RED)), no_value="0",
+                 links=p.runbook_links(config, "GiteaProviderNoLeader") if config.provider.leader_election else []),
+          w=4, h=5)
+    restarts = p.measure(config, "GiteaProviderRestarting")
+    g.add(p.stat(f"Restarts ({t.restarts_window})", f"Container restarts of the provider pods over the last "
+                 f"{t.restarts_window}, the window of GiteaProviderRestarting (kube-state-metrics).",
+                 "none", [(f"sum({restarts.query(p.pod_sel(config), '')})", "restarts")],
+                 steps=p.thresholds((None, p.GREEN), (1, p.YELLOW), (restarts.threshold, p.RED)), no_value="0",
                  links=p.runbook_links(config, "GiteaProviderRestarting")), w=4, h=5)
     g.add(p.stat("Gitea API up", "1 when the exporter's last Gitea health probe succeeded (any replica).", "none",
                  [(f"max(gitea_api_up{{{exp}}})", "up")], steps=p.thresholds((None, p.RED), (1, p.GREEN)),
@@ -46,27 +49,32 @@ def dashboard(config: Config) -> DashboardDef:
                        "is requeue_after (each resource polled every minute); requeue means a failed Gitea call.",
                        "ops", [(f"sum by (controller, result) ({rec.RECONCILE_RATE_BY_RESULT}{{{sc}}})",
                                 "{{controller}} {{result}}")], stack=True), w=12)
+    failures = p.measure(config, "GiteaProviderReconcileFailureRatioHigh")
     g.add(p.timeseries("Failure ratio (error + requeue)", "Share of reconciles that end in error or requeue, per "
                        "controller; the red area is the alert threshold.", "percentunit",
-                       [(f"{rec.RECONCILE_FAILURE_RATIO}{{{sc}}}", "{{controller}}")],
-                       steps=p.alert_threshold(t.reconcile_failure_ratio),
+                       [(failures.query(sc, ""), "{{controller}}")], steps=p.alert_steps(failures),
                        links=p.runbook_links(config, "GiteaProviderReconcileFailureRatioHigh")), w=12)
-    g.add(p.timeseries("p95 reconcile latency", "95th percentile reconcile time per controller.", "s",
-                       [(f'{rec.RECONCILE_LATENCY}{{{sc}, quantile="0.95"}}', "{{controller}}")],
-                       steps=p.alert_threshold(t.reconcile_latency_seconds),
+    latency = p.measure(config, "GiteaProviderReconcileLatencyHigh")
+    g.add(p.timeseries(f"{p.quantile_label(latency)} reconcile latency",
+                       f"{p.quantile_label(latency)} reconcile time per controller, the quantile "
+                       "GiteaProviderReconcileLatencyHigh alerts on.", "s",
+                       [(latency.query(sc, ""), "{{controller}}")], steps=p.alert_steps(latency),
                        links=p.runbook_links(config, "GiteaProviderReconcileLatencyHigh")), w=12)
+    depth = p.measure(config, "GiteaProviderWorkQueueDepthHigh")
     g.add(p.timeseries("Work queue depth", "Items waiting per work queue.", "short",
-                       [(f"{rec.WORKQUEUE_DEPTH}{{{sc}}}", "{{name}}")], steps=p.alert_threshold(t.workqueue_depth),
+                       [(depth.query(sc, ""), "{{name}}")], steps=p.alert_steps(depth),
                        links=p.runbook_links(config, "GiteaProviderWorkQueueDepthHigh")), w=12)
 
     g.row("Gitea API")
-    g.add(p.timeseries("Gitea API p95 latency", "95th percentile probe latency per endpoint, from the exporter.", "s",
-                       [(f'{rec.GITEA_LATENCY}{{{sc}, quantile="0.95"}}', "{{endpoint}}")],
-                       steps=p.alert_threshold(t.gitea_latency_seconds),
+    gitea_latency = p.measure(config, "GiteaAPILatencyHigh")
+    g.add(p.timeseries(f"Gitea API {p.quantile_label(gitea_latency)} latency",
+                       f"{p.quantile_label(gitea_latency)} probe latency per endpoint, from the exporter (the quantile "
+                       "GiteaAPILatencyHigh alerts on).", "s",
+                       [(gitea_latency.query(sc, ""), "{{endpoint}}")], steps=p.alert_steps(gitea_latency),
                        links=p.runbook_links(config, "GiteaAPILatencyHigh")), w=12)
+    gitea_errors = p.measure(config, "GiteaAPIErrorRatioHigh")
     g.add(p.timeseries("Gitea API failure ratio", "Share of failed probes per endpoint.", "percentunit",
-                       [(f"{rec.GITEA_FAILURE_RATIO}{{{sc}}}", "{{endpoint}}")],
-                       steps=p.alert_threshold(t.gitea_error_ratio),
+                       [(gitea_errors.query(sc, ""), "{{endpoint}}")], steps=p.alert_steps(gitea_errors),
                        links=p.runbook_links(config, "GiteaAPIErrorRatioHigh")), w=12)
 
     g.row("SLOs")
@@ -78,11 +86,13 @@ def dashboard(config: Config) -> DashboardDef:
                      "percentunit", [(f"1 - (max({d.record(period)}{{{sc}}}) / {budget:g})", "left")],
                      steps=p.thresholds((None, p.RED), (0.25, p.YELLOW), (0.5, p.GREEN)),
                      links=p.runbook_links(config, f"{d.alert_prefix}FastBurn", f"{d.alert_prefix}SlowBurn")), w=8, h=5)
+    page_window, _, page_factor = slo.burn_pairs(config, fast=True)[0]
     for d in slo.slo_defs(config):
-        g.add(p.timeseries(f"{d.title}: burn rate (1h)", "Error ratio over 1h divided by the budget; above "
-                           f"{slo.FAST_BURN[0][2]} pages.", "none",
-                           [(f"max({d.record('1h')}{{{sc}}}) / {float(d.budget):g}", "1h burn rate")],
-                           steps=p.alert_threshold(float(slo.FAST_BURN[0][2]))), w=8, h=7)
+        g.add(p.timeseries(f"{d.title}: burn rate ({page_window})", f"Error ratio over {page_window} divided by the "
+                           f"budget; above {num(page_factor)} (with the short window) pages.", "none",
+                           [(f"max({d.record(page_window)}{{{sc}}}) / {num(d.budget)}", f"{page_window} burn rate")],
+                           steps=p.alert_threshold(float(page_factor)),
+                           links=p.runbook_links(config, f"{d.alert_prefix}FastBurn")), w=8, h=7)
 
     g.row("Alerts")
     g.add(p.table("Firing alerts of this provider", "Alerts of this project firing now, with severity; each has a "

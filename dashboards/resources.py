@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from alerts import gitea_api
 from alerts import recording as rec
 from dashboards import _panels as p
 from monitoring.config import Config
@@ -12,7 +11,6 @@ UID = "gitea-provider-resources"
 
 
 def dashboard(config: Config) -> DashboardDef:
-    t = config.thresholds
     prov = p.provider_sel(config, 'controller=~"$controller"')
     queue = p.provider_sel(config, 'name=~"$controller"')
     sc = p.scope(config, 'controller=~"$controller"')
@@ -26,9 +24,10 @@ def dashboard(config: Config) -> DashboardDef:
                     f"sum by (le) (rate(controller_runtime_reconcile_time_seconds_bucket{{{prov}}}[$__rate_interval]))"),
           w=12)
     g.row("Work queue")
+    depth = p.measure(config, "GiteaProviderWorkQueueDepthHigh")
     g.add(p.timeseries("Queue depth", "Items waiting per queue.", "short",
-                       [(f"sum by (name) (workqueue_depth{{{queue}}})", "{{name}}")],
-                       steps=p.alert_threshold(t.workqueue_depth)), w=8)
+                       [(depth.query(p.scope(config, 'name=~"$controller"'), ""), "{{name}}")],
+                       steps=p.alert_steps(depth), links=p.runbook_links(config, "GiteaProviderWorkQueueDepthHigh")), w=8)
     g.add(p.timeseries("Adds and retries", "Items added to and re-added (after a failure) to the queue per second.",
                        "ops", [(f"sum by (name) (rate(workqueue_adds_total{{{queue}}}[$__rate_interval]))", "{{name}} adds"),
                                (f"sum by (name) (rate(workqueue_retries_total{{{queue}}}[$__rate_interval]))",
@@ -56,27 +55,24 @@ def dashboard(config: Config) -> DashboardDef:
     g.add(p.timeseries("Create / update / delete rate", "Provider calls to Gitea per kind and operation. " + hint_proxy,
                        "reqps", [(f"sum by (kind, operation) (rate(gitea_api_requests_total{{{exp}}}[$__rate_interval]))",
                                   "{{kind}} {{operation}}")], no_value="proxy mode off"), w=8)
-    writes = f"sum by (kind, operation) (rate(gitea_api_requests_total{{{exp}, {gitea_api.WRITES}}}[$__rate_interval]))"
+    write_errors = p.measure(config, "GiteaAPIWriteErrorsHigh")
     g.add(p.timeseries("Write error ratio per kind", "Share of creates, updates and deletes per kind that fail (5xx, "
                        "or 4xx other than 404 and 429), as GiteaAPIWriteErrorsHigh counts them. " + hint_proxy,
-                       "percentunit",
-                       # "or ... * 0": no failed call yet is a ratio of 0, not "No data".
-                       [(f"(sum by (kind, operation) (rate(gitea_api_requests_total{{{exp}, {gitea_api.WRITES}, "
-                         f"{gitea_api.FAILED}}}[$__rate_interval])) or {writes} * 0) / {writes}",
-                         "{{kind}} {{operation}}")],
-                       steps=p.alert_threshold(t.proxy_error_ratio), no_value="proxy mode off",
+                       "percentunit", [(write_errors.query(exp, "$__rate_interval"), "{{kind}} {{operation}}")],
+                       steps=p.alert_steps(write_errors), no_value="proxy mode off",
                        links=p.runbook_links(config, "GiteaAPIWriteErrorsHigh")), w=8)
-    q = t.proxy_latency_quantile
-    g.add(p.timeseries(f"p{q * 100:g} latency per kind and operation", "Time to response headers. " + hint_proxy, "s",
-                       [(f"histogram_quantile({q:g}, sum by (kind, operation, le) (rate(gitea_api_request_duration_"
-                         f"seconds_bucket{{{exp}}}[$__rate_interval])))", "{{kind}} {{operation}}")],
-                       steps=p.alert_threshold(t.proxy_latency_seconds), no_value="proxy mode off",
+    write_latency = p.measure(config, "GiteaAPIWriteLatencyHigh")
+    g.add(p.timeseries(f"{p.quantile_label(write_latency)} write latency per kind and operation",
+                       "Time to response headers of creates, updates and deletes, the quantile GiteaAPIWriteLatencyHigh "
+                       "alerts on. " + hint_proxy, "s",
+                       [(write_latency.query(exp, "$__rate_interval"), "{{kind}} {{operation}}")],
+                       steps=p.alert_steps(write_latency), no_value="proxy mode off",
                        links=p.runbook_links(config, "GiteaAPIWriteLatencyHigh")), w=8)
     g.add(p.timeseries("Throttled share per kind (429)", "Share of the provider's calls per kind and operation "
                        "answered 429 Too Many Requests, as GiteaAPIRateLimited counts them. " + hint_proxy,
                        "percentunit", [(f"{rec.GITEA_PROXY_RATE_LIMITED_RATIO}{{{p.scope(config)}}}",
                                         "{{kind}} {{operation}}")],
-                       steps=p.alert_threshold(t.gitea_rate_limited_ratio), no_value="proxy mode off",
+                       steps=p.alert_steps(p.measure(config, "GiteaAPIRateLimited")), no_value="proxy mode off",
                        links=p.runbook_links(config, "GiteaAPIRateLimited")), w=8)
 
     return DashboardDef("resource-management", p.dashboard(

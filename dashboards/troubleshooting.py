@@ -10,7 +10,6 @@ UID = "gitea-provider-troubleshooting"
 
 
 def dashboard(config: Config) -> DashboardDef:
-    t = config.thresholds
     prov = p.provider_sel(config, 'controller=~"$controller"')
     queue = p.provider_sel(config, 'name=~"$controller"')
     exp = p.exporter_sel(config)
@@ -29,9 +28,13 @@ def dashboard(config: Config) -> DashboardDef:
                                              "GiteaProviderTerminalReconcileErrors")), w=8)
     g.add(p.timeseries("Retries", "Items re-queued after a failure, per queue.", "ops",
                        [(f"sum by (name) (rate(workqueue_retries_total{{{queue}}}[$__rate_interval]))", "{{name}}")]), w=8)
-    g.add(p.timeseries("Longest running processor", "Age of the oldest item a worker is still processing.", "s",
-                       [(f"max by (name) (workqueue_longest_running_processor_seconds{{{queue}}})", "{{name}}")],
-                       steps=p.alert_threshold(t.workqueue_unfinished_seconds),
+    stuck = p.measure(config, "GiteaProviderWorkQueueStuck")
+    g.add(p.timeseries("Unfinished work", "Seconds of work in progress not yet finished per queue, which "
+                       "GiteaProviderWorkQueueStuck alerts on; and the age of the oldest item a worker still processes.",
+                       "s", [(stuck.query(queue, ""), "{{name}} unfinished"),
+                             (f"max by (name) (workqueue_longest_running_processor_seconds{{{queue}}})",
+                              "{{name}} oldest item")],
+                       steps=p.alert_steps(stuck),
                        links=p.runbook_links(config, "GiteaProviderWorkQueueStuck")), w=12)
     g.add(p.timeseries("Kubernetes API requests by code", "The provider's calls to the API server per status code.",
                        "reqps", [(f"sum by (code) (rate(rest_client_requests_total{{{p.provider_sel(config)}}}"

@@ -26,7 +26,19 @@ def _cmd_build(args: argparse.Namespace) -> int:
         kinds[top] = kinds.get(top, 0) + 1
     summary = ", ".join(f"{n} in {k}/" for k, n in sorted(kinds.items()))
     print(f"gitea-monitoring: wrote {len(files)} files to {args.out}/ ({summary})")
+    _note_unreachable(config)
     return 0
+
+
+def _note_unreachable(config) -> None:
+    """Alerts that this config makes impossible to fire: allowed (the e2e config does it), but said."""
+    import alerts
+
+    for rule_file in alerts.rule_files(config):
+        for rule in rule_file.alerts():
+            if rule.unreachable:
+                print(f"gitea-monitoring: note: {rule.alert} can never fire with this config: {rule.unreachable}",
+                      file=sys.stderr)
 
 
 def _cmd_docs(args: argparse.Namespace) -> int:
@@ -81,6 +93,38 @@ def _cmd_lint(args: argparse.Namespace) -> int:
               + ", ".join(result.unchecked[:5]) + (" ..." if len(result.unchecked) > 5 else ""), file=sys.stderr)
         return 2
     return 1 if result.errors else 0
+
+
+def _cmd_test(args: argparse.Namespace) -> int:
+    import shutil
+    import tempfile
+
+    from monitoring import selftest
+    from monitoring.compiler import build
+
+    config = load_config(args.config)
+    with tempfile.TemporaryDirectory(prefix="gitea-monitoring-test-") as tmp:
+        out = Path(tmp) / "build"
+        if not args.dir:
+            build(config, out)
+        elif not (Path(args.dir) / "tests").is_dir():
+            print(f"gitea-monitoring test: {args.dir}: no tests/ directory (build it with `gitea-monitoring build`)",
+                  file=sys.stderr)
+            return 2
+        else:  # a copy: the hand-written tests are rendered beside the generated ones, not into your build
+            shutil.copytree(args.dir, out)
+        report = selftest.prove(out, config, jobs=args.jobs,
+                                handwritten=None if args.no_handwritten else selftest.HANDWRITTEN_DIR)
+    for line in report.lint_errors:
+        print(f"lint: {line}")
+    for failure in report.failures:
+        print(f"FAILED {failure}")
+    source = args.config or "the default config"
+    verdict = "ok" if report.ok else "FAILED"
+    print(f"gitea-monitoring test: {verdict}: {source}: {report.cases} promtool cases in {report.files} files"
+          f"{'' if report.ok else f', {len(report.failures)} file(s) failed, {len(report.lint_errors)} lint error(s)'}")
+    _note_unreachable(config)
+    return 0 if report.ok else 1
 
 
 PUSH_EXIT = {"ok": 0, "failed": 1, "changes": 2, "refused": 3, "usage": 4}
@@ -220,6 +264,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="FILE", help="YAML file overriding the defaults of monitoring/config.py")
     p.add_argument("--out", metavar="DIR", default="build", help="output directory (default: build)")
     p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser(
+        "test", help="prove a build before deploying it: lint, promtool check and every promtool test",
+        description="Build the config into a temporary directory (or take --dir), lint it, run `promtool check "
+        "rules` and every generated promtool test (each alert fires on inputs above its threshold and stays "
+        "silent under it, computed from this config), plus the hand-written tests of tests/rules/ in a "
+        "checkout. Exit 0 when all pass, 1 when any fails.")
+    p.add_argument("--config", metavar="FILE", help="YAML file overriding the defaults (the one you deploy)")
+    p.add_argument("--dir", metavar="DIR", help="test this existing build instead of building (same --config)")
+    p.add_argument("--jobs", type=int, default=2, help="promtool processes at a time (default: %(default)s)")
+    p.add_argument("--no-handwritten", action="store_true", help="only the generated tests")
+    p.set_defaults(func=_cmd_test)
 
     p = sub.add_parser("docs", help="regenerate docs/runbooks.md and the README's alert list",
                        description="Regenerate the committed runbooks and README sections from the definitions "

@@ -18,7 +18,7 @@ from monitoring.grafana.convert import for_grafana
 from monitoring.output import to_json, to_yaml, write_tree
 from monitoring.rules import RuleFile
 from monitoring.testgen import test_files
-from monitoring.validate import validate_dashboards, validate_rules
+from monitoring.validate import validate_dashboards, validate_rules, validate_runbook_links
 
 RULES_DIR = "prometheus/rules"
 TESTS_DIR = "tests"
@@ -43,11 +43,14 @@ def load_model(config: Config) -> Model:
         ours = alerts.rule_files(cfg)
         return ours + extensions.rule_files(loaded, cfg, ours)
 
-    rule_files = overrides.apply(config, define, define(config))
+    defined = define(config)
+    rule_files = overrides.apply(config, define, defined)
     metrics = extensions.metrics(loaded)
     records = validate_rules(rule_files, metrics)
     defs = dashboards.dashboards(config) + extensions.dashboards(loaded, config)
-    rendered = validate_dashboards(extensions.add_panels(loaded, config, defs), records, metrics)
+    defs = extensions.add_panels(loaded, config, defs)
+    rendered = validate_dashboards(defs, records, metrics)
+    validate_runbook_links(defs, rendered, {a.alert for rf in defined for a in rf.alerts()})
     rendered = {name: for_grafana(d, config.grafana_min_version) for name, d in rendered.items()}
     return Model(rule_files=rule_files, dashboards=rendered)
 
@@ -145,9 +148,11 @@ def render(model: Model, config: Config) -> dict[str, str]:
     for rf, path in zip(model.rule_files, rule_paths, strict=True):
         files[path] = to_yaml(rf.to_dict())
     # Test files live in build/tests/; promtool resolves rule_files relative to the test file.
-    rel_rules = [f"../{p}" for p in rule_paths]
     for rf in model.rule_files:
-        for stem, tests in test_files(rf, rel_rules, config.evaluation_interval).items():
+        # Only the rule files this one needs: promtool evaluates every listed rule at every step.
+        needed = [f"../{p}" for other, p in zip(model.rule_files, rule_paths, strict=True)
+                  if other is rf or _uses_records(rf, other)]
+        for stem, tests in test_files(rf, needed, config.evaluation_interval).items():
             files[f"{TESTS_DIR}/{stem}.test.yaml"] = to_yaml(tests)
     for name, dashboard in sorted(model.dashboards.items()):
         files[f"{DASHBOARDS_DIR}/{name}.json"] = to_json(dashboard)
@@ -192,6 +197,12 @@ def kubernetes_files(model: Model, config: Config) -> dict[str, str]:
     # Not in the kustomization: users merge runtimeConfigRef into the Provider they already have.
     files[f"{KUBERNETES_DIR}/examples/provider.yaml"] = to_yaml(k8s.provider(sidecar))
     return files
+
+
+def _uses_records(rule_file: RuleFile, other: RuleFile) -> bool:
+    """Whether an alert of `rule_file` reads a series recorded in `other`."""
+    names = {r.record for r in other.records()}
+    return any(re.search(rf"\b{re.escape(n)}\b", a.expr) for a in rule_file.alerts() for n in names)
 
 
 def build(config: Config, out_dir: Path) -> dict[str, str]:

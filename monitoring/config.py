@@ -8,9 +8,15 @@ silently leaves a default in place.
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import fnmatch
+import math
 import re
+import types
+import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +59,23 @@ class ProviderConfig:
     leader_election: bool = True
     package_name: str = "provider-gitea"  # the Provider object's name (pods carry pkg.crossplane.io/provider=<it>)
     package_ref: str = "ghcr.io/rossigee/provider-gitea:v0.15.9"  # the package the example Provider installs
+
+
+_POD_SUFFIXES = ("5f7c9d8b7-aaaaa", "5f7c9d8b7-bbbbb", "5f7c9d8b7-ccccc")
+
+
+def example_pods(provider: ProviderConfig) -> tuple[str, ...] | None:
+    """Three pod names that `provider.pod_regex` matches, for test inputs: the package's pods as Crossplane names
+    them, or the regex's literal prefix with a pod suffix. None when it matches neither."""
+    literal = re.split(r"[.\[\](){}*+?|^$\\]", provider.pod_regex, maxsplit=1)[0]
+    for prefix in (f"{provider.package_name}-1a2b3c4d5e6f-", f"{provider.package_name}-", literal, f"{literal}-"):
+        names = tuple(f"{prefix}{s}" for s in _POD_SUFFIXES)
+        try:
+            if all(re.fullmatch(provider.pod_regex, n) for n in names):
+                return names
+        except re.error:
+            return None
+    return None
 
 
 @dataclass(frozen=True)
@@ -276,92 +299,358 @@ def load_config(path: str | Path | None) -> Config:
 
 
 def _override(obj: Any, raw: dict, path: str, prefix: str) -> Any:
+    """`obj` with the values of `raw` (one section of the YAML file), each checked against its declared type."""
     fields = {f.name: f for f in dataclasses.fields(obj)}
+    hints = typing.get_type_hints(type(obj))
     changes: dict[str, Any] = {}
     for key, value in raw.items():
         dotted = f"{prefix}{key}"
-        if key not in fields:
-            known = ", ".join(sorted(fields))
-            raise ConfigError(path, dotted, "unknown key", f"known keys here: {known}")
+        if not isinstance(key, str) or key not in fields:
+            raise ConfigError(path, dotted, "unknown key", _did_you_mean(str(key), list(fields), prefix))
         current = getattr(obj, key)
         if hasattr(current, "from_config"):  # a section that parses itself (overrides:)
             changes[key] = current.from_config(value, path, dotted)
         elif dataclasses.is_dataclass(current):
             if not isinstance(value, dict):
-                raise ConfigError(path, dotted, f"expected a mapping, got {type(value).__name__}")
+                raise ConfigError(path, dotted, f"expected a mapping, got {_shown(value)}")
             changes[key] = _override(current, value, path, dotted + ".")
         else:
-            changes[key] = _coerce(current, value, path, dotted)
+            changes[key] = _coerce(current, value, path, dotted, hints.get(key))
     return dataclasses.replace(obj, **changes)
 
 
-def _coerce(current: Any, value: Any, path: str, key: str) -> Any:
-    """Check `value` against the type of the default it replaces."""
-    if isinstance(current, Decimal):
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise ConfigError(path, key, f"expected a number, got {value!r}")
-        return Decimal(str(value))
-    if isinstance(current, bool):
+def _did_you_mean(key: str, known: list[str], prefix: str) -> str:
+    """The closest known key of this section, or where else that key lives, or the list of known keys."""
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {prefix}{close[0]}?"
+    elsewhere = [k for k in _all_keys(Config()) if k.rsplit(".", 1)[-1] == key]
+    if elsewhere:
+        return f"did you mean {elsewhere[0]}?"
+    return f"known keys{' under ' + prefix.rstrip('.') if prefix else ''}: {', '.join(sorted(known))}"
+
+
+def _all_keys(obj: Any, prefix: str = "") -> list[str]:
+    out = []
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        out += _all_keys(value, f"{prefix}{f.name}.") if dataclasses.is_dataclass(value) else [prefix + f.name]
+    return out
+
+
+def _shown(value: Any) -> str:
+    """A value as the user wrote it, kept short for a one-line error."""
+    text = repr(value) if not isinstance(value, bool) else str(value).lower()
+    text = " ".join(text.split())
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+_NUMBER_TYPES = (int, float)
+
+
+def _coerce(current: Any, value: Any, path: str, key: str, hint: Any = None) -> Any:
+    """Check `value` against the declared type of the field (or, lacking one, the type of its default)."""
+    if hint is None:
+        hint = type(current) if current is not None else float | None
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        others = [a for a in args if a is not type(None)]
+        return _coerce(current, value, path, key, others[0] if len(others) == 1 else None)
+    if hint is Decimal:
+        if isinstance(value, bool) or not isinstance(value, (*_NUMBER_TYPES, str)):
+            raise ConfigError(path, key, f"expected a number, got {_shown(value)}")
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise ConfigError(path, key, f"expected a number, got {_shown(value)}", "write a fraction such as 0.99")\
+                from None
+        if not number.is_finite():
+            raise ConfigError(path, key, f"expected a finite number, got {_shown(value)}")
+        return number
+    if hint is bool:
         if not isinstance(value, bool):
-            raise ConfigError(path, key, f"expected true or false, got {value!r}")
+            raise ConfigError(path, key, f"expected true or false, got {_shown(value)}")
         return value
-    if isinstance(current, float):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(path, key, f"expected a number, got {value!r}")
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, _NUMBER_TYPES):
+            raise ConfigError(path, key, f"expected a number, got {_shown(value)}")
+        if not math.isfinite(value):
+            raise ConfigError(path, key, f"expected a finite number, got {_shown(value)}")
         return float(value)
-    if isinstance(current, int):
+    if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(path, key, f"expected an integer, got {value!r}")
+            raise ConfigError(path, key, f"expected an integer, got {_shown(value)}")
         return value
-    if isinstance(current, tuple):
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(path, key, f"expected a list of strings, got {value!r}")
-        return tuple(value)
-    if isinstance(current, dict):
-        if not isinstance(value, dict):
-            raise ConfigError(path, key, f"expected a mapping, got {value!r}")
-        return {str(k): str(v) for k, v in value.items()}
-    if current is None:  # optional numbers such as slo.gitea_latency.latency_seconds
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(path, key, f"expected a number, got {value!r}")
-        return float(value)
-    if isinstance(current, str):
+    if hint is str:
         if not isinstance(value, str):
-            raise ConfigError(path, key, f"expected a string, got {value!r}", "quote the value")
+            duration = fnmatch.fnmatchcase(key, "*_for") or key.endswith(("_window", "interval", "timeout", "period"))
+            raise ConfigError(path, key, f"expected a {'duration' if duration else 'string'}, got {_shown(value)}",
+                              "write it with a unit, such as 5m or 90s" if duration else "quote the value")
         return value
+    if origin in (tuple, list):
+        item = args[0] if args else str
+        if not isinstance(value, list):
+            raise ConfigError(path, key, f"expected a list, got {_shown(value)}")
+        items = [_coerce(None, v, path, f"{key}[{i}]", item) for i, v in enumerate(value)]
+        return tuple(items) if origin is tuple else items
+    if origin is dict:
+        key_type, value_type = args if args else (str, str)
+        if not isinstance(value, dict):
+            raise ConfigError(path, key, f"expected a mapping, got {_shown(value)}")
+        return {_coerce(None, k, path, f"{key}.<key>", key_type): _coerce(None, v, path, f"{key}.{k}", value_type)
+                for k, v in value.items()}
+    if dataclasses.is_dataclass(hint):
+        if not isinstance(value, dict):
+            raise ConfigError(path, key, f"expected a mapping, got {_shown(value)}")
+        base = current if dataclasses.is_dataclass(current) else None
+        if base is None:
+            missing = [f.name for f in dataclasses.fields(hint)
+                       if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+                       and f.name not in value]
+            if missing:
+                raise ConfigError(path, f"{key}.{missing[0]}", "required")
+            base = hint(**{f.name: value[f.name] for f in dataclasses.fields(hint)
+                           if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING})
+        return _override(base, value, path, key + ".")
+    if isinstance(current, _NUMBER_TYPES | str | bool | tuple | dict | Decimal):
+        return _coerce(current, value, path, key, type(current))
     raise ConfigError(path, key, "cannot be overridden")  # pragma: no cover
 
 
-def validate_config(config: Config, path: str = "<config>") -> None:
-    """Semantic checks that types alone cannot express."""
-    for section_name in ("thresholds", "slo", "exporter", "alertmanager"):
-        section = getattr(config, section_name)
-        for f in dataclasses.fields(section):
-            value = getattr(section, f.name)
-            if f.name.endswith(("_for", "_window", "interval", "timeout", "period")) and isinstance(value, str):
-                try:
-                    duration_seconds(value)
-                except ValueError as exc:
-                    raise ConfigError(path, f"{section_name}.{f.name}", str(exc)) from None
-    for key in ("scrape_interval", "evaluation_interval", "rate_window"):
+# ---------------------------------------------------------------------------------------------
+# Range checks: a small table of (key pattern, check). A new field is covered by its name: a
+# `*_ratio` is a fraction, a `*_for` a duration, a `*port` a port, and so on. Every check that
+# matches a key applies; a check returns the problem (and optionally the fix), or None.
+
+Check = Callable[[Any], "str | tuple[str, str] | None"]
+
+
+def _duration(minimum: float = 0.0, strictly: bool = True) -> Check:
+    def check(value: Any) -> str | tuple[str, str] | None:
+        if not isinstance(value, str):
+            return None
         try:
-            duration_seconds(getattr(config, key))
+            seconds = duration_seconds(value)
         except ValueError as exc:
-            raise ConfigError(path, key, str(exc)) from None
+            return str(exc)
+        if seconds < minimum or (strictly and seconds == minimum):
+            bound = "more than" if strictly else "at least"
+            return f"{value} is not {bound} {_human_seconds(minimum)}"
+        return None
+    return check
+
+
+def _human_seconds(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
+_NUMERIC_CHECKS: set[Check] = set()
+
+
+def _numeric(check: Check) -> Check:
+    """A check of numbers only (a `*_for` string under thresholds.* is not compared with 0)."""
+    _NUMERIC_CHECKS.add(check)
+    return check
+
+
+def _applies(check: Check, value: Any) -> bool:
+    is_number = isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+    return is_number if check in _NUMERIC_CHECKS else isinstance(value, str | tuple | list)
+
+
+@_numeric
+def _fraction(value: Any) -> str | tuple[str, str] | None:
+    if not 0 < value < 1:
+        return f"{value} is not a fraction between 0 and 1 (exclusive)", "write a fraction such as 0.25 for 25%"
+    return None
+
+
+@_numeric
+def _positive(value: Any) -> str | None:
+    return None if value > 0 else f"{value} is not positive"
+
+
+@_numeric
+def _not_negative(value: Any) -> str | None:
+    return None if value >= 0 else f"{value} is negative"
+
+
+@_numeric
+def _port(value: Any) -> str | None:
+    return None if 1 <= value <= 65535 else f"{value} is not a TCP port (1-65535)"
+
+
+LABEL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+
+def _label_name(value: Any) -> str | tuple[str, str] | None:
+    names = value if isinstance(value, tuple | list) else (value,)
+    for name in names:
+        if not LABEL_NAME_RE.match(name) or name.startswith("__"):
+            fixed = re.sub(r"[^a-zA-Z0-9_]", "_", name).lstrip("_") or "cluster"
+            return (f"{name!r} is not a valid Prometheus label name",
+                    f"letters, digits and underscores, not starting with a digit or __, e.g. {fixed!r}")
+    return None
+
+
+def _selector_value(value: Any) -> str | None:
+    """Written inside a PromQL string in every selector: no quote, backslash or control character."""
+    for item in value if isinstance(value, tuple | list) else (value,):
+        if not item:
+            return "must not be empty"
+        if re.search(r'["\\\x00-\x1f]', item):
+            return f"{item!r} contains a quote, a backslash or a control character"
+    return None
+
+
+def _regex(value: Any) -> str | None:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        return f"{value!r} is not a valid regular expression ({exc})"
+    return None
+
+
+def _url(value: Any) -> str | tuple[str, str] | None:
+    if not re.match(r"^https?://[^\s/]+", value):
+        return f"{value!r} is not an http(s) URL", "write it like https://host/path"
+    return None
+
+
+def _one_of(*choices: str) -> Check:
+    def check(value: Any) -> str | None:
+        return None if value in choices else f"{value!r} is not one of {', '.join(choices)}"
+    return check
+
+
+def _grafana_version(value: Any) -> str | None:
+    from monitoring.grafana.convert import SCHEMA_VERSIONS  # the versions the converter knows, written once there
+
+    return None if value in SCHEMA_VERSIONS else f"{value!r} is not one of {', '.join(SCHEMA_VERSIONS)}"
+
+
+def _module_names(value: Any) -> str | tuple[str, str] | None:
+    for name in value if isinstance(value, tuple | list) else (value,):
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*", name):
+            return f"{name!r} is not a Python module name", "write it as you would import it, e.g. acme_monitoring"
+    return None
+
+
+def _not_empty(value: Any) -> str | None:
+    return "must not be empty" if not value else None
+
+
+FIELD_CHECKS: tuple[tuple[str, Check], ...] = (
+    ("cluster_label", _label_name),
+    ("alertmanager.inhibit_equal", _label_name),
+    ("provider.job", _selector_value),
+    ("provider.namespace", _selector_value),
+    ("provider.pod_regex", _selector_value),
+    ("provider.pod_regex", _regex),
+    ("provider.container", _selector_value),
+    ("provider.controllers", _not_empty),
+    ("provider.controllers", _selector_value),
+    ("exporter.job", _selector_value),
+    ("exporter.mode", _one_of("probe", "proxy", "both")),
+    ("grafana_min_version", _grafana_version),
+    ("extensions", _module_names),
+    ("slo.period", _duration(3 * 86400, strictly=False)),  # at least the longest burn-rate window
+    ("slo.*.objective", _fraction),
+    ("slo.*.latency_seconds", _positive),
+    ("*_ratio", _fraction),
+    ("*_quantile", _fraction),
+    ("*_for", _duration(0, strictly=False)),
+    ("*_window", _duration()),
+    ("*interval", _duration()),
+    ("*timeout", _duration()),
+    ("*port", _port),
+    ("*_url", _url),
+    ("thresholds.*_seconds", _positive),
+    ("thresholds.*_days", _positive),
+    ("thresholds.*", _not_negative),
+)
+
+
+def _leaves(obj: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        if dataclasses.is_dataclass(value):
+            out += _leaves(value, f"{prefix}{f.name}.")
+        else:
+            out.append((prefix + f.name, value))
+    return out
+
+
+def _check_fields(config: Config, path: str) -> None:
+    for key, value in _leaves(config):
+        if isinstance(value, str) and re.search(r"[\x00-\x1f]", value):
+            raise ConfigError(path, key, f"{_shown(value)} contains a control character (a newline?)")
+        if isinstance(value, str) and not value and key != "runbook_base_url":
+            raise ConfigError(path, key, "must not be empty")
+        for pattern, check in FIELD_CHECKS:
+            if not fnmatch.fnmatchcase(key, pattern):
+                continue
+            if value is None or not _applies(check, value):
+                continue
+            problem = check(value)
+            if problem:
+                text, fix = problem if isinstance(problem, tuple) else (problem, "")
+                raise ConfigError(path, key, text, fix)
+
+
+def _nearest(value: float, bounds: tuple[float, ...]) -> str:
+    below = [b for b in bounds if b < value]
+    above = [b for b in bounds if b > value]
+    near = ([f"{max(below):g}"] if below else []) + ([f"{min(above):g}"] if above else [])
+    return " or ".join(near)
+
+
+def validate_config(config: Config, path: str = "<config>") -> None:
+    """Every field's type range (FIELD_CHECKS), then the checks that relate fields to each other."""
+    _check_fields(config, path)
     if duration_seconds(config.rate_window) < 4 * duration_seconds(config.scrape_interval):
         raise ConfigError(path, "rate_window", f"{config.rate_window} spans fewer than 4 scrapes of {config.scrape_interval}",
                           "make it at least 4x scrape_interval")
-    for name in ("reconcile", "gitea_availability", "gitea_latency"):
-        slo = getattr(config.slo, name)
-        if not Decimal("0") < slo.objective < Decimal("1"):
-            raise ConfigError(path, f"slo.{name}.objective", f"{slo.objective} is not between 0 and 1",
-                              "use a fraction such as 0.99")
-    for f in dataclasses.fields(config.thresholds):
-        if f.name.endswith(("_ratio", "_quantile")):
-            value = getattr(config.thresholds, f.name)
-            if not 0 < value <= 1:
-                raise ConfigError(path, f"thresholds.{f.name}", f"{value} is not a fraction in (0, 1]")
-    if config.exporter.mode not in ("probe", "proxy", "both"):
-        raise ConfigError(path, "exporter.mode", f"{config.exporter.mode!r} is not probe, proxy or both")
-    if not config.provider.controllers:
-        raise ConfigError(path, "provider.controllers", "must list at least one controller")
+    e = config.exporter
+    if duration_seconds(e.interval) <= duration_seconds(e.timeout):
+        raise ConfigError(path, "exporter.interval", f"{e.interval} is not above exporter.timeout ({e.timeout}); "
+                          "the exporter refuses to start", "make the interval longer than the timeout")
+    if e.port == e.proxy_port and e.mode != "probe":
+        raise ConfigError(path, "exporter.proxy_port", f"{e.proxy_port} is also exporter.port",
+                          "give the proxy its own port")
+    if e.port == config.provider.metrics_port:
+        raise ConfigError(path, "exporter.port", f"{e.port} is also provider.metrics_port (the sidecar shares the pod)",
+                          "choose another port")
+    t = config.thresholds
+    if duration_seconds(t.replicas_changed_for) >= duration_seconds(t.change_window):
+        raise ConfigError(path, "thresholds.replicas_changed_for",
+                          f"{t.replicas_changed_for} is not shorter than thresholds.change_window ({t.change_window}): "
+                          "GiteaProviderReplicasChanged could never fire", "make it shorter than change_window")
+    if example_pods(config.provider) is None:
+        p = config.provider
+        raise ConfigError(path, "provider.pod_regex", f"{p.pod_regex!r} matches no pod name like "
+                          f"{p.package_name}-1a2b3c4d5e6f-5f7c9d8b7-aaaaa (Crossplane names the pods after "
+                          "provider.package_name) nor its own literal prefix followed by a pod suffix",
+                          "match the provider's pods, e.g. provider-gitea-.*")
+    controllers = config.provider.controllers
+    if len(set(controllers)) != len(controllers):
+        raise ConfigError(path, "provider.controllers", "lists a controller twice")
+    for name in ("reconcile", "gitea_availability"):
+        if getattr(config.slo, name).latency_seconds is not None:
+            raise ConfigError(path, f"slo.{name}.latency_seconds", "only slo.gitea_latency has a latency threshold",
+                              "remove the key")
+    latency = config.slo.gitea_latency.latency_seconds
+    if latency is None:
+        raise ConfigError(path, "slo.gitea_latency.latency_seconds", "required: the latency the SLO counts as good")
+    from exporters.gitea_api.metrics import BUCKETS  # the exporter's histogram buckets, written once there
+
+    if not any(math.isclose(latency, b) for b in BUCKETS):
+        raise ConfigError(path, "slo.gitea_latency.latency_seconds",
+                          f"{latency:g} is not a bucket boundary of gitea_api_probe_duration_seconds, so its "
+                          f'le="{latency:g}" selector would match nothing', f"use {_nearest(latency, BUCKETS)}")

@@ -8,6 +8,7 @@ created it, so a build error can name the definition to fix.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -83,6 +84,36 @@ class Runbook:
     mitigation: tuple[str, ...]
 
 
+def matchers(*parts: str) -> str:
+    """Join label matchers, skipping empty ones: matchers('a="1"', '') == 'a="1"'."""
+    return ", ".join(p for p in parts if p)
+
+
+def series(name: str, *parts: str) -> str:
+    """`name{matchers}`, or the bare name when there are none."""
+    inner = matchers(*parts)
+    return f"{name}{{{inner}}}" if inner else name
+
+
+@dataclass(frozen=True)
+class Measure:
+    """What an alert compares with its threshold: the one query a panel showing the alert draws too.
+
+    `query(selector, window)` is the PromQL of the measured value for extra label matchers (the alert's
+    own, or a dashboard's `$cluster`/`$namespace` scope) and a rate window (the config's, or Grafana's
+    `$__rate_interval`); queries on recorded series ignore the window.
+    """
+
+    query: Callable[[str, str], str] = field(compare=False)
+    threshold: float
+    op: str = ">"
+    quantile: float | None = None
+
+    def expr(self, selector: str, window: str) -> str:
+        query = self.query(selector, window)
+        return f"{query}{chr(10) if chr(10) in query else ' '}{self.op} {num(self.threshold)}"
+
+
 @dataclass(frozen=True)
 class RecordingRule:
     record: str
@@ -114,6 +145,10 @@ class AlertingRule:
     labels: dict[str, str] = field(default_factory=dict)
     cases: tuple[AlertCase, ...] = ()
     source: str = field(default_factory=_caller, compare=False)
+    # Why no input can make it fire under this config (e.g. an SLO whose burn threshold is above 100%
+    # errors); then it needs no firing case, and the build says so.
+    unreachable: str = ""
+    measure: Measure | None = None  # what dashboards draw for this alert (query, threshold, quantile)
     annotations: dict[str, str] = field(default_factory=dict)  # extra ones, e.g. `team` from the config's overrides
 
     @property

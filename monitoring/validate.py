@@ -78,7 +78,7 @@ def _validate_alert(rule: AlertingRule) -> None:
     if "{{" not in rule.description:
         raise DefinitionError(src, name, "description is not templated",
                               "name the labels and {{ $value | humanize }} that explain this firing")
-    if not any(c.fires for c in rule.cases):
+    if not any(c.fires for c in rule.cases) and not rule.unreachable:
         raise DefinitionError(src, name, "has no promtool case that makes it fire", "add a fires(...) case")
     if not any(not c.fires for c in rule.cases):
         raise DefinitionError(src, name, "has no promtool case that keeps it silent", "add a silent(...) case")
@@ -111,3 +111,25 @@ def validate_dashboards(dashboards: list[DashboardDef], records: set[str],
             _check_expr(d.source, f"{d.title} / {title}", substitute_variables(expr), records, extra_metrics)
         rendered[d.name] = model
     return rendered
+
+
+RUNBOOK_LINK_PREFIX = "Runbook: "  # the title dashboards/_panels.runbook_links gives a panel's link to an alert
+
+
+def validate_runbook_links(dashboards: list[DashboardDef], rendered: dict[str, dict], alerts: set[str]) -> None:
+    """A panel link to an alert that no definition (ours or an extension's) defines stops the build."""
+    import difflib
+
+    for d in dashboards:
+        stack = list(rendered.get(d.name, {}).get("panels", []))
+        while stack:
+            panel = stack.pop()
+            stack += panel.get("panels", [])
+            for link in panel.get("links", []):
+                title = link.get("title", "")
+                name = title.removeprefix(RUNBOOK_LINK_PREFIX)
+                if title.startswith(RUNBOOK_LINK_PREFIX) and name not in alerts:
+                    close = difflib.get_close_matches(name, sorted(alerts), n=1)
+                    raise DefinitionError(d.source, f"{d.title} / {panel.get('title')}",
+                                          f"links to alert {name}, which no definition defines",
+                                          f"did you mean {close[0]}?" if close else "link to an existing alert")

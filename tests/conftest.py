@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 
+from alerts._testdata import template_values
 from monitoring.compiler import build
 from monitoring.config import Config
 from monitoring.promtool import FAMILIES, Toolset, toolsets
+from monitoring.selftest import render_handwritten
 from tests.sim.openapi import specs_dir
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -28,13 +30,14 @@ def specs() -> Path:
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The default-config build, plus the hand-written promtool cases copied beside it."""
+    """The default-config build, plus the hand-written promtool cases (templates) rendered beside it."""
     out = tmp_path_factory.mktemp("build") / "build"
     build(Config(), out)
     hand = out / "handwritten"
     hand.mkdir()
+    values = template_values(Config())
     for f in sorted((REPO_ROOT / "tests" / "rules").glob("*.yaml")):
-        shutil.copy(f, hand / f.name)
+        (hand / f.name).write_text(render_handwritten(f.read_text(), values, str(f)))
     return out
 
 

@@ -35,7 +35,7 @@ def test_nested_override(tmp_path: Path) -> None:
     ("thresholds:\n  provider_down_for: 5 minutes\n", "not a Prometheus duration"),
     ("thresholds:\n  reconcile_failure_ratio: 2\n", "not a fraction"),
     ("thresholds:\n  reconcile_failure_ratio: high\n", "expected a number"),
-    ("slo:\n  reconcile:\n    objective: 1.5\n", "not between 0 and 1"),
+    ("slo:\n  reconcile:\n    objective: 1.5\n", "is not a fraction between 0 and 1"),
     ("provider:\n  leader_election: yes please\n", "expected true or false"),
     ("- a list\n", "must be a mapping"),
     ("key: [unclosed\n", "invalid YAML"),
