@@ -16,6 +16,7 @@ from monitoring.config import Config
 from monitoring.output import to_yaml
 from monitoring.testgen import expected_alert
 from tests.sim.gitea import GiteaSimulator
+from tests.sim.openapi import spec_file
 from tests.sim.processes import ExporterProcess, sample
 from tests.test_exporter import FAST, TOKEN, wait_for
 
@@ -44,10 +45,10 @@ def test_a_non_json_403_is_not_a_scope_refusal() -> None:
 
 
 @pytest.mark.parametrize("setup", ["no_file", "empty_file", "no_token_at_all"])
-def test_missing_token_is_its_own_state(setup: str, specs: Path, tmp_path: Path) -> None:
+def test_missing_token_is_its_own_state(setup: str, tmp_path: Path) -> None:
     """The exporter runs, says why on /readyz (still 200: readiness gates the provider's pod), in one log line
     and in gitea_api_token_state; no authenticated probe is sent, so nothing counts as a failure."""
-    sim = GiteaSimulator(specs / "gitea-swagger.json", TOKEN)
+    sim = GiteaSimulator(spec_file("gitea-swagger.json"), TOKEN)  # validates when the specs are present
     token_file = tmp_path / "token"
     if setup == "empty_file":
         token_file.write_text("\n")
@@ -81,8 +82,8 @@ def test_missing_token_is_its_own_state(setup: str, specs: Path, tmp_path: Path)
     assert "Traceback" not in logs and TOKEN not in logs
 
 
-def test_token_lacking_a_scope_is_valid_with_the_scope_in_the_log(specs: Path, tmp_path: Path) -> None:
-    sim = GiteaSimulator(specs / "gitea-swagger.json", TOKEN)
+def test_token_lacking_a_scope_is_valid_with_the_scope_in_the_log(tmp_path: Path) -> None:
+    sim = GiteaSimulator(spec_file("gitea-swagger.json"), TOKEN)  # validates when the specs are present
     sim.set_fault("http_403", "/api/v1/user")
     proc = ExporterProcess(sim.url, tmp_path / "log", *FAST, env={"GITEA_TOKEN": TOKEN})
     try:

@@ -118,5 +118,15 @@ def lint_paths(paths: list[Path], catalog: LintCatalog | None = None, disabled: 
                         f"{uids[uid]!r}; give each dashboard its own uid")
             uids.setdefault(uid, title)
     result = sorted(f for f in findings if f.check not in (disabled or set()))
-    notes += [f"nothing checkable in {p} (no rules, dashboards, monitors or scrape configs)" for p in inputs.unchecked]
+    notes += _unchecked_notes(inputs.unchecked)
     return LintResult(result, inputs.files, notes, list(inputs.unchecked))
+
+
+def _unchecked_notes(unchecked: list[str], listed: int = 3) -> list[str]:
+    """One note per file with nothing checkable, or one summary when a directory held many (a build's
+    kustomizations and test files): a note per file there is noise."""
+    why = "(no rules, dashboards, monitors or scrape configs)"
+    if len(unchecked) <= listed:
+        return [f"nothing checkable in {p} {why}" for p in unchecked]
+    return [f"nothing checkable in {len(unchecked)} files {why}: {', '.join(unchecked[:listed])} and "
+            f"{len(unchecked) - listed} more (--strict fails on them)"]
