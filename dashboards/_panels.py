@@ -16,8 +16,13 @@ from monitoring.grafana.convert import DATASOURCE_REF
 TAGS = ["gitea-provider", "crossplane"]
 GREEN, YELLOW, RED = "green", "#EAB839", "red"
 
-# The alerts of this project, as Prometheus' ALERTS series shows them.
-FIRING_ALERTS = 'ALERTS{alertstate="firing", alertname=~"Gitea.*", namespace=~"$namespace"}'
+
+def firing_alerts(config: Config) -> str:
+    """The alerts of this project, as Prometheus' ALERTS series shows them, for the selected cluster (on a
+    global Prometheus, without the cluster matcher every cluster's alerts would show)."""
+    return (f'ALERTS{{alertstate="firing", alertname=~"Gitea.*", {config.cluster_label}=~"$cluster", '
+            'namespace=~"$namespace"}')
+
 
 # Optional rows show this hint instead of an empty panel when their metrics are absent.
 OPTIONAL_HINT = "No data is expected here unless {what}."
@@ -285,7 +290,7 @@ def annotations(config: Config) -> G.Annotations:
          "expr": f"changes(process_start_time_seconds{{{prov}}}[2m]) > 0", "step": "1m",
          "titleFormat": "Provider restarted", "textFormat": "{{pod}}"},
         {"name": "Firing alerts", "enable": True, "iconColor": "red", "datasource": DATASOURCE_REF,
-         "expr": FIRING_ALERTS, "step": "1m",
+         "expr": firing_alerts(config), "step": "1m",
          "titleFormat": "{{alertname}}", "textFormat": "{{severity}}"},
     ])
 

@@ -327,6 +327,7 @@ class Result:
     resolved: bool = False
     resolve_seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
+    cluster: str = "e2e"  # the cluster label of the alerts (multi-cluster scenarios: the faulted cluster)
 
     @property
     def ok(self) -> bool:
@@ -423,8 +424,8 @@ def run(env: Environment, sc: Scenario, settle: float = 4.0) -> Result:
 
 
 def table(results: list[Result]) -> str:
-    lines = ["| scenario | expected alerts | fired (Prometheus) | receiver | detection vs bound | resolved | ok |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| scenario | cluster | expected alerts | fired (Prometheus) | receiver | detection vs bound | resolved | ok |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in results:
         names = sorted(r.expected)
         fired = ", ".join(f"{n} {r.fired[n]:.1f}s" for n in names if n in r.fired) or "none"
@@ -436,7 +437,8 @@ def table(results: list[Result]) -> str:
         detection = ", ".join(f"{r.fired[n]:.1f}s / {r.bounds[n]:.1f}s" for n in names if n in r.fired)
         resolved = f"yes, {r.resolve_seconds:.0f}s" if r.resolved else "NO"
         ok = "yes" if r.ok else "NO: " + "; ".join(r.problems)
-        lines.append(f"| {r.scenario} | {', '.join(names)} | {fired} | {receivers} | {detection} | {resolved} | {ok} |")
+        lines.append(f"| {r.scenario} | {r.cluster} | {', '.join(names)} | {fired} | {receivers} | {detection} "
+                     f"| {resolved} | {ok} |")
     return "\n".join(lines)
 
 
@@ -445,10 +447,11 @@ def table(results: list[Result]) -> str:
 PANEL_RANGES = {"__rate_interval": "20s", "__interval": "5s", "__range": "1h"}
 
 
-def _substitute(expr: str, config: Config) -> str:
-    """Panel variables as a user would set them: the provider's namespace, every other variable "All"."""
+def _substitute(expr: str, config: Config, cluster: str = ".*") -> str:
+    """Panel variables as a user would set them: the provider's namespace, the given cluster (default
+    "All"), every other variable "All"."""
     def value(name: str) -> str:
-        return config.provider.namespace if name == "namespace" else ".*"
+        return config.provider.namespace if name == "namespace" else cluster if name == "cluster" else ".*"
     return substitute_variables(expr, value=value, ranges=PANEL_RANGES)
 
 
@@ -460,8 +463,9 @@ def _panels(dashboard: dict) -> list[dict]:
     return out
 
 
-def panel_report(env: Environment) -> tuple[list[str], list[str], list[str]]:
-    """Panels without data in the healthy state: (unexpected, optional metrics only, empty by design).
+def panel_report(env: Environment, cluster: str = ".*") -> tuple[list[str], list[str], list[str]]:
+    """Panels without data in the healthy state: (unexpected, optional metrics only, empty by design), with
+    the dashboards' cluster variable at `cluster` (default "All").
 
     "Empty by design" are panels that list firing alerts and say so with their noValue text
     (e.g. "no alert firing") instead of Grafana's "No data"."""
@@ -477,9 +481,9 @@ def panel_report(env: Environment) -> tuple[list[str], list[str], list[str]]:
     for dash_name, dashboard in sorted(env.model.dashboards.items()):
         for panel in _panels(dashboard):
             exprs = [t["expr"] for t in panel.get("targets", []) if t.get("expr")]
-            if not exprs or any(env.query(_substitute(e, env.config)) for e in exprs):
+            if not exprs or any(env.query(_substitute(e, env.config, cluster)) for e in exprs):
                 continue
-            names = {n for e in exprs for n in metric_names(_substitute(e, env.config))}
+            names = {n for e in exprs for n in metric_names(_substitute(e, env.config, cluster))}
             label = f"{dash_name}: {panel.get('title')}"
             no_value = panel.get("fieldConfig", {}).get("defaults", {}).get("noValue")
             if names and all(optional(n) for n in names):
