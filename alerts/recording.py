@@ -34,12 +34,20 @@ def quantiles(*configured: float) -> list[float]:
     return sorted({0.5, 0.95, 0.99, *configured})
 
 
+def bucket_rate_record(quantile_record: str) -> str:
+    """`controller_quantile:m:histogram_quantile5m` -> `controller_le:m_bucket:rate5m`: the bucket rates the
+    quantiles of that record are computed from."""
+    level, metric, _ = quantile_record.split(":")
+    return f"{level.removesuffix('_quantile')}_le:{metric}_bucket:rate5m"
+
+
 def _quantile_rules(record: str, histogram: str, by: str, selector: str, qs: list[float],
                     window: str) -> list[RecordingRule]:
-    """One recording rule per quantile of a histogram, told apart by a `quantile` label."""
-    return [RecordingRule(record, f"histogram_quantile({num(q)}, sum by ({by}, le) "
-                                  f"(rate({histogram}_bucket{{{selector}}}[{window}])))", labels={"quantile": num(q)})
-            for q in qs]
+    """The histogram's bucket rates, recorded once, then one rule per quantile read from them (told apart by a
+    `quantile` label): the raw buckets are read once per evaluation, not once per quantile (bench/scale.py)."""
+    buckets = bucket_rate_record(record)
+    return [RecordingRule(buckets, f"sum by ({by}, le) (rate({histogram}_bucket{{{selector}}}[{window}]))")] + [
+        RecordingRule(record, f"histogram_quantile({num(q)}, {buckets})", labels={"quantile": num(q)}) for q in qs]
 
 
 def rules(config: Config) -> RuleFile:

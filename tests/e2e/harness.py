@@ -244,7 +244,11 @@ class Environment:
         records = {r.record: r.expr for rf in self.model.rule_files for r in rf.records()}
         rule = next(a for rf in self.model.rule_files for a in rf.alerts() if a.alert == name)
         window = f"[{self.config.rate_window}]"
-        return window in rule.expr or any(window in expr for rec, expr in records.items() if rec in rule.expr)
+
+        def reads_window(expr: str, depth: int = 0) -> bool:  # through records of records (bucket rates)
+            return window in expr or depth < 3 and any(reads_window(e, depth + 1) for rec, e in records.items()
+                                                       if rec in expr)
+        return reads_window(rule.expr)
 
     def severity(self, name: str) -> str:
         return next(a.severity for rf in self.model.rule_files for a in rf.alerts() if a.alert == name)
