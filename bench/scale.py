@@ -47,6 +47,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from alerts import slo  # noqa: E402
 from monitoring.compiler import build, load_model  # noqa: E402
 from monitoring.config import Config, duration_seconds  # noqa: E402
 from monitoring.dashboard import substitute_variables  # noqa: E402
@@ -373,14 +374,27 @@ def _inline_records(expr: str, records: dict[str, list], eval_interval: str) -> 
             return f"({inner}){m.group(3)[:-1]}:{eval_interval}]"
         return f"({inner})"
 
-    return pattern.sub(replace, expr)
+    for _ in range(5):  # records of records (quantiles read recorded bucket rates)
+        inlined = pattern.sub(replace, expr)
+        if inlined == expr:
+            break
+        expr = inlined
+    return expr
 
 
-def panel_queries(config: Config, model) -> list[PanelQuery]:
+def raw_records(config: Config, model) -> dict[str, list]:
+    """Recording rules by name, each SLO window defined by its raw error ratio (as written before the long
+    windows averaged the 30m ratio), so the raw panel is what a dashboard without recording rules would run."""
+    raw = {d.record(w): d.error_ratio(w) for d in slo.slo_defs(config) for w in (*slo.WINDOWS, config.slo.period)}
     records: dict[str, list] = {}
     for rf in model.rule_files:
         for r in rf.records():
-            records.setdefault(r.record, []).append(r)
+            records.setdefault(r.record, []).append(dataclasses.replace(r, expr=raw.get(r.record, r.expr)))
+    return records
+
+
+def panel_queries(config: Config, model) -> list[PanelQuery]:
+    records = raw_records(config, model)
     step, rate_interval = grafana_step(24 * 3600)
     ranges = {"__interval": f"{step}s", "__rate_interval": f"{rate_interval}s", "__range": "86400s"}
 
@@ -638,6 +652,9 @@ def main(argv: list[str] | None = None) -> int:
             # The lead covers the steps between writing the history and the live rule evaluation.
             lead = int(600 + 60 * n * hours / 24)
             outcomes.append(run_one(n, hours, args.repeats, config, work, lead, log))
+            log("so far:\n" + report(outcomes))  # partial results survive an interrupted long run
+            if args.json:
+                Path(args.json).write_text(json.dumps([dataclasses.asdict(o) for o in outcomes], default=str))
     finally:
         if not args.work:
             shutil.rmtree(work, ignore_errors=True)
