@@ -109,6 +109,10 @@ class Series:
     seed: int = 0
 
 
+def cluster_name(i: int) -> str:
+    return f"c{i:03d}"
+
+
 def _labels(**labels: str) -> str:
     return "{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
 
@@ -134,7 +138,7 @@ def installation_series(i: int, config: Config) -> Iterator[Series]:
     Only the leader (replica 0) reconciles: the others serve every family at zero, as controller-runtime
     does on a standby replica."""
     p = config.provider
-    cluster = f"c{i:03d}"
+    cluster = cluster_name(i)
     common = {config.cluster_label: cluster, "namespace": p.namespace}
     pods = [f"{p.job}-7d9f8b6c5-{chr(97 + r)}{i:03d}" for r in range(REPLICAS)]
     for r, pod in enumerate(pods):
@@ -360,16 +364,25 @@ class PanelQuery:
     recorded: bool  # a recording rule backs at least one of its queries
 
 
+_SELECTOR = re.compile(r"([A-Za-z_:][\w:]*)\{")
+
+
 def _inline_records(expr: str, records: dict[str, list], eval_interval: str) -> str:
     """`record{matchers}[range]` -> `(rule expr)[range:eval_interval]`, choosing the rule by its static labels
-    (quantile="0.95"). The panel's other matchers select all values at the dashboards' defaults."""
+    (quantile="0.95") and pushing the panel's other matchers (cluster="c000") into the rule's selectors."""
     names = sorted(records, key=len, reverse=True)
     pattern = re.compile(r"(?<![\w:])(" + "|".join(re.escape(n) for n in names) + r")(\{[^}]*\})?(\[[^\]]+\])?")
+    bare = re.compile(r"(?<![\w:])(" + "|".join(re.escape(n) for n in names) + r")(?![\w:{])")  # record, no {}
 
     def replace(m: re.Match) -> str:
-        matchers = dict(re.findall(r'(\w+)\s*=\s*"([^"]*)"', m.group(2) or ""))
+        found = re.findall(r'(\w+)\s*(=~|!~|!=|=)\s*"([^"]*)"', m.group(2) or "")
+        matchers = {k: v for k, op, v in found if op == "="}
         rules = [r for r in records[m.group(1)] if all(matchers.get(k, v) == v for k, v in r.labels.items())]
-        inner = " or ".join(f"({r.expr})" for r in rules)  # quantile not selected: every quantile rule
+        static = {k for r in rules for k in r.labels}
+        push = ", ".join(f'{k}{op}"{v}"' for k, op, v in found if k not in static and not (op == "=~" and v == ".*"))
+        exprs = [_SELECTOR.sub(lambda s: f"{s.group(1)}{{{push}, ", bare.sub(r"\1{}", r.expr)) if push else r.expr
+                 for r in rules]
+        inner = " or ".join(f"({e})" for e in exprs)  # quantile not selected: every quantile rule
         if m.group(3):
             return f"({inner}){m.group(3)[:-1]}:{eval_interval}]"
         return f"({inner})"
@@ -398,8 +411,9 @@ def panel_queries(config: Config, model) -> list[PanelQuery]:
     step, rate_interval = grafana_step(24 * 3600)
     ranges = {"__interval": f"{step}s", "__rate_interval": f"{rate_interval}s", "__range": "86400s"}
 
-    def value(name: str) -> str:  # the dashboards' defaults: every cluster (global view), our namespace
-        return config.provider.namespace if name == "namespace" else ".*"
+    def value(name: str) -> str:
+        """The dashboards' defaults with multi_cluster: the first cluster, our namespace, every other "All"."""
+        return {"namespace": config.provider.namespace, "cluster": cluster_name(0)}.get(name, ".*")
 
     out = []
     for dash_name, dashboard in sorted(model.dashboards.items()):
@@ -583,7 +597,8 @@ def report(outcomes: list[Outcome]) -> str:
     ns = [o.n for o in outcomes]
     step, rate_interval = grafana_step(24 * 3600)
     lines = ["Panels over the last 24 h (history: " + ", ".join(f"N={o.n} {o.hours:g} h" for o in outcomes)
-             + f"), step {step}s, $__rate_interval {rate_interval}s (Grafana, full-width panel), cluster = All; "
+             + f"), step {step}s, $__rate_interval {rate_interval}s (Grafana, full-width panel), "
+             f"cluster = {cluster_name(0)} (the dashboards' default with multi_cluster: one cluster); "
              "ms p50/p95 of the panel's queries run one after another; raw = recording rules inlined; "
              "x = raw p95 / p95.", ""]
     head = "| dashboard | panel | " + " | ".join(f"N={n} p50/p95 | raw p95 | x" for n in ns) + " |"
@@ -628,6 +643,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=int(os.environ.get("SCALE_REPEATS", "10")),
                         help="timed runs per panel (after one warm-up)")
     parser.add_argument("--quick", action="store_true", help="N=1 over 2 h, 3 repeats (about a minute)")
+    parser.add_argument("--lead-minutes", type=float, default=None,
+                        help="how far past now the history ends (default: grows with N x hours) so the live rule "
+                             "evaluation, after every other step, still sees fresh samples")
     parser.add_argument("--work", help="working directory (default: a temporary one, removed)")
     parser.add_argument("--json", help="also write the results as JSON to this file")
     args = parser.parse_args(argv)
@@ -650,7 +668,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for n, hours in runs:
             # The lead covers the steps between writing the history and the live rule evaluation.
-            lead = int(600 + 60 * n * hours / 24)
+            lead = int(args.lead_minutes * 60) if args.lead_minutes is not None else int(600 + 60 * n * hours / 24)
             outcomes.append(run_one(n, hours, args.repeats, config, work, lead, log))
             log("so far:\n" + report(outcomes))  # partial results survive an interrupted long run
             if args.json:

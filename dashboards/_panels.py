@@ -260,8 +260,11 @@ def variables(config: Config, *, controller: bool = False, endpoint: bool = Fals
     cl = config.cluster_label
     items = [
         G.Template(name="datasource", label="Data source", query="prometheus", type="datasource"),
-        _query_var("cluster", "Cluster", f"label_values(up{{{prov}}}, {cl})",
-                   hide=0 if config.multi_cluster else 2),
+        # Multi-cluster: one cluster at a time, like the namespace (a panel then reads one installation's
+        # series however many clusters report; bench/scale.py). Single cluster: hidden "All", which also
+        # matches series without the label.
+        _query_var("cluster", "Cluster", f"label_values(up{{{prov}}}, {cl})", include_all=not config.multi_cluster,
+                   multi=not config.multi_cluster, hide=0 if config.multi_cluster else 2),
         _query_var("namespace", "Namespace", f'label_values(up{{{prov}, {cl}=~"$cluster"}}, namespace)',
                    include_all=False, multi=False, default=config.provider.namespace),
         _query_var("pod", "Pod", f'label_values(up{{{prov}, {cl}=~"$cluster", namespace=~"$namespace"}}, pod)'),

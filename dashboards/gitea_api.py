@@ -23,7 +23,7 @@ def dashboard(config: Config) -> DashboardDef:
                        steps=p.alert_threshold(t.gitea_latency_seconds),
                        links=p.runbook_links(config, "GiteaAPILatencyHigh")), w=12)
     g.add(p.heatmap("Latency distribution", "Distribution of probe latency (selected endpoints).", "s",
-                    f"sum by (le) (rate(gitea_api_probe_duration_seconds_bucket{{{exp}}}[$__rate_interval]))"), w=12)
+                    f"sum by (le) ({rec.GITEA_PROBE_BUCKETS}{{{sc}}})"), w=12)
     g.row("Availability")
     g.add(p.timeseries("Success ratio", "Share of probes that succeeded per endpoint.", "percentunit",
                        [(f"1 - {rec.GITEA_FAILURE_RATIO}{{{sc}}}", "{{endpoint}}")],

@@ -23,7 +23,7 @@ def dashboard(config: Config) -> DashboardDef:
                        "ops", [(f"sum by (controller, result) ({rec.RECONCILE_RATE_BY_RESULT}{{{sc}}})",
                                 "{{controller}} {{result}}")], stack=True), w=12)
     g.add(p.heatmap("Reconcile latency", "Distribution of reconcile time (all selected controllers).", "s",
-                    f"sum by (le) (rate(controller_runtime_reconcile_time_seconds_bucket{{{prov}}}[$__rate_interval]))"),
+                    f"sum by (le) ({rec.RECONCILE_TIME_BUCKETS}{{{sc}}})"),
           w=12)
     g.row("Work queue")
     g.add(p.timeseries("Queue depth", "Items waiting per queue.", "short",
@@ -68,8 +68,8 @@ def dashboard(config: Config) -> DashboardDef:
                        links=p.runbook_links(config, "GiteaAPIWriteErrorsHigh")), w=8)
     q = t.proxy_latency_quantile
     g.add(p.timeseries(f"p{q * 100:g} latency per kind and operation", "Time to response headers. " + hint_proxy, "s",
-                       [(f"histogram_quantile({q:g}, sum by (kind, operation, le) (rate(gitea_api_request_duration_"
-                         f"seconds_bucket{{{exp}}}[$__rate_interval])))", "{{kind}} {{operation}}")],
+                       [(f"histogram_quantile({q:g}, sum by (kind, operation, le) "
+                         f"({rec.GITEA_REQUEST_DURATION_BUCKETS}{{{p.scope(config)}}}))", "{{kind}} {{operation}}")],
                        steps=p.alert_threshold(t.proxy_latency_seconds), no_value="proxy mode off",
                        links=p.runbook_links(config, "GiteaAPIWriteLatencyHigh")), w=8)
 

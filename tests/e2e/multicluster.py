@@ -162,7 +162,10 @@ class MultiClusterEnvironment:
         self.tmp = Path(tempfile.mkdtemp(prefix="gitea-e2e-mc-"))
         base = load_config(E2E_CONFIG)
         self.receiver = LabelledReceiver(base.cluster_label)
-        self.config = dataclasses.replace(base, multi_cluster=True, alertmanager=dataclasses.replace(
+        # No multi-cluster scenario slows Gitea ("gitea slow" proves the latency alerts); with three clusters'
+        # processes on a shared 2-core machine, probe p95 can cross the e2e config's 0.5 s on CPU starvation.
+        thresholds = dataclasses.replace(base.thresholds, gitea_latency_seconds=2.0, proxy_latency_seconds=2.0)
+        self.config = dataclasses.replace(base, multi_cluster=True, thresholds=thresholds, alertmanager=dataclasses.replace(
             base.alertmanager, page_url=f"{self.receiver.url}/page", chat_url=f"{self.receiver.url}/chat",
             ticket_url=f"{self.receiver.url}/ticket"))
         self.build_dir = self.tmp / "build"
