@@ -93,6 +93,8 @@ class Cluster:
 
     def __init__(self, name: str, env: MultiClusterEnvironment, specs: Path) -> None:
         self.name, self.env, self.config = name, env, env.config
+        self.tmp = env.tmp / name  # this cluster's logs
+        self.tmp.mkdir()
         self.gitea = GiteaSimulator(specs / "gitea-swagger.json", TOKEN)
         p = self.config.provider
         self.provider = ProviderSimulator(replicas=3, controllers=p.controllers, namespace=p.namespace,
@@ -103,17 +105,8 @@ class Cluster:
         self.calls = ProviderCalls(f"http://127.0.0.1:{self.proxy_port}", TOKEN, period=0.5)
         self.agent_url = self._start_agent()
 
-    def start_exporter(self) -> None:
-        e = self.config.exporter
-        self.exporter = ExporterProcess(self.gitea.url, self.env.tmp / f"exporter-{self.name}.log", "--interval",
-                                        e.interval, "--timeout", e.timeout, "--mode", e.mode,
-                                        "--proxy-listen-address", f"127.0.0.1:{self.proxy_port}",
-                                        "--proxy-timeout", "5s", env={"GITEA_TOKEN": TOKEN}, port=self.exporter_port)
-
-    def stop_exporter(self) -> None:
-        if self.exporter:
-            self.exporter.stop()
-            self.exporter = None
+    start_exporter = Environment.start_exporter
+    stop_exporter = Environment.stop_exporter
 
     def _start_agent(self) -> str:
         """Prometheus in agent mode: scrapes this cluster, labels it, remote-writes to the central one."""
@@ -138,7 +131,7 @@ class Cluster:
         config_file = self.env.tmp / f"agent-{self.name}.yml"
         config_file.write_text(yaml.safe_dump(agent, sort_keys=False))
         port = free_port()
-        self.env.spawn([_binary("prometheus"), "--enable-feature=agent", f"--config.file={config_file}",
+        self.env._spawn([_binary("prometheus"), "--enable-feature=agent", f"--config.file={config_file}",
                         f"--storage.agent.path={self.env.tmp / f'agent-{self.name}'}",
                         f"--web.listen-address=127.0.0.1:{port}"], f"agent-{self.name}.log")
         url = f"http://127.0.0.1:{port}"
@@ -162,9 +155,11 @@ class MultiClusterEnvironment:
         self.tmp = Path(tempfile.mkdtemp(prefix="gitea-e2e-mc-"))
         base = load_config(E2E_CONFIG)
         self.receiver = LabelledReceiver(base.cluster_label)
-        # No multi-cluster scenario slows Gitea ("gitea slow" proves the latency alerts); with three clusters'
-        # processes on a shared 2-core machine, probe p95 can cross the e2e config's 0.5 s on CPU starvation.
-        thresholds = dataclasses.replace(base.thresholds, gitea_latency_seconds=2.0, proxy_latency_seconds=2.0)
+        # No multi-cluster scenario slows Gitea (the single-cluster "gitea slow" proves the latency alerts).
+        # Probes that time out (1.5 s) while Gitea is down or reconnecting land in the 1-2.5 s bucket; with
+        # three clusters' processes on a shared 2-core machine the e2e config's 0.5 s is crossed on CPU
+        # starvation alone. 3 s is above what timeouts can interpolate to.
+        thresholds = dataclasses.replace(base.thresholds, gitea_latency_seconds=3.0, proxy_latency_seconds=3.0)
         self.config = dataclasses.replace(base, multi_cluster=True, thresholds=thresholds, alertmanager=dataclasses.replace(
             base.alertmanager, page_url=f"{self.receiver.url}/page", chat_url=f"{self.receiver.url}/chat",
             ticket_url=f"{self.receiver.url}/ticket"))
@@ -182,27 +177,13 @@ class MultiClusterEnvironment:
             self.close()
             raise
 
-    def spawn(self, cmd: list[str], log: str, cwd: Path | None = None) -> subprocess.Popen:
-        proc = subprocess.Popen(cmd, stdout=open(self.tmp / log, "w"), stderr=subprocess.STDOUT,  # noqa: SIM115
-                                cwd=cwd)
-        self._procs.append(proc)
-        return proc
+    _spawn = Environment._spawn
+    _start_alertmanager = Environment._start_alertmanager
 
     def inhibit_equal(self) -> list[list[str]]:
         """`equal` of every inhibition rule of the generated Alertmanager config."""
         am = yaml.safe_load((self.build_dir / "alertmanager" / "alertmanager.yml").read_text())
         return [rule.get("equal", []) for rule in am.get("inhibit_rules", [])]
-
-    def _start_alertmanager(self) -> str:
-        port = free_port()
-        binary = _binary("alertmanager")
-        share = Path(binary).resolve().parent.parent / "share"
-        self.spawn([binary, f"--config.file={self.build_dir / 'alertmanager' / 'alertmanager.yml'}",
-                    f"--storage.path={self.tmp / 'am-data'}", f"--web.listen-address=127.0.0.1:{port}",
-                    "--cluster.listen-address="], "alertmanager.log", cwd=share if share.is_dir() else None)
-        url = f"http://127.0.0.1:{port}"
-        wait_http(url + "/-/ready", timeout=30)
-        return url
 
     def _start_central(self) -> str:
         """The global Prometheus: no scrapes, only remote-written series, our rules and the Alertmanager."""
@@ -214,7 +195,7 @@ class MultiClusterEnvironment:
         }
         config_file = self.tmp / "central.yml"
         config_file.write_text(yaml.safe_dump(central, sort_keys=False))
-        self.spawn([_binary("prometheus"), f"--config.file={config_file}", f"--storage.tsdb.path={self.tmp / 'tsdb'}",
+        self._spawn([_binary("prometheus"), f"--config.file={config_file}", f"--storage.tsdb.path={self.tmp / 'tsdb'}",
                     f"--web.listen-address=127.0.0.1:{port}", "--web.enable-remote-write-receiver",
                     "--rules.alert.resend-delay=1s"], "central.log")
         url = f"http://127.0.0.1:{port}"
@@ -304,10 +285,12 @@ def warm_up(env: MultiClusterEnvironment, timeout: float = 90) -> None:
 
 
 def wait_quiet(env: MultiClusterEnvironment, timeout: float = 90) -> list[tuple[str, str]]:
+    """Wait until no alert is pending or firing (a pending one from the last recovery would fire during the
+    next scenario and be blamed on it); returns what is still active on timeout."""
     deadline = time.monotonic() + timeout
     active: list[tuple[str, str]] = []
     while time.monotonic() < deadline:
-        active = env.firing()
+        active = sorted(env.alerts())
         if not active:
             return []
         time.sleep(0.5)
