@@ -470,7 +470,38 @@ class Outcome:
     rss_bytes: float
 
 
-def run_one(n: int, hours: float, repeats: int, config: Config, work: Path, lead_s: int, log) -> Outcome:
+def rule_levels(model, out: Path) -> list[Path]:
+    """Our recording rules as rule files by dependency level: `promtool tsdb create-blocks-from rules` cannot
+    evaluate a rule on another rule's output, so records of records (quantiles of the recorded bucket rates,
+    SLO windows averaging the 30m ratio) are back-filled in a second pass, from the first pass' blocks."""
+    names = {r.record for rf in model.rule_files for r in rf.records()}
+    levels: list[dict[str, list]] = [{}, {}]
+    for rf in model.rule_files:
+        for g in rf.groups:
+            for r in g.rules:
+                if hasattr(r, "record"):
+                    level = int(any(re.search(rf"(?<![\w:]){re.escape(n)}(?![\w:])", r.expr) for n in names))
+                    levels[level].setdefault(g.name, []).append(r.to_dict())
+    files = []
+    for i, groups in enumerate(levels):
+        path = out / f"records-level{i + 1}.yaml"
+        path.write_text(yaml.safe_dump({"groups": [{"name": g, "rules": rules} for g, rules in groups.items()]},
+                                       sort_keys=False))
+        files.append(path)
+    return files
+
+
+def existing_history(data: Path) -> tuple[int, int, int] | None:
+    """(start, end, samples) of raw blocks a previous run left in `data` (`--reuse-history`), else None."""
+    metas = [json.loads(m.read_text()) for m in data.glob("*/meta.json")]
+    if not metas:
+        return None
+    return (min(m["minTime"] for m in metas) // 1000, (max(m["maxTime"] for m in metas) - 1) // 1000,
+            sum(m["stats"]["numSamples"] for m in metas))
+
+
+def run_one(n: int, hours: float, repeats: int, config: Config, work: Path, lead_s: int, log,
+            reuse: bool = False) -> Outcome:
     seconds: dict[str, float] = {}
     t = time.monotonic()
     build_dir = work / "build"
@@ -484,12 +515,18 @@ def run_one(n: int, hours: float, repeats: int, config: Config, work: Path, lead
     span = int(hours * 3600) // SCRAPE * SCRAPE
     start = end - span
     data = work / f"n{n}"
-    shutil.rmtree(data, ignore_errors=True)
-    data.mkdir(parents=True)
-    samples = 0
+    previous = existing_history(data) if reuse else None
+    if previous:
+        start, end, samples = previous
+        span = (end - start) // SCRAPE * SCRAPE
+        log(f"N={n}: reusing the history in {data}")
+    else:
+        shutil.rmtree(data, ignore_errors=True)
+        data.mkdir(parents=True)
+        samples = 0
     running: tuple[subprocess.Popen, Path] | None = None  # promtool on the previous block while we write the next
     block_start = start // BLOCK * BLOCK
-    while block_start < end:
+    while block_start < end and not previous:
         k0 = max(0, (block_start - start + SCRAPE - 1) // SCRAPE)
         k1 = min(span // SCRAPE + 1, (block_start + BLOCK - start + SCRAPE - 1) // SCRAPE)
         if k1 > k0:
@@ -506,18 +543,20 @@ def run_one(n: int, hours: float, repeats: int, config: Config, work: Path, lead
 
     t = time.monotonic()
     plain = {"global": {"scrape_interval": f"{SCRAPE}s", "evaluation_interval": config.evaluation_interval}}
-    prom = Prometheus(data, plain, work / f"n{n}-raw.log")
-    try:
-        rules_out = work / f"n{n}-rules"
-        shutil.rmtree(rules_out, ignore_errors=True)
-        _run([find_tool("promtool"), "tsdb", "create-blocks-from", "rules", f"--start={start}", f"--end={end}",
-              f"--url={prom.url}", f"--output-dir={rules_out}",
-              f"--eval-interval={config.evaluation_interval}", *rule_files], "promtool create-blocks-from rules")
-    finally:
-        prom.stop()
-    for block in rules_out.iterdir():
-        if block.is_dir():
-            block.rename(data / block.name)
+    for level, records_file in enumerate(rule_levels(model, work), start=1):
+        prom = Prometheus(data, plain, work / f"n{n}-backfill{level}.log")
+        try:
+            rules_out = work / f"n{n}-rules{level}"
+            shutil.rmtree(rules_out, ignore_errors=True)
+            _run([find_tool("promtool"), "tsdb", "create-blocks-from", "rules", f"--start={start}", f"--end={end}",
+                  f"--url={prom.url}", f"--output-dir={rules_out}",
+                  f"--eval-interval={config.evaluation_interval}", str(records_file)],
+                 "promtool create-blocks-from rules")
+        finally:
+            prom.stop()
+        for block in rules_out.iterdir():
+            if block.is_dir():
+                block.rename(data / block.name)
     seconds["rules backfill"] = time.monotonic() - t
     log(f"N={n}: recording rules back-filled in {seconds['rules backfill']:.0f}s")
 
@@ -646,6 +685,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lead-minutes", type=float, default=None,
                         help="how far past now the history ends (default: grows with N x hours) so the live rule "
                              "evaluation, after every other step, still sees fresh samples")
+    parser.add_argument("--reuse-history", action="store_true",
+                        help="use the raw blocks an earlier run left in --work (skips writing the history)")
     parser.add_argument("--work", help="working directory (default: a temporary one, removed)")
     parser.add_argument("--json", help="also write the results as JSON to this file")
     args = parser.parse_args(argv)
@@ -669,7 +710,7 @@ def main(argv: list[str] | None = None) -> int:
         for n, hours in runs:
             # The lead covers the steps between writing the history and the live rule evaluation.
             lead = int(args.lead_minutes * 60) if args.lead_minutes is not None else int(600 + 60 * n * hours / 24)
-            outcomes.append(run_one(n, hours, args.repeats, config, work, lead, log))
+            outcomes.append(run_one(n, hours, args.repeats, config, work, lead, log, reuse=args.reuse_history))
             log("so far:\n" + report(outcomes))  # partial results survive an interrupted long run
             if args.json:
                 Path(args.json).write_text(json.dumps([dataclasses.asdict(o) for o in outcomes], default=str))
