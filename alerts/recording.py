@@ -25,7 +25,7 @@ REPLICAS_UP = "job:up:sum"  # replicas scraped successfully
 REPLICAS = "job:up:count"  # replicas Prometheus knows about, up or not
 GITEA_FAILURE_RATIO = "endpoint:gitea_api_probe_failures:ratio_rate5m"
 GITEA_LATENCY = "endpoint_quantile:gitea_api_probe_duration_seconds:histogram_quantile5m"
-GITEA_REQUEST_DURATION_BUCKETS = "kind_operation_le:gitea_api_request_duration_seconds_bucket:rate5m"
+GITEA_REQUEST_LATENCY = "kind_operation_quantile:gitea_api_request_duration_seconds:histogram_quantile5m"
 
 FAILED_RESULTS = 'result=~"error|requeue"'
 
@@ -53,6 +53,7 @@ def _quantile_rules(record: str, histogram: str, by: str, selector: str, qs: lis
 
 RECONCILE_TIME_BUCKETS = bucket_rate_record(RECONCILE_LATENCY)
 GITEA_PROBE_BUCKETS = bucket_rate_record(GITEA_LATENCY)
+GITEA_REQUEST_DURATION_BUCKETS = bucket_rate_record(GITEA_REQUEST_LATENCY)
 
 
 def rules(config: Config) -> RuleFile:
@@ -100,9 +101,8 @@ def rules(config: Config) -> RuleFile:
     gitea_rules += _quantile_rules(GITEA_LATENCY, "gitea_api_probe_duration_seconds", by_endpoint, exp,
                                    quantiles(t.gitea_latency_quantile), w)
     # Proxy mode (optional): the per kind and operation latency panel reads these instead of 24 h of raw buckets.
-    gitea_rules.append(RecordingRule(GITEA_REQUEST_DURATION_BUCKETS,
-                                     f"sum by ({config.by('kind', 'operation')}, le) "
-                                     f"(rate(gitea_api_request_duration_seconds_bucket{{{exp}}}[{w}]))"))
+    gitea_rules += _quantile_rules(GITEA_REQUEST_LATENCY, "gitea_api_request_duration_seconds",
+                                   config.by("kind", "operation"), exp, quantiles(t.proxy_latency_quantile), w)
 
     return RuleFile(NAME, (
         RuleGroup("gitea-provider.recording", tuple(provider_rules)),

@@ -68,8 +68,7 @@ def dashboard(config: Config) -> DashboardDef:
                        links=p.runbook_links(config, "GiteaAPIWriteErrorsHigh")), w=8)
     q = t.proxy_latency_quantile
     g.add(p.timeseries(f"p{q * 100:g} latency per kind and operation", "Time to response headers. " + hint_proxy, "s",
-                       [(f"histogram_quantile({q:g}, sum by (kind, operation, le) "
-                         f"({rec.GITEA_REQUEST_DURATION_BUCKETS}{{{p.scope(config)}}}))", "{{kind}} {{operation}}")],
+                       [(f'{rec.GITEA_REQUEST_LATENCY}{{{p.scope(config)}, quantile="{q:g}"}}', "{{kind}} {{operation}}")],
                        steps=p.alert_threshold(t.proxy_latency_seconds), no_value="proxy mode off",
                        links=p.runbook_links(config, "GiteaAPIWriteLatencyHigh")), w=8)
 
