@@ -27,6 +27,7 @@ GITEA_FAILURE_RATIO = "endpoint:gitea_api_probe_failures:ratio_rate5m"
 GITEA_LATENCY = "endpoint_quantile:gitea_api_probe_duration_seconds:histogram_quantile5m"
 GITEA_RATE_LIMITED_RATIO = "namespace:gitea_api_probes_rate_limited:ratio_rate5m"  # probes answered 429
 GITEA_PROXY_RATE_LIMITED_RATIO = "kind_operation:gitea_api_requests_rate_limited:ratio_rate5m"  # proxy mode
+GITEA_REQUEST_LATENCY = "kind_operation_quantile:gitea_api_request_duration_seconds:histogram_quantile5m"
 
 # Throttling (429) has an alert of its own (GiteaAPIRateLimited): the error ratios leave it out so that
 # one cause pages once.
@@ -41,12 +42,25 @@ def quantiles(*configured: float) -> list[float]:
     return sorted({0.5, 0.95, 0.99, *configured})
 
 
+def bucket_rate_record(quantile_record: str) -> str:
+    """`controller_quantile:m:histogram_quantile5m` -> `controller_le:m_bucket:rate5m`: the bucket rates the
+    quantiles of that record are computed from."""
+    level, metric, _ = quantile_record.split(":")
+    return f"{level.removesuffix('_quantile')}_le:{metric}_bucket:rate5m"
+
+
 def _quantile_rules(record: str, histogram: str, by: str, selector: str, qs: list[float],
                     window: str) -> list[RecordingRule]:
-    """One recording rule per quantile of a histogram, told apart by a `quantile` label."""
-    return [RecordingRule(record, f"histogram_quantile({num(q)}, sum by ({by}, le) "
-                                  f"(rate({histogram}_bucket{{{selector}}}[{window}])))", labels={"quantile": num(q)})
-            for q in qs]
+    """The histogram's bucket rates, recorded once, then one rule per quantile read from them (told apart by a
+    `quantile` label): the raw buckets are read once per evaluation, not once per quantile (bench/scale.py)."""
+    buckets = bucket_rate_record(record)
+    return [RecordingRule(buckets, f"sum by ({by}, le) (rate({histogram}_bucket{{{selector}}}[{window}]))")] + [
+        RecordingRule(record, f"histogram_quantile({num(q)}, {buckets})", labels={"quantile": num(q)}) for q in qs]
+
+
+RECONCILE_TIME_BUCKETS = bucket_rate_record(RECONCILE_LATENCY)
+GITEA_PROBE_BUCKETS = bucket_rate_record(GITEA_LATENCY)
+GITEA_REQUEST_DURATION_BUCKETS = bucket_rate_record(GITEA_REQUEST_LATENCY)
 
 
 def rules(config: Config) -> RuleFile:
@@ -102,6 +116,9 @@ def rules(config: Config) -> RuleFile:
     ]
     gitea_rules += _quantile_rules(GITEA_LATENCY, "gitea_api_probe_duration_seconds", by_endpoint, exp,
                                    quantiles(t.gitea_latency_quantile), w)
+    # Proxy mode (optional): the per kind and operation latency panel reads these instead of 24 h of raw buckets.
+    gitea_rules += _quantile_rules(GITEA_REQUEST_LATENCY, "gitea_api_request_duration_seconds",
+                                   config.by("kind", "operation"), exp, quantiles(t.proxy_latency_quantile), w)
 
     return RuleFile(NAME, (
         RuleGroup("gitea-provider.recording", tuple(provider_rules)),

@@ -22,8 +22,13 @@ from monitoring.validate import RUNBOOK_LINK_PREFIX
 TAGS = ["gitea-provider", "crossplane"]
 GREEN, YELLOW, RED = "green", "#EAB839", "red"
 
-# The alerts of this project, as Prometheus' ALERTS series shows them.
-FIRING_ALERTS = 'ALERTS{alertstate="firing", alertname=~"Gitea.*", namespace=~"$namespace"}'
+
+def firing_alerts(config: Config) -> str:
+    """The alerts of this project, as Prometheus' ALERTS series shows them, for the selected cluster (on a
+    global Prometheus, without the cluster matcher every cluster's alerts would show)."""
+    return (f'ALERTS{{alertstate="firing", alertname=~"Gitea.*", {config.cluster_label}=~"$cluster", '
+            'namespace=~"$namespace"}')
+
 
 # Optional rows show this hint instead of an empty panel when their metrics are absent.
 OPTIONAL_HINT = "No data is expected here unless {what}."
@@ -294,8 +299,11 @@ def variables(config: Config, *, controller: bool = False, endpoint: bool = Fals
     cl = config.cluster_label
     items = [
         G.Template(name="datasource", label="Data source", query="prometheus", type="datasource"),
-        _query_var("cluster", "Cluster", f"label_values(up{{{prov}}}, {cl})",
-                   hide=0 if config.multi_cluster else 2),
+        # Multi-cluster: one cluster at a time, like the namespace (a panel then reads one installation's
+        # series however many clusters report; bench/scale.py). Single cluster: hidden "All", which also
+        # matches series without the label.
+        _query_var("cluster", "Cluster", f"label_values(up{{{prov}}}, {cl})", include_all=not config.multi_cluster,
+                   multi=not config.multi_cluster, hide=0 if config.multi_cluster else 2),
         _query_var("namespace", "Namespace", f'label_values(up{{{prov}, {cl}=~"$cluster"}}, namespace)',
                    include_all=False, multi=False, default=config.provider.namespace),
         _query_var("pod", "Pod", f'label_values(up{{{prov}, {cl}=~"$cluster", namespace=~"$namespace"}}, pod)'),
@@ -324,7 +332,7 @@ def annotations(config: Config) -> G.Annotations:
          "expr": f"changes(process_start_time_seconds{{{prov}}}[2m]) > 0", "step": "1m",
          "titleFormat": "Provider restarted", "textFormat": "{{pod}}"},
         {"name": "Firing alerts", "enable": True, "iconColor": "red", "datasource": DATASOURCE_REF,
-         "expr": FIRING_ALERTS, "step": "1m",
+         "expr": firing_alerts(config), "step": "1m",
          "titleFormat": "{{alertname}}", "textFormat": "{{severity}}"},
     ])
 

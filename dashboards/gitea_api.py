@@ -24,7 +24,7 @@ def dashboard(config: Config) -> DashboardDef:
                        steps=p.alert_steps(latency),
                        links=p.runbook_links(config, "GiteaAPILatencyHigh")), w=12)
     g.add(p.heatmap("Latency distribution", "Distribution of probe latency (selected endpoints).", "s",
-                    f"sum by (le) (rate(gitea_api_probe_duration_seconds_bucket{{{exp}}}[$__rate_interval]))"), w=12)
+                    f"sum by (le) ({rec.GITEA_PROBE_BUCKETS}{{{sc}}})"), w=12)
     g.row("Availability")
     errors = p.measure(config, "GiteaAPIErrorRatioHigh")
     g.add(p.timeseries("Success ratio", "Share of probes that succeeded per endpoint; red under 1 - the "

@@ -41,7 +41,7 @@ def dashboard(config: Config) -> DashboardDef:
                  mappings=[{"type": "value", "options": {"0": {"text": "REJECTED"}, "1": {"text": "VALID"}}}],
                  links=p.runbook_links(config, "GiteaAPITokenRejected")), w=4, h=5)
     g.add(p.stat("Firing alerts", "Alerts of this provider firing now.", "none",
-                 [(f"count({p.FIRING_ALERTS}) or vector(0)",
+                 [(f"count({p.firing_alerts(config)}) or vector(0)",
                    "firing")], steps=p.thresholds((None, p.GREEN), (1, p.RED))), w=4, h=5)
 
     g.row("Reconciles")
@@ -97,7 +97,7 @@ def dashboard(config: Config) -> DashboardDef:
     g.row("Alerts")
     g.add(p.table("Firing alerts of this provider", "Alerts of this project firing now, with severity; each has a "
                   "runbook section named after it.", "none",
-                  [(p.FIRING_ALERTS, "")],
+                  [(p.firing_alerts(config), "")],
                   no_value="no alert firing"), w=24, h=6)
 
     return DashboardDef("provider-overview", p.dashboard(

@@ -245,7 +245,11 @@ class Environment:
         records = {r.record: r.expr for rf in self.model.rule_files for r in rf.records()}
         rule = next(a for rf in self.model.rule_files for a in rf.alerts() if a.alert == name)
         window = f"[{self.config.rate_window}]"
-        return window in rule.expr or any(window in expr for rec, expr in records.items() if rec in rule.expr)
+
+        def reads_window(expr: str, depth: int = 0) -> bool:  # through records of records (bucket rates)
+            return window in expr or depth < 3 and any(reads_window(e, depth + 1) for rec, e in records.items()
+                                                       if rec in expr)
+        return reads_window(rule.expr)
 
     def severity(self, name: str) -> str:
         return next(a.severity for rf in self.model.rule_files for a in rf.alerts() if a.alert == name)
@@ -346,6 +350,7 @@ class Result:
     resolve_seconds: float = 0.0
     probe_rates: tuple[float, float] | None = None  # probe requests/s reaching Gitea: before, during the fault
     problems: list[str] = field(default_factory=list)
+    cluster: str = "e2e"  # the cluster label of the alerts (multi-cluster scenarios: the faulted cluster)
 
     @property
     def ok(self) -> bool:
@@ -452,8 +457,8 @@ def run(env: Environment, sc: Scenario, settle: float = 4.0) -> Result:
 
 
 def table(results: list[Result]) -> str:
-    lines = ["| scenario | expected alerts | fired (Prometheus) | receiver | detection vs bound | resolved | ok |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| scenario | cluster | expected alerts | fired (Prometheus) | receiver | detection vs bound | resolved | ok |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in results:
         names = sorted(r.expected)
         fired = ", ".join(f"{n} {r.fired[n]:.1f}s" for n in names if n in r.fired) or "none"
@@ -467,7 +472,8 @@ def table(results: list[Result]) -> str:
         if r.probe_rates:
             detection += f"; probes {r.probe_rates[0]:.2f}/s -> {r.probe_rates[1]:.2f}/s while throttled"
         ok = "yes" if r.ok else "NO: " + "; ".join(r.problems)
-        lines.append(f"| {r.scenario} | {', '.join(names)} | {fired} | {receivers} | {detection} | {resolved} | {ok} |")
+        lines.append(f"| {r.scenario} | {r.cluster} | {', '.join(names)} | {fired} | {receivers} | {detection} "
+                     f"| {resolved} | {ok} |")
     return "\n".join(lines)
 
 
@@ -476,10 +482,11 @@ def table(results: list[Result]) -> str:
 PANEL_RANGES = {"__rate_interval": "20s", "__interval": "5s", "__range": "1h"}
 
 
-def _substitute(expr: str, config: Config) -> str:
-    """Panel variables as a user would set them: the provider's namespace, every other variable "All"."""
+def _substitute(expr: str, config: Config, cluster: str = ".*") -> str:
+    """Panel variables as a user would set them: the provider's namespace, the given cluster (default
+    "All"), every other variable "All"."""
     def value(name: str) -> str:
-        return config.provider.namespace if name == "namespace" else ".*"
+        return config.provider.namespace if name == "namespace" else cluster if name == "cluster" else ".*"
     return substitute_variables(expr, value=value, ranges=PANEL_RANGES)
 
 
@@ -491,8 +498,9 @@ def _panels(dashboard: dict) -> list[dict]:
     return out
 
 
-def panel_report(env: Environment) -> tuple[list[str], list[str], list[str]]:
-    """Panels without data in the healthy state: (unexpected, optional metrics only, empty by design).
+def panel_report(env: Environment, cluster: str = ".*") -> tuple[list[str], list[str], list[str]]:
+    """Panels without data in the healthy state: (unexpected, optional metrics only, empty by design), with
+    the dashboards' cluster variable at `cluster` (default "All").
 
     "Empty by design" are panels that list firing alerts and say so with their noValue text
     (e.g. "no alert firing") instead of Grafana's "No data"."""
@@ -508,9 +516,9 @@ def panel_report(env: Environment) -> tuple[list[str], list[str], list[str]]:
     for dash_name, dashboard in sorted(env.model.dashboards.items()):
         for panel in _panels(dashboard):
             exprs = [t["expr"] for t in panel.get("targets", []) if t.get("expr")]
-            if not exprs or any(env.query(_substitute(e, env.config)) for e in exprs):
+            if not exprs or any(env.query(_substitute(e, env.config, cluster)) for e in exprs):
                 continue
-            names = {n for e in exprs for n in metric_names(_substitute(e, env.config))}
+            names = {n for e in exprs for n in metric_names(_substitute(e, env.config, cluster))}
             label = f"{dash_name}: {panel.get('title')}"
             no_value = panel.get("fieldConfig", {}).get("defaults", {}).get("noValue")
             if names and all(optional(n) for n in names):

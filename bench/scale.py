@@ -1,0 +1,734 @@
+"""At scale: dashboard panel and rule group cost on a real Prometheus for N provider installations.
+
+For each N (default 1, 10, 100) this writes a synthetic history of N installations (one cluster each:
+3 provider replicas with every controller, controller-runtime's real bucket layout, the exporter's series,
+kube-state-metrics/cAdvisor series of the pods), 30 s apart, as OpenMetrics text, one file per 2 h block,
+and turns it into TSDB blocks with `promtool tsdb create-blocks-from openmetrics`. A Prometheus serves
+those blocks; `promtool tsdb create-blocks-from rules` back-fills our recording rules (built with
+`multi_cluster: true`) from it. A second Prometheus serves raw and recorded blocks together and reports:
+
+- every dashboard panel's p50/p95 over the last 24 h at the step Grafana uses for a full-width panel, next
+  to the same panel computed from raw series (each recording rule inlined), and the ratio;
+- each rule group's `prometheus_rule_group_last_duration_seconds` from live evaluations;
+- series our recording rules add (total and per installation); Prometheus' resident memory.
+
+Grafana's step (cited): a panel's interval is `roundInterval((to - from) / maxDataPoints)`, never below the
+min interval (packages/grafana-data/src/datetime/rangeutil.ts, calculateInterval/roundInterval);
+maxDataPoints defaults to the panel's width in pixels (a full-width panel: ~1850 px on a 1920 px screen),
+so 24 h gives 46.7 s -> 1m; the Prometheus data source then keeps the step at or above range/11000 and
+sets $__rate_interval = max($__interval + scrape interval, 4 x scrape interval)
+(packages/grafana-prometheus/src/datasource.ts, adjustInterval/getRateIntervalScopedVariable).
+
+Heavy: run it niced. `--quick` is N=1 over 2 h (a minute). Numbers only; the machine is shared, compare
+columns of one run. Usage: python bench/scale.py [--quick] [--installations 1,10,100] [--hours 24]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import requests
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from alerts import slo  # noqa: E402
+from monitoring.compiler import build, load_model  # noqa: E402
+from monitoring.config import Config, duration_seconds  # noqa: E402
+from monitoring.dashboard import substitute_variables  # noqa: E402
+from monitoring.promtool import find_tool  # noqa: E402
+from tests.sim.processes import free_port, wait_http  # noqa: E402
+
+SCRAPE = 30  # seconds between samples, as a typical ServiceMonitor/PodMonitor scrape
+BLOCK = 2 * 3600  # one OpenMetrics file and one promtool run per 2 h block: one parse pass each
+REPLICAS = 3
+# controller-runtime pkg/internal/controller/metrics/metrics.go (ReconcileTime buckets) and
+# pkg/metrics/workqueue.go (ExponentialBuckets(10e-9, 10, 12) for queue and work duration).
+RECONCILE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8,
+                     0.9, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30,
+                     40, 50, 60)
+WORKQUEUE_BUCKETS = tuple(10e-9 * 10 ** i for i in range(12))
+PROBE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)  # exporters/gitea_api
+PROBE_ENDPOINTS = ("healthz", "version", "user", "repos_search")
+PROBE_REASONS = ("timeout", "connection", "tls", "http_4xx", "http_5xx", "invalid_response")
+PROXY_KINDS = ("Repository", "Organization", "User", "Webhook", "other")
+PROXY_OPERATIONS = ("observe", "create", "update", "delete")
+RESULTS = ("success", "error", "requeue", "requeue_after")
+
+# Grafana, full-width panel over 24 h: interval 1m (see the module docstring); the data source's scrape
+# interval is set to ours (30 s), so $__rate_interval = max(60 + 30, 4 x 30) = 90s.
+PANEL_WIDTH_PX = 1850
+
+
+def grafana_round_interval(ms: float) -> int:
+    """Grafana's roundInterval (rangeutil.ts), the steps this benchmark can meet (1 s .. 1 d)."""
+    table = ((1500, 1000), (3500, 2000), (7500, 5000), (12500, 10000), (17500, 15000), (25000, 20000),
+             (45000, 30000), (90000, 60000), (210000, 120000), (450000, 300000), (750000, 600000),
+             (1050000, 900000), (1500000, 1200000), (2700000, 1800000), (5400000, 3600000),
+             (9000000, 7200000), (16200000, 10800000), (32400000, 21600000), (86400000, 43200000))
+    return next((rounded for limit, rounded in table if ms < limit), 86400000)
+
+
+def grafana_step(range_s: int, scrape_s: int = SCRAPE, width_px: int = PANEL_WIDTH_PX) -> tuple[int, int]:
+    """(step = $__interval, $__rate_interval) in seconds, as Grafana computes them for a panel."""
+    interval = max(grafana_round_interval(range_s * 1000 / width_px) / 1000, scrape_s)  # min interval
+    interval = max(interval, math.ceil(range_s / 11000))  # Prometheus' 11000-points limit
+    return int(interval), int(max(interval + scrape_s, 4 * scrape_s))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Synthetic history
+
+
+@dataclasses.dataclass(frozen=True)
+class Series:
+    """One series: its text prefix `name{labels}` and a value model.
+
+    `rate` > 0: a counter rising by `rate` (+ jitter) per scrape, `scale` turns counts into the unit;
+    `rate` == 0: a gauge fixed at `value`."""
+
+    prefix: str
+    rate: int = 0
+    value: float = 0.0
+    scale: float = 1.0
+    seed: int = 0
+
+
+def cluster_name(i: int) -> str:
+    return f"c{i:03d}"
+
+
+def _labels(**labels: str) -> str:
+    return "{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
+
+
+def _histogram(name: str, base: dict, per_scrape: int, buckets: tuple[float, ...], cdf, mean: float,
+               seed: int) -> Iterator[Series]:
+    for le in buckets:
+        yield Series(f"{name}_bucket" + _labels(**base, le=repr(float(le))), rate=int(per_scrape * cdf(le)),
+                     seed=seed)
+    yield Series(f"{name}_bucket" + _labels(**base, le="+Inf"), rate=per_scrape, seed=seed)
+    yield Series(f"{name}_count" + _labels(**base), rate=per_scrape, seed=seed)
+    yield Series(f"{name}_sum" + _labels(**base), rate=max(1, int(per_scrape * mean * 1000)), scale=0.001,
+                 seed=seed)
+
+
+def _lognormal_cdf(median: float, sigma: float = 0.8):
+    return lambda x: 0.5 * (1 + math.erf(math.log(x / median) / (sigma * math.sqrt(2))))
+
+
+def installation_series(i: int, config: Config) -> Iterator[Series]:
+    """The series of installation `i` (cluster c<i>): 3 provider replicas, the exporter, the pods' kube series.
+
+    Only the leader (replica 0) reconciles: the others serve every family at zero, as controller-runtime
+    does on a standby replica."""
+    p = config.provider
+    cluster = cluster_name(i)
+    common = {config.cluster_label: cluster, "namespace": p.namespace}
+    pods = [f"{p.job}-7d9f8b6c5-{chr(97 + r)}{i:03d}" for r in range(REPLICAS)]
+    for r, pod in enumerate(pods):
+        leader = r == 0
+        base = {**common, "job": p.job, "instance": f"10.{i // 250}.{i % 250}.{r + 10}:8080", "pod": pod}
+        yield Series("up" + _labels(**base), value=1)
+        for c_index, controller in enumerate(p.controllers):
+            seed = i * 1000 + r * 100 + c_index
+            ctrl = {**base, "controller": controller}
+            work = 20 if leader else 0  # reconciles per scrape (the provider polls every managed resource)
+            for result, share in zip(RESULTS, (0.1, 0.01, 0.04, 0.85), strict=True):
+                yield Series("controller_runtime_reconcile_total" + _labels(**ctrl, result=result),
+                             rate=int(work * share) if work else 0, seed=seed)
+            for name in ("reconcile_errors", "terminal_reconcile_errors", "reconcile_panics"):
+                yield Series(f"controller_runtime_{name}_total" + _labels(**ctrl), seed=seed)
+            yield from _histogram("controller_runtime_reconcile_time_seconds", ctrl, work, RECONCILE_BUCKETS,
+                                  _lognormal_cdf(0.2), 0.25, seed)
+            yield Series("controller_runtime_active_workers" + _labels(**ctrl), value=1 if leader else 0)
+            yield Series("controller_runtime_max_concurrent_reconciles" + _labels(**ctrl), value=10)
+            queue = {**base, "name": controller, "controller": controller}
+            yield Series("workqueue_depth" + _labels(**queue), value=2 if leader else 0)
+            yield Series("workqueue_adds_total" + _labels(**queue), rate=work, seed=seed)
+            yield Series("workqueue_retries_total" + _labels(**queue), rate=1 if work else 0, seed=seed)
+            yield from _histogram("workqueue_queue_duration_seconds", queue, work, WORKQUEUE_BUCKETS,
+                                  _lognormal_cdf(0.005, 1.5), 0.01, seed)
+            yield from _histogram("workqueue_work_duration_seconds", queue, work, WORKQUEUE_BUCKETS,
+                                  _lognormal_cdf(0.2), 0.25, seed)
+            yield Series("workqueue_unfinished_work_seconds" + _labels(**queue), value=0.1 if leader else 0)
+            yield Series("workqueue_longest_running_processor_seconds" + _labels(**queue),
+                         value=0.2 if leader else 0)
+        for code, method, rate in (("200", "GET", 60), ("200", "PATCH", 6 if leader else 0), ("201", "POST", 0),
+                                   ("409", "PUT", 0)):
+            yield Series("rest_client_requests_total" + _labels(**base, code=code, method=method,
+                                                                host="10.96.0.1:443"), rate=rate, seed=r)
+        yield Series("leader_election_master_status" + _labels(**base, name="provider-gitea-leader-election"),
+                     value=1 if leader else 0)
+        yield Series("process_cpu_seconds_total" + _labels(**base), rate=300, scale=0.001, seed=r)
+        yield Series("process_resident_memory_bytes" + _labels(**base), value=48e6)
+        yield Series("process_start_time_seconds" + _labels(**base), value=1.7e9)
+        yield Series("process_open_fds" + _labels(**base), value=12)
+        yield Series("process_max_fds" + _labels(**base), value=1048576)
+        yield Series("go_goroutines" + _labels(**base), value=140 if leader else 60)
+        yield Series("go_memstats_heap_inuse_bytes" + _labels(**base), value=21e6)
+        yield Series("go_info" + _labels(**base, version="go1.24.4"), value=1)
+        # kube-state-metrics and cAdvisor for the provider container of this pod.
+        kube = {**common, "pod": pod, "container": p.container}
+        yield Series("kube_pod_container_status_restarts_total" + _labels(**kube, job="kube-state-metrics"))
+        for kind, resource, unit, value in (("requests", "cpu", "core", 0.1), ("limits", "cpu", "core", 1),
+                                            ("requests", "memory", "byte", 64e6), ("limits", "memory", "byte", 512e6)):
+            yield Series(f"kube_pod_container_resource_{kind}" + _labels(**kube, job="kube-state-metrics",
+                                                                          resource=resource, unit=unit), value=value)
+        yield Series("kube_pod_container_info" + _labels(**kube, job="kube-state-metrics",
+                                                         image="xpkg.upbound.io/crossplane-contrib/provider-gitea:v0.3.0",
+                                                         image_id="sha256:1", container_id=f"containerd://{pod}"),
+                     value=1)
+        yield Series("container_memory_working_set_bytes" + _labels(**kube, job="kubelet"), value=50e6)
+        yield Series("container_cpu_usage_seconds_total" + _labels(**kube, job="kubelet"), rate=300, scale=0.001)
+        yield Series("container_cpu_cfs_periods_total" + _labels(**kube, job="kubelet"), rate=300)
+        yield Series("container_cpu_cfs_throttled_periods_total" + _labels(**kube, job="kubelet"), rate=1)
+    # The exporter, a sidecar of the first pod: probes every 30 s, proxy mode on.
+    e = config.exporter
+    base = {**common, "job": e.job, "instance": f"10.{i // 250}.{i % 250}.10:9101", "pod": pods[0]}
+    yield Series("up" + _labels(**base), value=1)
+    for k, endpoint in enumerate(PROBE_ENDPOINTS):
+        ep = {**base, "endpoint": endpoint}
+        yield from _histogram("gitea_api_probe_duration_seconds", ep, 1, PROBE_BUCKETS, _lognormal_cdf(0.05),
+                              0.05, i * 10 + k)
+        yield Series("gitea_api_probes_total" + _labels(**ep), rate=1, seed=k)
+        for reason in PROBE_REASONS:
+            yield Series("gitea_api_probe_failures_total" + _labels(**ep, reason=reason))
+        yield Series("gitea_api_last_status_code" + _labels(**ep), value=200)
+        yield Series("gitea_api_last_probe_timestamp_seconds" + _labels(**ep), value=1.7e9)
+    for name, value in (("gitea_api_up", 1), ("gitea_api_token_valid", 1)):
+        yield Series(name + _labels(**base), value=value)
+    for check in ("database_ping", "cache_ping"):
+        yield Series("gitea_api_health_check_status" + _labels(**base, check=check), value=1)
+    yield Series("gitea_api_info" + _labels(**base, version="1.26.3"), value=1)
+    yield Series("gitea_api_exporter_build_info" + _labels(**base, version="0.1.0"), value=1)
+    for kind in PROXY_KINDS:
+        for operation in PROXY_OPERATIONS:
+            op = {**base, "kind": kind, "operation": operation}
+            calls = 3 if operation == "observe" else 0
+            yield Series("gitea_api_requests_total" + _labels(**op, code="200"), rate=calls, seed=i)
+            yield from _histogram("gitea_api_request_duration_seconds", op, calls, PROBE_BUCKETS,
+                                  _lognormal_cdf(0.05), 0.05, i)
+
+
+def _values(s: Series, k0: int, k1: int) -> list[str]:
+    """Sample values for scrapes k0..k1-1 of a counter: rises by 1 .. 2*rate-1 every scrape, deterministic."""
+    rate, offset, scale = s.rate, s.seed * 40503, s.scale
+    if scale == 1.0:
+        return [str(rate * k + (k * 2654435761 + offset) % rate) for k in range(k0, k1)]
+    return [repr((rate * k + (k * 2654435761 + offset) % rate) * scale) for k in range(k0, k1)]
+
+
+def write_block(path: Path, series: list[Series], start: int, k0: int, k1: int) -> int:
+    """OpenMetrics text for scrapes k0..k1-1 of every series (series after series); returns sample count.
+
+    Each line is `name{labels} value timestamp`; a series' lines are its prefix joined (in C) over
+    `value timestamp` tails, and gauges share their tails."""
+    stamps = [f" {start + k * SCRAPE}\n" for k in range(k0, k1)]
+    gauge_tails: dict[str, str] = {}
+    with path.open("w", buffering=1 << 22) as out:
+        for s in series:
+            head = s.prefix + " "
+            if s.rate == 0:
+                value = repr(float(s.value)) if s.value else "0"
+                tails = gauge_tails.get(value)
+                if tails is None:
+                    tails = gauge_tails[value] = [value + t for t in stamps]
+            else:
+                tails = list(map(str.__add__, _values(s, k0, k1), stamps))
+            out.write(head)
+            out.write(head.join(tails))
+        out.write("# EOF\n")
+    return len(series) * (k1 - k0)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Processes
+
+
+def _run(cmd: list[str], what: str) -> None:
+    proc = subprocess.run(["nice", "-n", "19", *cmd], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{what} failed ({' '.join(cmd[:4])} ...): {(proc.stdout + proc.stderr)[-2000:]}")
+
+
+def _finish(running: tuple[subprocess.Popen, Path] | None) -> None:
+    """Wait for a promtool block run and remove its input."""
+    if running is None:
+        return
+    proc, chunk = running
+    output, _ = proc.communicate()
+    chunk.unlink(missing_ok=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"promtool tsdb create-blocks-from openmetrics {chunk} failed: {output[-2000:]}")
+
+
+class Prometheus:
+    """A niced Prometheus serving `data_dir`; blocks stay 2 h (as backfilled) so no compaction runs mid-run."""
+
+    def __init__(self, data_dir: Path, config: dict, log: Path, niceness: int = 19) -> None:
+        self.config_file = data_dir.parent / f"{data_dir.name}-prometheus.yml"
+        self.config_file.write_text(yaml.safe_dump(config, sort_keys=False))
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc = subprocess.Popen(
+            # niceness is absolute: the measuring Prometheus runs at 0 even when this script is niced, so rule
+            # and query times are Prometheus' work, not the scheduler's (a few minutes per N).
+            ["nice", "-n", str(niceness - os.nice(0)), find_tool("prometheus"), f"--config.file={self.config_file}",
+             f"--storage.tsdb.path={data_dir}", f"--web.listen-address=127.0.0.1:{port}",
+             "--storage.tsdb.retention.time=30d", "--storage.tsdb.min-block-duration=2h",
+             "--storage.tsdb.max-block-duration=2h", "--query.max-samples=200000000", "--query.timeout=10m",
+             # The history reaches past now, so live rule results are discarded ("out of bounds"): only
+             # their evaluation is measured; error level keeps those warnings from costing time.
+             "--log.level=error"],
+            stdout=log.open("w"), stderr=subprocess.STDOUT)
+        wait_http(self.url + "/-/ready", timeout=600)
+
+    def reload(self, config: dict) -> None:
+        self.config_file.write_text(yaml.safe_dump(config, sort_keys=False))
+        self.proc.send_signal(signal.SIGHUP)
+
+    def metric(self, name: str) -> list[tuple[dict[str, str], float]]:
+        """Samples of `name` on Prometheus' own /metrics."""
+        out = []
+        for line in requests.get(self.url + "/metrics", timeout=30).text.splitlines():
+            m = re.match(rf"^{name}(?:\{{(.*)\}})? (\S+)$", line)
+            if m:
+                labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1) or ""))
+                out.append((labels, float(m.group(2))))
+        return out
+
+    def query(self, expr: str, *, start: int | None = None, end: int, step: int | None = None) -> tuple[float, int]:
+        """Run one query; (seconds, number of series returned)."""
+        if start is None:
+            params, path = {"query": expr, "time": end}, "/api/v1/query"
+        else:
+            params, path = {"query": expr, "start": start, "end": end, "step": step}, "/api/v1/query_range"
+        t0 = time.perf_counter()
+        r = requests.post(self.url + path, data=params, timeout=900)
+        elapsed = time.perf_counter() - t0
+        if r.status_code != 200:
+            raise RuntimeError(f"query failed ({r.status_code}): {expr}\n{r.text[:500]}")
+        return elapsed, len(r.json()["data"]["result"])
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def block_windows(data: Path) -> int:
+    """Distinct 2 h windows of the blocks in `data`: the block count once overlapping blocks are merged."""
+    return len({json.loads((d / "meta.json").read_text())["minTime"] // (BLOCK * 1000)
+                for d in data.iterdir() if (d / "meta.json").is_file()})
+
+
+def wait_blocks_settled(prom: Prometheus, windows: int, timeout: float = 3600) -> None:
+    """Wait until Prometheus has merged the overlapping raw and recorded blocks (vertical compaction, about a
+    minute after start) into one block per 2 h window."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        loaded = sum(v for _, v in prom.metric("prometheus_tsdb_blocks_loaded"))
+        if loaded == windows:
+            return
+        time.sleep(5)
+    raise TimeoutError(f"Prometheus did not merge its blocks into {windows} within {timeout:.0f}s")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Queries: panels as Grafana sends them, and the same panels from raw series
+
+
+@dataclasses.dataclass
+class PanelQuery:
+    dashboard: str
+    title: str
+    exprs: list[tuple[str, bool]]  # (expr, instant)
+    raw_exprs: list[tuple[str, bool]]
+    recorded: bool  # a recording rule backs at least one of its queries
+
+
+_SELECTOR = re.compile(r"([A-Za-z_:][\w:]*)\{")
+
+
+def _inline_records(expr: str, records: dict[str, list], eval_interval: str) -> str:
+    """`record{matchers}[range]` -> `(rule expr)[range:eval_interval]`, choosing the rule by its static labels
+    (quantile="0.95") and pushing the panel's other matchers (cluster="c000") into the rule's selectors."""
+    names = sorted(records, key=len, reverse=True)
+    pattern = re.compile(r"(?<![\w:])(" + "|".join(re.escape(n) for n in names) + r")(\{[^}]*\})?(\[[^\]]+\])?")
+    bare = re.compile(r"(?<![\w:])(" + "|".join(re.escape(n) for n in names) + r")(?![\w:{])")  # record, no {}
+
+    def replace(m: re.Match) -> str:
+        found = re.findall(r'(\w+)\s*(=~|!~|!=|=)\s*"([^"]*)"', m.group(2) or "")
+        matchers = {k: v for k, op, v in found if op == "="}
+        rules = [r for r in records[m.group(1)] if all(matchers.get(k, v) == v for k, v in r.labels.items())]
+        static = {k for r in rules for k in r.labels}
+        push = ", ".join(f'{k}{op}"{v}"' for k, op, v in found if k not in static and not (op == "=~" and v == ".*"))
+        exprs = [_SELECTOR.sub(lambda s: f"{s.group(1)}{{{push}, ", bare.sub(r"\1{}", r.expr)) if push else r.expr
+                 for r in rules]
+        inner = " or ".join(f"({e})" for e in exprs)  # quantile not selected: every quantile rule
+        if m.group(3):
+            return f"({inner}){m.group(3)[:-1]}:{eval_interval}]"
+        return f"({inner})"
+
+    for _ in range(5):  # records of records (quantiles read recorded bucket rates)
+        inlined = pattern.sub(replace, expr)
+        if inlined == expr:
+            break
+        expr = inlined
+    return expr
+
+
+def raw_records(config: Config, model) -> dict[str, list]:
+    """Recording rules by name, each SLO window defined by its raw error ratio (as written before the long
+    windows averaged the 30m ratio), so the raw panel is what a dashboard without recording rules would run."""
+    raw = {d.record(w): d.error_ratio(w) for d in slo.slo_defs(config) for w in (*slo.WINDOWS, config.slo.period)}
+    records: dict[str, list] = {}
+    for rf in model.rule_files:
+        for r in rf.records():
+            records.setdefault(r.record, []).append(dataclasses.replace(r, expr=raw.get(r.record, r.expr)))
+    return records
+
+
+def panel_queries(config: Config, model) -> list[PanelQuery]:
+    records = raw_records(config, model)
+    step, rate_interval = grafana_step(24 * 3600)
+    ranges = {"__interval": f"{step}s", "__rate_interval": f"{rate_interval}s", "__range": "86400s"}
+
+    def value(name: str) -> str:
+        """The dashboards' defaults with multi_cluster: the first cluster, our namespace, every other "All"."""
+        return {"namespace": config.provider.namespace, "cluster": cluster_name(0)}.get(name, ".*")
+
+    out = []
+    for dash_name, dashboard in sorted(model.dashboards.items()):
+        stack = list(dashboard.get("panels", []))
+        while stack:
+            panel = stack.pop(0)
+            stack[:0] = panel.get("panels", [])
+            exprs = [(substitute_variables(t["expr"], value=value, ranges=ranges), bool(t.get("instant")))
+                     for t in panel.get("targets", []) if t.get("expr")]
+            if not exprs:
+                continue
+            raw = [(_inline_records(e, records, config.evaluation_interval), inst) for e, inst in exprs]
+            out.append(PanelQuery(dash_name, panel.get("title", ""), exprs, raw, raw != exprs))
+    return out
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)]
+
+
+def time_panel(prom: Prometheus, exprs: list[tuple[str, bool]], start: int, end: int, step: int,
+               repeats: int) -> tuple[float, float, int]:
+    """(p50, p95, series) of a panel: its queries one after another (Grafana sends them concurrently, so this
+    is the upper bound), `repeats` times after one warm-up."""
+    times = []
+    series = 0
+    for attempt in range(repeats + 1):
+        total = 0.0
+        series = 0
+        for expr, instant in exprs:
+            seconds, n = prom.query(expr, start=None if instant else start, end=end, step=step)
+            total += seconds
+            series += n
+        if attempt:
+            times.append(total)
+    return statistics.median(times), percentile(times, 0.95), series
+
+
+# ---------------------------------------------------------------------------------------------------------
+# One N
+
+
+@dataclasses.dataclass
+class Outcome:
+    n: int
+    hours: float
+    series_raw: int
+    samples: int
+    seconds: dict[str, float]
+    panels: list[tuple[PanelQuery, tuple[float, float, int], tuple[float, float, int] | None]]
+    groups: dict[str, tuple[float, float]]  # group -> (last duration seconds, interval seconds)
+    recorded_series: int
+    rss_bytes: float
+
+
+def rule_levels(model, out: Path) -> list[Path]:
+    """Our recording rules as rule files by dependency level: `promtool tsdb create-blocks-from rules` cannot
+    evaluate a rule on another rule's output, so records of records (quantiles of the recorded bucket rates,
+    SLO windows averaging the 30m ratio) are back-filled in a second pass, from the first pass' blocks."""
+    names = {r.record for rf in model.rule_files for r in rf.records()}
+    levels: list[dict[str, list]] = [{}, {}]
+    for rf in model.rule_files:
+        for g in rf.groups:
+            for r in g.rules:
+                if hasattr(r, "record"):
+                    level = int(any(re.search(rf"(?<![\w:]){re.escape(n)}(?![\w:])", r.expr) for n in names))
+                    levels[level].setdefault(g.name, []).append(r.to_dict())
+    files = []
+    for i, groups in enumerate(levels):
+        path = out / f"records-level{i + 1}.yaml"
+        path.write_text(yaml.safe_dump({"groups": [{"name": g, "rules": rules} for g, rules in groups.items()]},
+                                       sort_keys=False))
+        files.append(path)
+    return files
+
+
+def existing_history(data: Path) -> tuple[int, int, int] | None:
+    """(start, end, samples) of raw blocks a previous run left in `data` (`--reuse-history`), else None."""
+    metas = [json.loads(m.read_text()) for m in data.glob("*/meta.json")]
+    if not metas:
+        return None
+    return (min(m["minTime"] for m in metas) // 1000, (max(m["maxTime"] for m in metas) - 1) // 1000,
+            sum(m["stats"]["numSamples"] for m in metas))
+
+
+def run_one(n: int, hours: float, repeats: int, config: Config, work: Path, lead_s: int, log,
+            reuse: bool = False) -> Outcome:
+    seconds: dict[str, float] = {}
+    t = time.monotonic()
+    build_dir = work / "build"
+    if not build_dir.exists():
+        build(config, build_dir)
+    model = load_model(config)
+    rule_files = sorted(str(p) for p in (build_dir / "prometheus" / "rules").glob("*.yaml"))
+    series = [s for i in range(n) for s in installation_series(i, config)]
+    # History ends `lead_s` ahead of now so the live rule evaluation (minutes from now) still sees fresh data.
+    end = (int(time.time()) + lead_s) // SCRAPE * SCRAPE
+    span = int(hours * 3600) // SCRAPE * SCRAPE
+    start = end - span
+    data = work / f"n{n}"
+    previous = existing_history(data) if reuse else None
+    if previous:
+        start, end, samples = previous
+        span = (end - start) // SCRAPE * SCRAPE
+        log(f"N={n}: reusing the history in {data}")
+    else:
+        shutil.rmtree(data, ignore_errors=True)
+        data.mkdir(parents=True)
+        samples = 0
+    running: tuple[subprocess.Popen, Path] | None = None  # promtool on the previous block while we write the next
+    block_start = start // BLOCK * BLOCK
+    while block_start < end and not previous:
+        k0 = max(0, (block_start - start + SCRAPE - 1) // SCRAPE)
+        k1 = min(span // SCRAPE + 1, (block_start + BLOCK - start + SCRAPE - 1) // SCRAPE)
+        if k1 > k0:
+            chunk = work / f"n{n}-{block_start}.om.txt"
+            samples += write_block(chunk, series, start, k0, k1)
+            _finish(running)
+            running = (subprocess.Popen(["nice", "-n", "19", find_tool("promtool"), "tsdb", "create-blocks-from",
+                                         "openmetrics", "--max-block-duration=2h", "--quiet", str(chunk), str(data)],
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True), chunk)
+        block_start += BLOCK
+    _finish(running)
+    seconds["history"] = time.monotonic() - t
+    log(f"N={n}: {len(series)} raw series, {samples} samples in {seconds['history']:.0f}s")
+
+    t = time.monotonic()
+    plain = {"global": {"scrape_interval": f"{SCRAPE}s", "evaluation_interval": config.evaluation_interval}}
+    for level, records_file in enumerate(rule_levels(model, work), start=1):
+        prom = Prometheus(data, plain, work / f"n{n}-backfill{level}.log")
+        try:
+            rules_out = work / f"n{n}-rules{level}"
+            shutil.rmtree(rules_out, ignore_errors=True)
+            _run([find_tool("promtool"), "tsdb", "create-blocks-from", "rules", f"--start={start}", f"--end={end}",
+                  f"--url={prom.url}", f"--output-dir={rules_out}",
+                  f"--eval-interval={config.evaluation_interval}", str(records_file)],
+                 "promtool create-blocks-from rules")
+        finally:
+            prom.stop()
+        for block in rules_out.iterdir():
+            if block.is_dir():
+                block.rename(data / block.name)
+    seconds["rules backfill"] = time.monotonic() - t
+    log(f"N={n}: recording rules back-filled in {seconds['rules backfill']:.0f}s")
+
+    t = time.monotonic()
+    windows = block_windows(data)
+    prom = Prometheus(data, plain, work / f"n{n}.log", niceness=0)
+    try:
+        wait_blocks_settled(prom, windows)
+        seconds["settle"] = time.monotonic() - t
+        log(f"N={n}: blocks settled in {seconds['settle']:.0f}s")
+        # Live rule evaluation first, while "now" is still inside the history; then the panels, rules off.
+        t = time.monotonic()
+        prom.reload({**plain, "rule_files": rule_files})
+        groups = live_rule_durations(prom, config, model)
+        prom.reload(plain)
+        seconds["rule evaluation"] = time.monotonic() - t
+        log(f"N={n}: rule groups evaluated live in {seconds['rule evaluation']:.0f}s")
+        t = time.monotonic()
+        records = sorted({r.record for rf in model.rule_files for r in rf.records()})
+        recorded = prom.query(f'count(last_over_time({{__name__=~"{"|".join(records)}"}}[{span}s]))',
+                              end=end)
+        recorded_series = _scalar(prom, f'count(last_over_time({{__name__=~"{"|".join(records)}"}}[{span}s]))',
+                                  end) if recorded[1] else 0
+        q_end = end
+        q_start = q_end - 24 * 3600  # a 24 h dashboard, whatever history there is
+        step, _ = grafana_step(24 * 3600)
+        panels = []
+        for pq in panel_queries(config, model):
+            timed = time_panel(prom, pq.exprs, q_start, q_end, step, repeats)
+            raw = time_panel(prom, pq.raw_exprs, q_start, q_end, step, repeats) if pq.recorded else None
+            panels.append((pq, timed, raw))
+        seconds["panels"] = time.monotonic() - t
+        log(f"N={n}: panels timed in {seconds['panels']:.0f}s")
+
+        rss = max(v for _, v in prom.metric("process_resident_memory_bytes"))
+    finally:
+        prom.stop()
+    shutil.rmtree(data, ignore_errors=True)
+    return Outcome(n, hours, len(series), samples, seconds, panels, groups, recorded_series, rss)
+
+
+def _scalar(prom: Prometheus, expr: str, at: int) -> int:
+    r = requests.get(prom.url + "/api/v1/query", params={"query": expr, "time": at}, timeout=600)
+    result = r.json()["data"]["result"]
+    return int(float(result[0]["value"][1])) if result else 0
+
+
+def live_rule_durations(prom: Prometheus, config: Config, model, evaluations: int = 3) -> dict[str, tuple[float, float]]:
+    """prometheus_rule_group_last_duration_seconds per group, the median of `evaluations` evaluations."""
+    names = {g.name for rf in model.rule_files for g in rf.groups}
+    seen: dict[str, list[float]] = {}
+    last_eval: dict[str, float] = {}
+    interval = duration_seconds(config.evaluation_interval)
+    deadline = time.monotonic() + interval * (evaluations + 2) + 60
+    while time.monotonic() < deadline:
+        stamps = {labels["rule_group"]: v for labels, v in prom.metric("prometheus_rule_group_last_evaluation_timestamp_seconds")}
+        durations = {labels["rule_group"]: v for labels, v in prom.metric("prometheus_rule_group_last_duration_seconds")}
+        for key, stamp in stamps.items():
+            group = key.split(";", 1)[-1]
+            if group in names and stamp > 0 and last_eval.get(group) != stamp:
+                last_eval[group] = stamp
+                seen.setdefault(group, []).append(durations.get(key, 0.0))
+        if seen and all(len(seen.get(g, [])) >= evaluations for g in names):
+            break
+        time.sleep(2)
+    intervals = {labels["rule_group"].split(";", 1)[-1]: v
+                 for labels, v in prom.metric("prometheus_rule_group_interval_seconds")}
+    return {g: (statistics.median(v), intervals.get(g, interval)) for g, v in sorted(seen.items())}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Report
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f}" if seconds >= 0.01 else f"{seconds * 1000:.1f}"
+
+
+def report(outcomes: list[Outcome]) -> str:
+    ns = [o.n for o in outcomes]
+    step, rate_interval = grafana_step(24 * 3600)
+    lines = ["Panels over the last 24 h (history: " + ", ".join(f"N={o.n} {o.hours:g} h" for o in outcomes)
+             + f"), step {step}s, $__rate_interval {rate_interval}s (Grafana, full-width panel), "
+             f"cluster = {cluster_name(0)} (the dashboards' default with multi_cluster: one cluster); "
+             "ms p50/p95 of the panel's queries run one after another; raw = recording rules inlined; "
+             "x = raw p95 / p95.", ""]
+    head = "| dashboard | panel | " + " | ".join(f"N={n} p50/p95 | raw p95 | x" for n in ns) + " |"
+    lines += [head, "|" + "---|" * (2 + 3 * len(ns))]
+    for idx, (pq, _, _) in enumerate(outcomes[0].panels):
+        cells = []
+        for o in outcomes:
+            _, (p50, p95, _), raw = o.panels[idx]
+            if raw:
+                cells += [f"{ms(p50)}/{ms(p95)}", ms(raw[1]), f"{raw[1] / p95:.1f}"]
+            else:
+                cells += [f"{ms(p50)}/{ms(p95)}", "-", "-"]
+        lines.append(f"| {pq.dashboard} | {pq.title} | " + " | ".join(cells) + " |")
+    lines += ["", "| rule group | interval | " + " | ".join(f"N={n} eval ms (% of interval)" for n in ns) + " |",
+              "|---|---|" + "---|" * len(ns)]
+    for group in outcomes[-1].groups:
+        cells = []
+        for o in outcomes:
+            d, iv = o.groups.get(group, (float("nan"), float("nan")))
+            cells.append(f"{ms(d)} ({100 * d / iv:.2f}%)")
+        lines.append(f"| {group} | {outcomes[-1].groups[group][1]:.0f}s | " + " | ".join(cells) + " |")
+    totals = []
+    for o in outcomes:
+        total = sum(d / iv for d, iv in o.groups.values())
+        totals.append(f"{100 * total:.2f}%")
+    lines.append("| all groups (sum of eval / interval) | | " + " | ".join(totals) + " |")
+    lines += ["", "| N | raw series | samples | recorded series | recorded per installation | Prometheus RSS | "
+              "history | rules backfill | settle | panels | rule evaluation |", "|" + "---|" * 11]
+    for o in outcomes:
+        s = o.seconds
+        lines.append(f"| {o.n} | {o.series_raw} | {o.samples} | {o.recorded_series} | {o.recorded_series / o.n:.1f} | "
+                     f"{o.rss_bytes / 2**20:.0f} MiB | {s.get('history', 0):.0f}s | {s.get('rules backfill', 0):.0f}s | "
+                     f"{s.get('settle', 0):.0f}s | {s.get('panels', 0):.0f}s | {s.get('rule evaluation', 0):.0f}s |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench/scale.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--installations", default=os.environ.get("SCALE_N", "1,10,100"),
+                        help="comma-separated N, each optionally N:HOURS of history (default 1,10,100; env SCALE_N)")
+    parser.add_argument("--hours", type=float, default=float(os.environ.get("SCALE_HOURS", "24")))
+    parser.add_argument("--repeats", type=int, default=int(os.environ.get("SCALE_REPEATS", "10")),
+                        help="timed runs per panel (after one warm-up)")
+    parser.add_argument("--quick", action="store_true", help="N=1 over 2 h, 3 repeats (about a minute)")
+    parser.add_argument("--lead-minutes", type=float, default=None,
+                        help="how far past now the history ends (default: grows with N x hours) so the live rule "
+                             "evaluation, after every other step, still sees fresh samples")
+    parser.add_argument("--reuse-history", action="store_true",
+                        help="use the raw blocks an earlier run left in --work (skips writing the history)")
+    parser.add_argument("--work", help="working directory (default: a temporary one, removed)")
+    parser.add_argument("--json", help="also write the results as JSON to this file")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.installations, args.hours, args.repeats = "1", 2.0, 3
+    if not (find_tool("prometheus") and find_tool("promtool")):
+        print("bench/scale.py: prometheus/promtool not found: run `make tools`", file=sys.stderr)
+        return 2
+    runs = [(int(x.split(":")[0]), float(x.split(":")[1]) if ":" in x else args.hours)
+            for x in args.installations.split(",") if x]
+    config = Config(multi_cluster=True)
+    work = Path(args.work or tempfile.mkdtemp(prefix="gitea-scale-"))
+    work.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+
+    def log(msg: str) -> None:
+        print(f"[{time.monotonic() - started:6.0f}s] {msg}", file=sys.stderr, flush=True)
+
+    outcomes = []
+    try:
+        for n, hours in runs:
+            # The lead covers the steps between writing the history and the live rule evaluation.
+            lead = int(args.lead_minutes * 60) if args.lead_minutes is not None else int(600 + 60 * n * hours / 24)
+            outcomes.append(run_one(n, hours, args.repeats, config, work, lead, log, reuse=args.reuse_history))
+            log("so far:\n" + report(outcomes))  # partial results survive an interrupted long run
+            if args.json:
+                Path(args.json).write_text(json.dumps([dataclasses.asdict(o) for o in outcomes], default=str))
+    finally:
+        if not args.work:
+            shutil.rmtree(work, ignore_errors=True)
+    print(report(outcomes))
+    print(f"\nbench/scale.py --installations {args.installations} --hours {args.hours:g} --repeats {args.repeats}: "
+          f"{time.monotonic() - started:.0f}s wall")
+    if args.json:
+        Path(args.json).write_text(json.dumps([dataclasses.asdict(o) for o in outcomes], default=str, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

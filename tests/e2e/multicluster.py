@@ -1,0 +1,426 @@
+"""Multi-cluster end-to-end: three clusters remote-write into one central Prometheus that runs our rules.
+
+Each cluster has its own provider simulator (3 replicas), Gitea simulator and exporter (probes and proxy),
+scraped by a Prometheus in agent mode (`--enable-feature=agent`) that adds `cluster=<name>` as an external
+label and remote-writes to the central Prometheus (`--web.enable-remote-write-receiver`). The central
+Prometheus evaluates the rules built with `multi_cluster: true` and sends alerts to one Alertmanager
+(our generated config: grouped by cluster, and `inhibit_rules[].equal` must include the cluster label).
+
+A scenario injects the single-cluster scenarios' faults (tests/e2e/harness.py SCENARIOS) into chosen
+clusters; each expected alert must fire with that cluster's label and reach its receiver, warnings under a
+critical of the same cluster are inhibited, and nothing fires in the other clusters. The detection bound
+adds the agent's remote-write batch deadline to the single-cluster bound.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import requests
+import yaml
+
+from monitoring.compiler import build, load_model
+from monitoring.config import duration_seconds, load_config
+from tests.e2e.harness import (
+    E2E_CONFIG,
+    INHIBITED,
+    SCENARIOS,
+    TOKEN,
+    Environment,
+    ProviderCalls,
+    Result,
+    Scenario,
+    _binary,
+    _panels,
+    _substitute,
+    panel_report,
+)
+from tests.sim.gitea import GiteaSimulator
+from tests.sim.openapi import specs_dir
+from tests.sim.processes import ExporterProcess, free_port, wait_http
+from tests.sim.provider import ProviderSimulator
+
+CLUSTERS = ("alpha", "beta", "gamma")
+REMOTE_WRITE_DEADLINE = 0.5  # seconds: the agents' batch_send_deadline
+
+
+class LabelledReceiver:
+    """A webhook receiver recording (arrival, receiver, status, alertname, cluster) per notified alert."""
+
+    def __init__(self, cluster_label: str) -> None:
+        self.events: list[tuple[float, str, str, str, str]] = []
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                now = time.monotonic()
+                with receiver._lock:
+                    for a in body.get("alerts", []):
+                        labels = a.get("labels", {})
+                        receiver.events.append((now, body.get("receiver", ""), a.get("status", ""),
+                                                labels.get("alertname", ""), labels.get(cluster_label, "")))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def since(self, t0: float) -> list[tuple[float, str, str, str, str]]:
+        with self._lock:
+            return [e for e in self.events if e[0] >= t0]
+
+
+class Cluster:
+    """One cluster's workloads and its agent; has what a Scenario's inject/recover use (gitea, provider,
+    stop_exporter, start_exporter), so the single-cluster faults apply unchanged."""
+
+    def __init__(self, name: str, env: MultiClusterEnvironment, specs: Path) -> None:
+        self.name, self.env, self.config = name, env, env.config
+        self.tmp = env.tmp / name  # this cluster's logs
+        self.tmp.mkdir()
+        self.gitea = GiteaSimulator(specs / "gitea-swagger.json", TOKEN)
+        p = self.config.provider
+        self.provider = ProviderSimulator(replicas=3, controllers=p.controllers, namespace=p.namespace,
+                                          container=p.container)
+        self.exporter_port, self.proxy_port = free_port(), free_port()
+        self.exporter: ExporterProcess | None = None
+        self.start_exporter()
+        self.calls = ProviderCalls(f"http://127.0.0.1:{self.proxy_port}", TOKEN, period=0.5)
+        self.agent_url = self._start_agent()
+
+    start_exporter = Environment.start_exporter
+    stop_exporter = Environment.stop_exporter
+
+    def _start_agent(self) -> str:
+        """Prometheus in agent mode: scrapes this cluster, labels it, remote-writes to the central one."""
+        c = self.config
+        ns = {"namespace": c.provider.namespace}
+        pod0 = self.provider.targets[0][1]
+        agent = {
+            "global": {"scrape_interval": c.scrape_interval, "scrape_timeout": "900ms",
+                       "external_labels": {c.cluster_label: self.name}},
+            "scrape_configs": [
+                {"job_name": c.provider.job, "static_configs": [
+                    {"targets": [target], "labels": {**ns, "pod": pod}} for target, pod in self.provider.targets]},
+                {"job_name": c.exporter.job, "static_configs": [
+                    {"targets": [f"127.0.0.1:{self.exporter_port}"], "labels": {**ns, "pod": pod0}}]},
+                {"job_name": "kube-state-metrics", "honor_labels": True, "static_configs": [
+                    {"targets": [self.provider.cluster_target]}]},
+            ],
+            "remote_write": [{"url": f"{self.env.prom_url}/api/v1/write", "queue_config": {
+                "batch_send_deadline": f"{int(REMOTE_WRITE_DEADLINE * 1000)}ms", "min_backoff": "100ms",
+                "max_backoff": "1s"}}],
+        }
+        config_file = self.env.tmp / f"agent-{self.name}.yml"
+        config_file.write_text(yaml.safe_dump(agent, sort_keys=False))
+        port = free_port()
+        self.env._spawn([_binary("prometheus"), "--enable-feature=agent", f"--config.file={config_file}",
+                        f"--storage.agent.path={self.env.tmp / f'agent-{self.name}'}",
+                        f"--web.listen-address=127.0.0.1:{port}"], f"agent-{self.name}.log")
+        url = f"http://127.0.0.1:{port}"
+        wait_http(url + "/-/ready", timeout=60)
+        return url
+
+    def close(self) -> None:
+        self.calls.stop()
+        self.stop_exporter()
+        self.provider.close()
+        self.gitea.stop()
+
+
+class MultiClusterEnvironment:
+    """Central Prometheus + Alertmanager, and one `Cluster` per name."""
+
+    def __init__(self, clusters: tuple[str, ...] = CLUSTERS) -> None:
+        specs = specs_dir()
+        if specs is None:
+            raise FileNotFoundError("the Gitea simulator needs ../shared/specs (or SPECS_DIR)")
+        self.tmp = Path(tempfile.mkdtemp(prefix="gitea-e2e-mc-"))
+        base = load_config(E2E_CONFIG)
+        self.receiver = LabelledReceiver(base.cluster_label)
+        # No multi-cluster scenario slows Gitea (the single-cluster "gitea slow" proves the latency alerts).
+        # Probes that time out (1.5 s) while Gitea is down or reconnecting land in the 1-2.5 s bucket; with
+        # three clusters' processes on a shared 2-core machine the e2e config's 0.5 s is crossed on CPU
+        # starvation alone. 3 s is above what timeouts can interpolate to.
+        thresholds = dataclasses.replace(base.thresholds, gitea_latency_seconds=3.0, proxy_latency_seconds=3.0)
+        self.config = dataclasses.replace(base, multi_cluster=True, thresholds=thresholds, alertmanager=dataclasses.replace(
+            base.alertmanager, page_url=f"{self.receiver.url}/page", chat_url=f"{self.receiver.url}/chat",
+            ticket_url=f"{self.receiver.url}/ticket"))
+        self.build_dir = self.tmp / "build"
+        build(self.config, self.build_dir)
+        self.model = load_model(self.config)
+        self._procs: list[subprocess.Popen] = []
+        self.clusters: dict[str, Cluster] = {}
+        try:
+            self.am_url = self._start_alertmanager()
+            self.prom_url = self._start_central()
+            for name in clusters:
+                self.clusters[name] = Cluster(name, self, specs)
+        except BaseException:
+            self.close()
+            raise
+
+    _spawn = Environment._spawn
+    _start_alertmanager = Environment._start_alertmanager
+
+    def inhibit_equal(self) -> list[list[str]]:
+        """`equal` of every inhibition rule of the generated Alertmanager config."""
+        am = yaml.safe_load((self.build_dir / "alertmanager" / "alertmanager.yml").read_text())
+        return [rule.get("equal", []) for rule in am.get("inhibit_rules", [])]
+
+    def _start_central(self) -> str:
+        """The global Prometheus: no scrapes, only remote-written series, our rules and the Alertmanager."""
+        port = free_port()
+        central = {
+            "global": {"evaluation_interval": self.config.evaluation_interval},
+            "rule_files": [str(p) for p in sorted((self.build_dir / "prometheus" / "rules").glob("*.yaml"))],
+            "alerting": {"alertmanagers": [{"static_configs": [{"targets": [self.am_url.removeprefix("http://")]}]}]},
+        }
+        config_file = self.tmp / "central.yml"
+        config_file.write_text(yaml.safe_dump(central, sort_keys=False))
+        self._spawn([_binary("prometheus"), f"--config.file={config_file}", f"--storage.tsdb.path={self.tmp / 'tsdb'}",
+                    f"--web.listen-address=127.0.0.1:{port}", "--web.enable-remote-write-receiver",
+                    "--rules.alert.resend-delay=1s"], "central.log")
+        url = f"http://127.0.0.1:{port}"
+        wait_http(url + "/-/ready", timeout=60)
+        return url
+
+    def close(self) -> None:
+        for cluster in self.clusters.values():
+            cluster.close()
+        for proc in self._procs:
+            proc.terminate()
+        for proc in self._procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self.receiver.server.shutdown()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # -- queries (the names panel_report and the bounds use) --------------------------------------------
+    def query(self, expr: str) -> list[dict]:
+        r = requests.get(self.prom_url + "/api/v1/query", params={"query": expr}, timeout=10)
+        r.raise_for_status()
+        return r.json()["data"]["result"]
+
+    def alerts(self) -> dict[tuple[str, str], str]:
+        """(cluster, alertname) -> pending or firing, for the alerts the central Prometheus holds now."""
+        r = requests.get(self.prom_url + "/api/v1/alerts", timeout=10)
+        out: dict[tuple[str, str], str] = {}
+        for a in r.json()["data"]["alerts"]:
+            key = (a["labels"].get(self.config.cluster_label, ""), a["labels"]["alertname"])
+            if out.get(key) != "firing":
+                out[key] = a["state"]
+        return out
+
+    def firing(self) -> list[tuple[str, str]]:
+        return sorted(k for k, state in self.alerts().items() if state == "firing")
+
+    alert_for = Environment.alert_for
+    windowed = Environment.windowed
+
+
+# -- scenarios -------------------------------------------------------------------------------------------
+@dataclass
+class MultiScenario:
+    """Single-cluster scenarios (by name in SCENARIOS) injected into the given clusters at once."""
+
+    name: str
+    faults: tuple[tuple[str, str], ...]  # (cluster, single-cluster scenario name)
+
+    def parts(self) -> list[tuple[str, Scenario]]:
+        by_name = {s.name: s for s in SCENARIOS}
+        return [(cluster, by_name[scenario]) for cluster, scenario in self.faults]
+
+    def expected(self) -> dict[tuple[str, str], str]:
+        return {(cluster, alert): receiver for cluster, sc in self.parts() for alert, receiver in sc.expected.items()}
+
+
+MULTI_SCENARIOS = [
+    MultiScenario("gitea down in one cluster", (("beta", "gitea down"),)),
+    # A critical in beta must not inhibit alpha's warning: inhibit_rules[].equal holds the cluster label.
+    MultiScenario("gitea down in one cluster, writes failing in another",
+                  (("beta", "gitea down"), ("alpha", "gitea fails the provider's writes (500)"))),
+    MultiScenario("provider down in one cluster", (("gamma", "provider: all replicas down"),)),
+    MultiScenario("reconcile requeue storm in one cluster", (("alpha", "reconcile requeue storm"),)),
+]
+
+
+def warm_up(env: MultiClusterEnvironment, timeout: float = 90) -> None:
+    """Every cluster's targets are up in the central Prometheus and its rate windows hold data."""
+    c = env.config
+    cl = c.cluster_label
+    checks = []
+    for name, cluster in env.clusters.items():
+        checks += [f'count(up{{job="{c.provider.job}", {cl}="{name}"}} == 1) == {len(cluster.provider.replicas)}',
+                   f'gitea_api_up{{{cl}="{name}"}} == 1',
+                   f'count(rate(controller_runtime_reconcile_total{{{cl}="{name}"}}[{c.rate_window}]) > 0) > 0',
+                   f'count(rate(gitea_api_probes_total{{{cl}="{name}"}}[{c.rate_window}]) > 0) > 0']
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(env.query(q) for q in checks):
+            time.sleep(duration_seconds(c.rate_window))
+            return
+        time.sleep(0.5)
+    raise TimeoutError("the multi-cluster environment did not warm up: "
+                       + ", ".join(q for q in checks if not env.query(q)))
+
+
+def wait_quiet(env: MultiClusterEnvironment, timeout: float = 90) -> list[tuple[str, str]]:
+    """Wait until no alert is pending or firing (a pending one from the last recovery would fire during the
+    next scenario and be blamed on it); returns what is still active on timeout."""
+    deadline = time.monotonic() + timeout
+    active: list[tuple[str, str]] = []
+    while time.monotonic() < deadline:
+        active = sorted(env.alerts())
+        if not active:
+            return []
+        time.sleep(0.5)
+    return active
+
+
+def cluster_variable(env: MultiClusterEnvironment) -> list[str]:
+    """The values Grafana lists for the dashboards' `cluster` variable (its label_values query)."""
+    dashboard = next(iter(env.model.dashboards.values()))
+    var = next(v for v in dashboard["templating"]["list"] if v["name"] == "cluster")
+    query = var["query"]["query"] if isinstance(var["query"], dict) else var["query"]
+    selector, label = query.removeprefix("label_values(").removesuffix(")").rsplit(",", 1)
+    return sorted({r["metric"].get(label.strip(), "") for r in env.query(f"group by ({label}) ({selector})")})
+
+
+def alert_panels_leak(env: MultiClusterEnvironment) -> list[str]:
+    """Panels listing firing alerts that, with one cluster selected, show another cluster's alerts."""
+    label = env.config.cluster_label
+    leaks = []
+    for cluster in sorted(env.clusters):
+        for dash_name, dashboard in sorted(env.model.dashboards.items()):
+            for panel in _panels(dashboard):
+                for t in panel.get("targets", []):
+                    expr = t.get("expr", "")
+                    if "ALERTS" not in expr or "count(" in expr:
+                        continue
+                    shown = {r["metric"].get(label, "") for r in env.query(_substitute(expr, env.config, cluster))}
+                    if shown - {cluster}:
+                        leaks.append(f"{dash_name}: {panel.get('title')} with cluster {cluster} shows "
+                                     + ", ".join(sorted(shown - {cluster})))
+    return leaks
+
+
+def run(env: MultiClusterEnvironment, sc: MultiScenario, settle: float = 4.0) -> list[Result]:
+    """Inject, wait for every expected (cluster, alert) and its notification, recover; one Result per cluster."""
+    c = env.config
+    expected = sc.expected()
+    parts = sc.parts()
+    results = {cluster: Result(f"{sc.name}: {single.name}", dict(single.expected), cluster=cluster)
+               for cluster, single in parts}
+    leftover = wait_quiet(env)
+    if leftover:
+        for r in results.values():
+            r.problems.append("not quiet before the scenario: " + ", ".join(f"{a}{{{k}}}" for k, a in leftover))
+    scrape, evaluation = duration_seconds(c.scrape_interval), duration_seconds(c.evaluation_interval)
+    for cluster, single in parts:
+        probe = duration_seconds(c.exporter.interval) + duration_seconds(c.exporter.timeout) \
+            if single.exporter_based else 0
+        for name in single.expected:
+            results[cluster].bounds[name] = (scrape + REMOTE_WRITE_DEADLINE + evaluation + env.alert_for(name) + probe
+                                             + (duration_seconds(c.rate_window) if env.windowed(name) else 0.0))
+    timeout = max(b for r in results.values() for b in r.bounds.values()) + 45
+    t0 = time.monotonic()
+    for cluster, single in parts:
+        single.inject(env.clusters[cluster])
+    done_at: float | None = None
+    unexpected: set[tuple[str, str]] = set()
+    leaks: list[str] = []
+    while time.monotonic() - t0 < timeout:
+        now = time.monotonic()
+        for (cluster, name), state in env.alerts().items():
+            if state != "firing":
+                continue
+            if (cluster, name) not in expected:
+                unexpected.add((cluster, name))
+            elif name not in results[cluster].fired:
+                results[cluster].fired[name] = now - t0
+        for at, receiver, status, name, cluster in env.receiver.since(t0):
+            if status == "firing" and cluster in results and name not in results[cluster].notified:
+                results[cluster].notified[name] = (receiver, at - t0)
+            elif status == "firing" and cluster not in results:
+                unexpected.add((cluster, name))
+        complete = all(n in results[cl].fired for cl, n in expected) and all(
+            n in results[cl].notified for (cl, n), r in expected.items() if r != INHIBITED)
+        if complete and done_at is None:
+            done_at = now
+            leaks = alert_panels_leak(env)
+        if done_at is not None and now - done_at >= settle:
+            break
+        time.sleep(0.25)
+    for cluster, res in results.items():
+        for name, receiver in res.expected.items():
+            if name not in res.fired:
+                res.problems.append(f"{name} did not fire in {cluster} within {timeout:.0f}s")
+            elif receiver == INHIBITED:
+                if name in res.notified:
+                    res.problems.append(f"{name} should be inhibited but reached {res.notified[name][0]}")
+            elif res.notified.get(name, ("",))[0] != receiver:
+                res.problems.append(f"{name} reached {res.notified.get(name, ('nobody',))[0]}, expected {receiver}")
+        res.unexpected = sorted(n for cl, n in unexpected if cl == cluster)
+    others = sorted(f"{n}{{{cl}}}" for cl, n in unexpected if cl not in results)
+    first = next(iter(results.values()))
+    if others:
+        first.problems.append("fired in a cluster without a fault: " + ", ".join(others))
+    for res in results.values():
+        if res.unexpected:
+            res.problems.append("unexpected alerts fired: " + ", ".join(res.unexpected))
+    if leaks:
+        first.problems.append("alert panels show another cluster's alerts: " + "; ".join(leaks))
+    t1 = time.monotonic()
+    for cluster, single in parts:
+        single.recover(env.clusters[cluster])
+    want = {(cl, n) for (cl, n), r in expected.items() if r != INHIBITED}
+    resolved_at = None
+    while time.monotonic() - t1 < 120:
+        got = {(cl, name) for _, _, status, name, cl in env.receiver.since(t1) if status == "resolved"}
+        if not env.firing() and want <= got:
+            resolved_at = time.monotonic() - t1
+            break
+        time.sleep(0.5)
+    for res in results.values():
+        if resolved_at is None:
+            res.problems.append("not resolved within 120s after recovery (still firing: "
+                                + ", ".join(f"{n}{{{cl}}}" for cl, n in env.firing()) + ")")
+        else:
+            res.resolved, res.resolve_seconds = True, resolved_at
+    return list(results.values())
+
+
+def healthy_checks(env: MultiClusterEnvironment) -> list[str]:
+    """Problems in the healthy state: the cluster variable, per-cluster panel data, the inhibition's equal."""
+    problems = []
+    listed = cluster_variable(env)
+    if listed != sorted(env.clusters):
+        problems.append(f"cluster variable lists {listed}, expected {sorted(env.clusters)}")
+    for equal in env.inhibit_equal():
+        if env.config.cluster_label not in equal:
+            problems.append(f"Alertmanager inhibit_rules equal {equal} lacks {env.config.cluster_label!r}")
+    for cluster in sorted(env.clusters):
+        empty, _, _ = panel_report(env, cluster=cluster)
+        if empty:
+            problems.append(f"panels without data for cluster {cluster}: {', '.join(empty)}")
+    return problems
