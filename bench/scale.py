@@ -48,6 +48,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from alerts import slo  # noqa: E402
+from monitoring import __version__  # noqa: E402
 from monitoring.compiler import build, load_model  # noqa: E402
 from monitoring.config import Config, duration_seconds  # noqa: E402
 from monitoring.dashboard import substitute_variables  # noqa: E402
@@ -216,7 +217,7 @@ def installation_series(i: int, config: Config) -> Iterator[Series]:
     for check in ("database_ping", "cache_ping"):
         yield Series("gitea_api_health_check_status" + _labels(**base, check=check), value=1)
     yield Series("gitea_api_info" + _labels(**base, version="1.26.3"), value=1)
-    yield Series("gitea_api_exporter_build_info" + _labels(**base, version="0.1.0"), value=1)
+    yield Series("gitea_api_exporter_build_info" + _labels(**base, version=__version__), value=1)
     for kind in PROXY_KINDS:
         for operation in PROXY_OPERATIONS:
             op = {**base, "kind": kind, "operation": operation}

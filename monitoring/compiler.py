@@ -129,9 +129,6 @@ def sidecar_settings(config: Config) -> k8s.SidecarSettings:
 
 
 def alertmanager_settings(config: Config, rule_files: list[RuleFile]) -> alertmanager.AlertmanagerSettings:
-    if not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", config.project_label_name) or not config.project_label_value:
-        raise ConfigError("<config>", "project_label_name", f"{config.project_label_name!r}={config.project_label_value!r}"
-                          " is not a Prometheus label", "a name like part_of and a non-empty value")
     a = config.alertmanager
     return alertmanager.AlertmanagerSettings(
         urls={"critical": a.page_url, "warning": a.chat_url, "info": a.ticket_url},

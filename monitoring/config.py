@@ -442,6 +442,22 @@ def _duration(minimum: float = 0.0, strictly: bool = True) -> Check:
     return check
 
 
+def _exporter_duration(value: Any) -> str | tuple[str, str] | None:
+    """The exporter reads single-unit durations only (its parse_duration): 15s, 800ms, 1m, not 1m30s or 1d."""
+    from argparse import ArgumentTypeError
+
+    from exporters.gitea_api.main import parse_duration
+
+    if not isinstance(value, str):
+        return None  # the type check reports it
+    try:
+        if parse_duration(value) <= 0:
+            return f"{value!r} must be above zero"
+    except ArgumentTypeError as exc:
+        return str(exc), "the exporter reads one unit: 15s, 800ms, 1m"
+    return None
+
+
 def _human_seconds(seconds: float) -> str:
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size and seconds % size == 0:
@@ -547,6 +563,8 @@ def _not_empty(value: Any) -> str | None:
 
 FIELD_CHECKS: tuple[tuple[str, Check], ...] = (
     ("cluster_label", _label_name),
+    ("project_label_name", _label_name),
+    ("project_label_value", _selector_value),
     ("alertmanager.inhibit_equal", _label_name),
     ("provider.job", _selector_value),
     ("provider.namespace", _selector_value),
@@ -557,6 +575,8 @@ FIELD_CHECKS: tuple[tuple[str, Check], ...] = (
     ("provider.controllers", _selector_value),
     ("exporter.job", _selector_value),
     ("exporter.mode", _one_of("probe", "proxy", "both")),
+    ("exporter.interval", _exporter_duration),
+    ("exporter.timeout", _exporter_duration),
     ("grafana_min_version", _grafana_version),
     ("extensions", _module_names),
     ("slo.period", _duration(3 * 86400, strictly=False)),  # at least the longest burn-rate window

@@ -97,10 +97,13 @@ def test_critical_inhibits_warnings_in_the_same_namespace(built: Path) -> None:
 
 
 def test_project_label_must_be_a_prometheus_label(tmp_path: Path) -> None:
-    import dataclasses
-
-    from monitoring.compiler import build
+    from monitoring.config import load_config
     from monitoring.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="project_label_name"):
-        build(dataclasses.replace(Config(), project_label_name="part-of"), tmp_path / "out")
+    config = tmp_path / "my.yaml"
+    config.write_text("project_label_name: part-of\n")
+    with pytest.raises(ConfigError, match=r"my\.yaml: project_label_name: 'part-of' is not a valid Prometheus label"):
+        load_config(config)
+    config.write_text("project_label_value: ''\n")
+    with pytest.raises(ConfigError, match="project_label_value: must not be empty"):
+        load_config(config)
