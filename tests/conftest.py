@@ -12,12 +12,6 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-# CI (CI=true) draws the same random configs every run, so a red CI is reproducible; elsewhere each run draws
-# new ones (26 seeds x 200 configs were run before this landed).
-settings.register_profile("ci", derandomize=True, database=None)
-if os.environ.get("CI") == "true":
-    settings.load_profile("ci")
-
 from alerts._testdata import template_values
 from monitoring.compiler import build
 from monitoring.config import Config
@@ -26,6 +20,12 @@ from monitoring.selftest import render_handwritten
 from tests.sim.openapi import specs_dir
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# CI (CI=true) draws the same random configs every run, so a red CI is reproducible; elsewhere each run draws
+# new ones (26 seeds x 200 configs were run before this landed).
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI") == "true":
+    settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")
