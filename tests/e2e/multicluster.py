@@ -45,7 +45,7 @@ from tests.e2e.harness import (
     panel_report,
 )
 from tests.sim.gitea import GiteaSimulator
-from tests.sim.openapi import specs_dir
+from tests.sim.openapi import spec_file
 from tests.sim.processes import ExporterProcess, free_port, wait_http
 from tests.sim.provider import ProviderSimulator
 
@@ -91,11 +91,11 @@ class Cluster:
     """One cluster's workloads and its agent; has what a Scenario's inject/recover use (gitea, provider,
     stop_exporter, start_exporter), so the single-cluster faults apply unchanged."""
 
-    def __init__(self, name: str, env: MultiClusterEnvironment, specs: Path) -> None:
+    def __init__(self, name: str, env: MultiClusterEnvironment) -> None:
         self.name, self.env, self.config = name, env, env.config
         self.tmp = env.tmp / name  # this cluster's logs
         self.tmp.mkdir()
-        self.gitea = GiteaSimulator(specs / "gitea-swagger.json", TOKEN)
+        self.gitea = GiteaSimulator(spec_file("gitea-swagger.json"), TOKEN)  # validates when the specs are present
         p = self.config.provider
         self.provider = ProviderSimulator(replicas=3, controllers=p.controllers, namespace=p.namespace,
                                           container=p.container)
@@ -131,7 +131,7 @@ class Cluster:
         config_file = self.env.tmp / f"agent-{self.name}.yml"
         config_file.write_text(yaml.safe_dump(agent, sort_keys=False))
         port = free_port()
-        self.env._spawn([_binary("prometheus"), "--enable-feature=agent", f"--config.file={config_file}",
+        self.env._spawn([self.env.prometheus_bin, "--enable-feature=agent", f"--config.file={config_file}",
                         f"--storage.agent.path={self.env.tmp / f'agent-{self.name}'}",
                         f"--web.listen-address=127.0.0.1:{port}"], f"agent-{self.name}.log")
         url = f"http://127.0.0.1:{port}"
@@ -149,9 +149,8 @@ class MultiClusterEnvironment:
     """Central Prometheus + Alertmanager, and one `Cluster` per name."""
 
     def __init__(self, clusters: tuple[str, ...] = CLUSTERS) -> None:
-        specs = specs_dir()
-        if specs is None:
-            raise FileNotFoundError("the Gitea simulator needs ../shared/specs (or SPECS_DIR)")
+        # The default tools (.tools/bin, Debian's): agent mode and the remote-write receiver exist since 2.32.
+        self.prometheus_bin, self.alertmanager_bin = _binary("prometheus"), _binary("alertmanager")
         self.tmp = Path(tempfile.mkdtemp(prefix="gitea-e2e-mc-"))
         base = load_config(E2E_CONFIG)
         self.receiver = LabelledReceiver(base.cluster_label)
@@ -172,7 +171,7 @@ class MultiClusterEnvironment:
             self.am_url = self._start_alertmanager()
             self.prom_url = self._start_central()
             for name in clusters:
-                self.clusters[name] = Cluster(name, self, specs)
+                self.clusters[name] = Cluster(name, self)
         except BaseException:
             self.close()
             raise
@@ -195,7 +194,7 @@ class MultiClusterEnvironment:
         }
         config_file = self.tmp / "central.yml"
         config_file.write_text(yaml.safe_dump(central, sort_keys=False))
-        self._spawn([_binary("prometheus"), f"--config.file={config_file}", f"--storage.tsdb.path={self.tmp / 'tsdb'}",
+        self._spawn([self.prometheus_bin, f"--config.file={config_file}", f"--storage.tsdb.path={self.tmp / 'tsdb'}",
                     f"--web.listen-address=127.0.0.1:{port}", "--web.enable-remote-write-receiver",
                     "--rules.alert.resend-delay=1s"], "central.log")
         url = f"http://127.0.0.1:{port}"
