@@ -76,10 +76,11 @@ class ProviderCalls:
 
 
 class Receiver:
-    """A webhook receiver that records every notification: (arrival time, receiver, status, alertnames)."""
+    """A webhook receiver that records every notified alert: (arrival time, receiver, status, alertname), plus
+    the alert's cluster when `cluster_label` is given (the multi-cluster run)."""
 
-    def __init__(self) -> None:
-        self.events: list[tuple[float, str, str, str]] = []
+    def __init__(self, cluster_label: str | None = None) -> None:
+        self.events: list[tuple] = []
         self._lock = threading.Lock()
         receiver = self
 
@@ -89,8 +90,10 @@ class Receiver:
                 now = time.monotonic()
                 with receiver._lock:
                     for a in body.get("alerts", []):
+                        labels = a.get("labels", {})
+                        cluster = (labels.get(cluster_label, ""),) if cluster_label else ()
                         receiver.events.append((now, body.get("receiver", ""), a.get("status", ""),
-                                                a.get("labels", {}).get("alertname", "")))
+                                                labels.get("alertname", ""), *cluster))
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -103,7 +106,7 @@ class Receiver:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def since(self, t0: float) -> list[tuple[float, str, str, str]]:
+    def since(self, t0: float) -> list[tuple]:
         with self._lock:
             return [e for e in self.events if e[0] >= t0]
 

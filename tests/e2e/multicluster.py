@@ -15,14 +15,11 @@ adds the agent's remote-write batch deadline to the single-cluster bound.
 from __future__ import annotations
 
 import dataclasses
-import json
 import shutil
 import subprocess
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import requests
@@ -37,6 +34,7 @@ from tests.e2e.harness import (
     TOKEN,
     Environment,
     ProviderCalls,
+    Receiver,
     Result,
     Scenario,
     _binary,
@@ -51,40 +49,6 @@ from tests.sim.provider import ProviderSimulator
 
 CLUSTERS = ("alpha", "beta", "gamma")
 REMOTE_WRITE_DEADLINE = 0.5  # seconds: the agents' batch_send_deadline
-
-
-class LabelledReceiver:
-    """A webhook receiver recording (arrival, receiver, status, alertname, cluster) per notified alert."""
-
-    def __init__(self, cluster_label: str) -> None:
-        self.events: list[tuple[float, str, str, str, str]] = []
-        self._lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-                now = time.monotonic()
-                with receiver._lock:
-                    for a in body.get("alerts", []):
-                        labels = a.get("labels", {})
-                        receiver.events.append((now, body.get("receiver", ""), a.get("status", ""),
-                                                labels.get("alertname", ""), labels.get(cluster_label, "")))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def since(self, t0: float) -> list[tuple[float, str, str, str, str]]:
-        with self._lock:
-            return [e for e in self.events if e[0] >= t0]
 
 
 class Cluster:
@@ -153,7 +117,7 @@ class MultiClusterEnvironment:
         self.prometheus_bin, self.alertmanager_bin = _binary("prometheus"), _binary("alertmanager")
         self.tmp = Path(tempfile.mkdtemp(prefix="gitea-e2e-mc-"))
         base = load_config(E2E_CONFIG)
-        self.receiver = LabelledReceiver(base.cluster_label)
+        self.receiver = Receiver(base.cluster_label)
         # No multi-cluster scenario slows Gitea (the single-cluster "gitea slow" proves the latency alerts).
         # Probes that time out (1.5 s) while Gitea is down or reconnecting land in the 1-2.5 s bucket; with
         # three clusters' processes on a shared 2-core machine the e2e config's 0.5 s is crossed on CPU
