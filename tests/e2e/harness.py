@@ -111,6 +111,17 @@ class Receiver:
             return [e for e in self.events if e[0] >= t0]
 
 
+def stop_processes(procs: list[subprocess.Popen]) -> None:
+    """SIGTERM every process, then wait up to 10 s each before SIGKILL."""
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def _binary(name: str) -> str:
     found = find_tool(name)
     if not found:
@@ -210,13 +221,7 @@ class Environment:
         if self.calls:
             self.calls.stop()
         self.stop_exporter()
-        for proc in self._procs:
-            proc.terminate()
-        for proc in self._procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_processes(self._procs)
         self.provider.close()
         self.gitea.stop()
         self.receiver.server.shutdown()

@@ -41,6 +41,7 @@ from tests.e2e.harness import (
     _panels,
     _substitute,
     panel_report,
+    stop_processes,
 )
 from tests.sim.gitea import GiteaSimulator
 from tests.sim.openapi import spec_file
@@ -168,13 +169,7 @@ class MultiClusterEnvironment:
     def close(self) -> None:
         for cluster in self.clusters.values():
             cluster.close()
-        for proc in self._procs:
-            proc.terminate()
-        for proc in self._procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_processes(self._procs)
         self.receiver.server.shutdown()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
