@@ -49,12 +49,24 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def _release(version: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in version.split(".")[:3])
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """A test asking for `prometheus_tools` or `alertmanager_tools` runs once per installed version."""
+    """A test asking for `prometheus_tools` or `alertmanager_tools` runs once per installed version.
+
+    `@pytest.mark.since("alertmanager", "0.27")` runs it only on versions that have the feature it tests: an
+    older version is left out of the matrix (it lacks the feature by design, which is not a skipped check).
+    """
+    since = {m.args[0]: _release(m.args[1]) for m in metafunc.definition.iter_markers("since")}
     for family in FAMILIES:
         name = f"{family}_tools"
         if name in metafunc.fixturenames:
-            sets: list[Any] = toolsets(family) or [None]
+            installed = toolsets(family)
+            if family in since:
+                installed = [t for t in installed if _release(t.version) >= since[family]]
+            sets: list[Any] = installed or [None]
             metafunc.parametrize(name, sets, ids=[s.id if s else f"{family}-missing" for s in sets],
                                  indirect=True, scope="session")
 

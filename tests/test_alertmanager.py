@@ -40,22 +40,21 @@ def _matcher_warnings(out: subprocess.CompletedProcess) -> list[str]:
     return [line for line in (out.stdout + out.stderr).splitlines() if "level=WARN" in line]
 
 
-def _utf8_parser(alertmanager_tools: Toolset) -> None:
-    if tuple(int(n) for n in alertmanager_tools.version.split(".")[:2]) < (0, 27):
-        pytest.skip(f"Alertmanager {alertmanager_tools.version} has only the classic matcher parser (UTF-8: 0.27+)")
+# Alertmanager 0.27 added the UTF-8 matcher parser; older versions have only the classic one.
+UTF8_PARSER = pytest.mark.since("alertmanager", "0.27")
 
 
+@UTF8_PARSER
 def test_every_matcher_parses_in_utf8_strict_mode(alertmanager_tools: Toolset, amtool: str, built: Path) -> None:
     """What the UTF-8 parser alone (no classic fallback) accepts: ready for when the fallback goes."""
-    _utf8_parser(alertmanager_tools)
     out = subprocess.run([amtool, "--enable-feature=utf8-strict-mode", "check-config",
                           str(built / "alertmanager" / "alertmanager.yml")], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
 
 
+@UTF8_PARSER
 def test_old_matcher_syntax_is_caught(alertmanager_tools: Toolset, amtool: str, tmp_path: Path) -> None:
     """The two checks above can fail: an unquoted regex with a space warns, and strict mode rejects it."""
-    _utf8_parser(alertmanager_tools)
     config = tmp_path / "old.yml"
     config.write_text(yaml.safe_dump({"route": {"receiver": "r", "routes": [
         {"matchers": ["alertname=~Gitea.+ (x)"], "receiver": "r"}]}, "receivers": [{"name": "r"}]}))
