@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from alerts._testdata import template_values
-from monitoring.compiler import build
-from monitoring.config import Config
-from monitoring.promtool import FAMILIES, Toolset, toolsets
-from monitoring.selftest import render_handwritten
+from gitea_provider_monitoring.check.promtool import FAMILIES, Toolset, toolsets
+from gitea_provider_monitoring.check.selftest import render_handwritten
+from gitea_provider_monitoring.model.config import Config
+from gitea_provider_monitoring.model.testdata import template_values
+from gitea_provider_monitoring.render.compiler import build
 from tests.sim.openapi import specs_dir
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
