@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -105,3 +106,23 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     note = go_tools_note()
     if note:
         terminalreporter.write_line(note)
+
+
+class OldTopLevelNames:
+    """Refuses `monitoring`, `alerts`, `dashboards`, `exporters` as top-level modules in the tests' process.
+
+    The repository root is on sys.path (for `tests.`), and its folders still carry those names: a missed rename
+    would quietly load a second copy of a module instead of failing. The library is `gitea_provider_monitoring`.
+    """
+
+    NAMES = ("monitoring", "alerts", "dashboards", "exporters")
+
+    @classmethod
+    def find_spec(cls, name: str, path: Any = None, target: Any = None) -> None:
+        if name.partition(".")[0] in cls.NAMES:
+            raise ModuleNotFoundError(f"No module named {name!r}: the library is one package, import "
+                                      f"gitea_provider_monitoring.… (README, Development)", name=name)
+        return None
+
+
+sys.meta_path.insert(0, OldTopLevelNames)

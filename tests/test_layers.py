@@ -234,6 +234,19 @@ def test_the_old_name_check_catches_imports_and_strings() -> None:
     assert [f.split(":")[1] for f in found] == ["1", "2", "3", "4"], found
 
 
+def test_the_tests_cannot_import_the_old_names_from_the_checkout() -> None:
+    """conftest's guard: the checkout's folder monitoring/ is on sys.path, yet `monitoring.api` does not import."""
+    import importlib
+    import importlib.util
+
+    assert (REPO_ROOT / "monitoring" / "api.py").is_file() and str(REPO_ROOT) in [str(Path(p).resolve()) for p in
+                                                                               __import__("sys").path if p]
+    for parts in (("monitoring", "api"), ("alerts",), ("dashboards", "_panels"), ("exporters", "gitea_api", "main")):
+        with pytest.raises(ModuleNotFoundError, match=f"No module named '{parts[0]}': .*{PACKAGE}"):
+            importlib.import_module(".".join(parts))
+    assert importlib.util.find_spec(f"{PACKAGE}.api") is not None
+
+
 def test_every_importable_module_loads_without_the_old_names() -> None:
     """Importing the whole package leaves no old top-level module behind (a dynamic import would)."""
     import importlib

@@ -108,9 +108,7 @@ def _distance(a: str, b: str, limit: int) -> int:
 
 def builtin(config: Config | None = None) -> LintCatalog:
     """The provider's and exporter's metrics, their label values, and the recording rules we ship."""
-    from gitea_provider_monitoring import (
-        alerts,  # the definitions; imported here so that reading a user's catalog does not need them
-    )
+    from gitea_provider_monitoring import alerts  # the definitions: here, so reading a user's catalog needs none
 
     config = config or Config()
     cat = LintCatalog({}, set(), "built-in catalog (monitoring/model/catalog.py)", strict=False,

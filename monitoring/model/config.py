@@ -546,9 +546,7 @@ def _one_of(*choices: str) -> Check:
 
 
 def _grafana_version(value: Any) -> str | None:
-    from gitea_provider_monitoring.model.grafana_model import (
-        SCHEMA_VERSIONS,  # the versions the converter knows, written once there
-    )
+    from gitea_provider_monitoring.model.grafana_model import SCHEMA_VERSIONS  # the converter's versions, written there
 
     return None if value in SCHEMA_VERSIONS else f"{value!r} is not one of {', '.join(SCHEMA_VERSIONS)}"
 
@@ -671,9 +669,7 @@ def validate_config(config: Config, path: str = "<config>") -> None:
     latency = config.slo.gitea_latency.latency_seconds
     if latency is None:
         raise ConfigError(path, "slo.gitea_latency.latency_seconds", "required: the latency the SLO counts as good")
-    from gitea_provider_monitoring.exporters.gitea_api.metrics import (
-        BUCKETS,  # the exporter's histogram buckets, written once there
-    )
+    from gitea_provider_monitoring.exporters.gitea_api.metrics import BUCKETS  # the exporter's buckets, written there
 
     if not any(math.isclose(latency, b) for b in BUCKETS):
         raise ConfigError(path, "slo.gitea_latency.latency_seconds",
