@@ -9,12 +9,23 @@ from __future__ import annotations
 
 import math
 
-from alerts import _testdata as td
-from alerts import recording as rec
-from alerts._common import alert, kubectl_logs, kubectl_pods
-from monitoring.config import Config, duration_seconds
-from monitoring.rules import AlertingRule, Expected, Measure, RuleFile, RuleGroup, Runbook, Series, fires, num, silent
-from monitoring.rules import series as sel_series
+from gitea_provider_monitoring.alerts import recording as rec
+from gitea_provider_monitoring.model import testdata as td
+from gitea_provider_monitoring.model.alerting import alert, kubectl_logs, kubectl_pods
+from gitea_provider_monitoring.model.config import Config, duration_seconds
+from gitea_provider_monitoring.model.rules import (
+    AlertingRule,
+    Expected,
+    Measure,
+    RuleFile,
+    RuleGroup,
+    Runbook,
+    Series,
+    fires,
+    num,
+    silent,
+)
+from gitea_provider_monitoring.model.rules import series as sel_series
 
 NAME = "provider-alerts"
 

@@ -7,8 +7,8 @@ only the leader reconciles, so per-pod ratios would be wrong for 3 replicas.
 
 from __future__ import annotations
 
-from monitoring.config import Config
-from monitoring.rules import RecordingRule, RuleFile, RuleGroup, num
+from gitea_provider_monitoring.model.config import Config
+from gitea_provider_monitoring.model.rules import RecordingRule, RuleFile, RuleGroup, num
 
 NAME = "recording"
 

@@ -15,10 +15,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from alerts import _testdata as td
-from alerts._common import alert
-from monitoring.config import SLO, Config, duration_seconds
-from monitoring.rules import AlertingRule, Expected, RecordingRule, RuleFile, RuleGroup, Runbook, Series, fires, num, silent
+from gitea_provider_monitoring.model import testdata as td
+from gitea_provider_monitoring.model.alerting import alert
+from gitea_provider_monitoring.model.config import SLO, Config, duration_seconds
+from gitea_provider_monitoring.model.rules import (
+    AlertingRule,
+    Expected,
+    RecordingRule,
+    RuleFile,
+    RuleGroup,
+    Runbook,
+    Series,
+    fires,
+    num,
+    silent,
+)
 
 NAME = "slo"
 

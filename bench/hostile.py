@@ -199,8 +199,8 @@ def cli_bombs(tmp: Path) -> None:
         err_path = tmp / "stderr"
         started = time.perf_counter()
         with open(err_path, "wb") as err:
-            proc = subprocess.Popen([sys.executable, "-m", "monitoring.cli", *args], cwd=REPO, stdout=subprocess.DEVNULL,
-                                    stderr=err, preexec_fn=_limit)
+            proc = subprocess.Popen([sys.executable, "-m", "gitea_provider_monitoring.cli", *args], cwd=REPO,
+                                    stdout=subprocess.DEVNULL, stderr=err, preexec_fn=_limit)
             _, wait_status, usage = os.wait4(proc.pid, 0)  # this child's own peak RSS
         took = time.perf_counter() - started
         stderr = err_path.read_bytes()

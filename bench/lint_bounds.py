@@ -21,7 +21,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from monitoring.lint.dashboards import _grid  # noqa: E402
+from gitea_provider_monitoring.lint.dashboards import _grid  # noqa: E402
 
 
 def rule_file(expr: str) -> str:
@@ -48,7 +48,7 @@ ATTACKS = {
 def run(path: Path) -> tuple[int, float, float]:
     """Exit code (negative: killed by that signal), seconds, and this child's own peak RSS in MB."""
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "monitoring.cli", "lint", str(path)], cwd=REPO,
+    proc = subprocess.Popen([sys.executable, "-m", "gitea_provider_monitoring.cli", "lint", str(path)], cwd=REPO,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)

@@ -47,12 +47,12 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from alerts import slo  # noqa: E402
-from monitoring import __version__  # noqa: E402
-from monitoring.compiler import build, load_model  # noqa: E402
-from monitoring.config import Config, duration_seconds  # noqa: E402
-from monitoring.dashboard import substitute_variables  # noqa: E402
-from monitoring.promtool import find_tool  # noqa: E402
+from gitea_provider_monitoring import __version__  # noqa: E402
+from gitea_provider_monitoring.alerts import slo  # noqa: E402
+from gitea_provider_monitoring.check.promtool import find_tool  # noqa: E402
+from gitea_provider_monitoring.model.config import Config, duration_seconds  # noqa: E402
+from gitea_provider_monitoring.model.dashboard import substitute_variables  # noqa: E402
+from gitea_provider_monitoring.render.compiler import build, load_model  # noqa: E402
 from tests.sim.processes import free_port, wait_http  # noqa: E402
 
 SCRAPE = 30  # seconds between samples, as a typical ServiceMonitor/PodMonitor scrape

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dashboards import capacity, gitea_api, overview, resources, troubleshooting
-from monitoring.config import Config
-from monitoring.dashboard import DashboardDef
+from gitea_provider_monitoring.dashboards import capacity, gitea_api, overview, resources, troubleshooting
+from gitea_provider_monitoring.model.config import Config
+from gitea_provider_monitoring.model.dashboard import DashboardDef
 
 DASHBOARD_MODULES = (overview, resources, troubleshooting, capacity, gitea_api)
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from alerts import recording as rec
-from dashboards import _panels as p
-from monitoring.config import Config
-from monitoring.dashboard import DashboardDef
+from gitea_provider_monitoring.alerts import measure
+from gitea_provider_monitoring.alerts import recording as rec
+from gitea_provider_monitoring.model import panels as p
+from gitea_provider_monitoring.model.config import Config
+from gitea_provider_monitoring.model.dashboard import DashboardDef
 
 UID = "gitea-provider-capacity"
 
@@ -30,7 +31,7 @@ def dashboard(config: Config) -> DashboardDef:
                                  (f'max by (pod) (kube_pod_container_resource_limits{{{pod}, resource="memory"}})',
                                   "{{pod}} limit")],
                        links=p.runbook_links(config, "GiteaProviderMemoryNearLimit")), w=12)
-    throttling = p.measure(config, "GiteaProviderCPUThrottled")
+    throttling = measure(config, "GiteaProviderCPUThrottled")
     g.add(p.timeseries("CPU throttling", "Share of CFS periods in which the container was throttled.", "percentunit",
                        [(throttling.query(pod, "$__rate_interval"), "{{pod}}")], steps=p.alert_steps(throttling),
                        links=p.runbook_links(config, "GiteaProviderCPUThrottled")), w=8)
@@ -40,7 +41,7 @@ def dashboard(config: Config) -> DashboardDef:
                   [(f"max(process_open_fds{{{prov}}} / process_max_fds{{{prov}}})", "fds")],
                   steps=p.thresholds((None, p.GREEN), (0.8, p.YELLOW), (0.9, p.RED))), w=8)
     g.row("Throughput and saturation")
-    workers = p.measure(config, "GiteaProviderWorkersSaturated")
+    workers = measure(config, "GiteaProviderWorkersSaturated")
     g.add(p.bargauge("Worker saturation", "Busy workers / pool size per controller on the leader.", "percentunit",
                      [(workers.query(sc, ""), "{{controller}}")], steps=p.alert_steps(workers)), w=8)
     all_prov = p.provider_sel(config)
@@ -58,7 +59,7 @@ def dashboard(config: Config) -> DashboardDef:
                                   "{{pod}} in 24h"),
                                  (f'max by (pod) (kube_pod_container_resource_limits{{{pod}, resource="memory"}})',
                                   "{{pod}} limit")]), w=12)
-    depth = p.measure(config, "GiteaProviderWorkQueueDepthHigh")
+    depth = measure(config, "GiteaProviderWorkQueueDepthHigh")
     g.add(p.timeseries("Queue depth forecast (1h)", "Work queue depth predicted 1h ahead from the last 30m.", "short",
                        [(f"predict_linear({depth.query(sc, '')}[30m], 3600)", "{{name}} in 1h")],
                        steps=p.alert_steps(depth)), w=12)

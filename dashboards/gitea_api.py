@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from alerts import recording as rec
-from alerts import slo
-from dashboards import _panels as p
-from monitoring.config import Config
-from monitoring.dashboard import DashboardDef
+from gitea_provider_monitoring.alerts import measure, slo
+from gitea_provider_monitoring.alerts import recording as rec
+from gitea_provider_monitoring.model import panels as p
+from gitea_provider_monitoring.model.config import Config
+from gitea_provider_monitoring.model.dashboard import DashboardDef
 
 UID = "gitea-provider-gitea-api"
 
@@ -17,7 +17,7 @@ def dashboard(config: Config) -> DashboardDef:
     sc = p.scope(config, 'endpoint=~"$endpoint"')
     g = p.Grid()
     g.row("Latency")
-    latency = p.measure(config, "GiteaAPILatencyHigh")
+    latency = measure(config, "GiteaAPILatencyHigh")
     g.add(p.timeseries("Latency quantiles", "Recorded quantiles of probe latency per endpoint; the red line is the "
                        f"threshold GiteaAPILatencyHigh applies to the {p.quantile_label(latency)}.", "s",
                        [(f"{rec.GITEA_LATENCY}{{{sc}}}", "{{endpoint}} p{{quantile}}")],
@@ -26,7 +26,7 @@ def dashboard(config: Config) -> DashboardDef:
     g.add(p.heatmap("Latency distribution", "Distribution of probe latency (selected endpoints).", "s",
                     f"sum by (le) ({rec.GITEA_PROBE_BUCKETS}{{{sc}}})"), w=12)
     g.row("Availability")
-    errors = p.measure(config, "GiteaAPIErrorRatioHigh")
+    errors = measure(config, "GiteaAPIErrorRatioHigh")
     g.add(p.timeseries("Success ratio", "Share of probes that succeeded per endpoint; red under 1 - the "
                        "GiteaAPIErrorRatioHigh threshold.", "percentunit",
                        [(f"1 - {errors.query(sc, '')}", "{{endpoint}}")],
@@ -40,7 +40,7 @@ def dashboard(config: Config) -> DashboardDef:
                            [(f"max(gitea_api_up{{{exp_all}}})", "up"), (f"max(gitea_api_token_valid{{{exp_all}}})", "token")]),
           w=12)
     g.row("Throttling")
-    limited = p.measure(config, "GiteaAPIRateLimited")
+    limited = measure(config, "GiteaAPIRateLimited")
     g.add(p.timeseries("Throttled share (429)", "Share of probes answered 429 Too Many Requests by Gitea or the proxy in "
                        "front of it, as GiteaAPIRateLimited counts them (throttled probes are not in the success ratio).",
                        "percentunit", [(limited.query(p.scope(config), ""), "{{namespace}}")],
@@ -52,7 +52,7 @@ def dashboard(config: Config) -> DashboardDef:
                         (f"sum by (pod) (increase(gitea_api_probe_backoffs_total{{{exp_all}}}[$__rate_interval]))",
                          "{{pod}} back-offs")]), w=12)
     g.row("Server and exporter")
-    expiry = p.measure(config, "GiteaAPITLSCertificateExpiring")
+    expiry = measure(config, "GiteaAPITLSCertificateExpiring")
     g.add(p.stat("TLS certificate expiry", "Time until Gitea's certificate expires (https URLs only).", "s",
                  [(f"min({expiry.query(exp_all, '')})", "expires in")], steps=p.alert_steps(expiry),
                  no_value="no TLS (http URL)", links=p.runbook_links(config, "GiteaAPITLSCertificateExpiring")), w=6, h=5)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from alerts import recording as rec
-from alerts import slo
-from dashboards import _panels as p
-from monitoring.config import Config
-from monitoring.dashboard import DashboardDef
-from monitoring.rules import num
+from gitea_provider_monitoring.alerts import measure, slo
+from gitea_provider_monitoring.alerts import recording as rec
+from gitea_provider_monitoring.model import panels as p
+from gitea_provider_monitoring.model.config import Config
+from gitea_provider_monitoring.model.dashboard import DashboardDef
+from gitea_provider_monitoring.model.rules import num
 
 UID = "gitea-provider-overview"
 
@@ -26,7 +26,7 @@ def dashboard(config: Config) -> DashboardDef:
                  steps=p.thresholds((None, p.RED), (1, p.GREEN), (2, p.RED)), no_value="no leader metric",
                  links=p.runbook_links(config, "GiteaProviderNoLeader") if config.provider.leader_election else []),
           w=4, h=5)
-    restarts = p.measure(config, "GiteaProviderRestarting")
+    restarts = measure(config, "GiteaProviderRestarting")
     g.add(p.stat(f"Restarts ({t.restarts_window})", f"Container restarts of the provider pods over the last "
                  f"{t.restarts_window}, the window of GiteaProviderRestarting (kube-state-metrics).",
                  "none", [(f"sum({restarts.query(p.pod_sel(config), '')})", "restarts")],
@@ -49,30 +49,30 @@ def dashboard(config: Config) -> DashboardDef:
                        "is requeue_after (each resource polled every minute); requeue means a failed Gitea call.",
                        "ops", [(f"sum by (controller, result) ({rec.RECONCILE_RATE_BY_RESULT}{{{sc}}})",
                                 "{{controller}} {{result}}")], stack=True), w=12)
-    failures = p.measure(config, "GiteaProviderReconcileFailureRatioHigh")
+    failures = measure(config, "GiteaProviderReconcileFailureRatioHigh")
     g.add(p.timeseries("Failure ratio (error + requeue)", "Share of reconciles that end in error or requeue, per "
                        "controller; the red area is the alert threshold.", "percentunit",
                        [(failures.query(sc, ""), "{{controller}}")], steps=p.alert_steps(failures),
                        links=p.runbook_links(config, "GiteaProviderReconcileFailureRatioHigh")), w=12)
-    latency = p.measure(config, "GiteaProviderReconcileLatencyHigh")
+    latency = measure(config, "GiteaProviderReconcileLatencyHigh")
     g.add(p.timeseries(f"{p.quantile_label(latency)} reconcile latency",
                        f"{p.quantile_label(latency)} reconcile time per controller, the quantile "
                        "GiteaProviderReconcileLatencyHigh alerts on.", "s",
                        [(latency.query(sc, ""), "{{controller}}")], steps=p.alert_steps(latency),
                        links=p.runbook_links(config, "GiteaProviderReconcileLatencyHigh")), w=12)
-    depth = p.measure(config, "GiteaProviderWorkQueueDepthHigh")
+    depth = measure(config, "GiteaProviderWorkQueueDepthHigh")
     g.add(p.timeseries("Work queue depth", "Items waiting per work queue.", "short",
                        [(depth.query(sc, ""), "{{name}}")], steps=p.alert_steps(depth),
                        links=p.runbook_links(config, "GiteaProviderWorkQueueDepthHigh")), w=12)
 
     g.row("Gitea API")
-    gitea_latency = p.measure(config, "GiteaAPILatencyHigh")
+    gitea_latency = measure(config, "GiteaAPILatencyHigh")
     g.add(p.timeseries(f"Gitea API {p.quantile_label(gitea_latency)} latency",
                        f"{p.quantile_label(gitea_latency)} probe latency per endpoint, from the exporter (the quantile "
                        "GiteaAPILatencyHigh alerts on).", "s",
                        [(gitea_latency.query(sc, ""), "{{endpoint}}")], steps=p.alert_steps(gitea_latency),
                        links=p.runbook_links(config, "GiteaAPILatencyHigh")), w=12)
-    gitea_errors = p.measure(config, "GiteaAPIErrorRatioHigh")
+    gitea_errors = measure(config, "GiteaAPIErrorRatioHigh")
     g.add(p.timeseries("Gitea API failure ratio", "Share of failed probes per endpoint.", "percentunit",
                        [(gitea_errors.query(sc, ""), "{{endpoint}}")], steps=p.alert_steps(gitea_errors),
                        links=p.runbook_links(config, "GiteaAPIErrorRatioHigh")), w=12)

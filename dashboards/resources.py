@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from alerts import recording as rec
-from dashboards import _panels as p
-from monitoring.config import Config
-from monitoring.dashboard import DashboardDef
+from gitea_provider_monitoring.alerts import measure
+from gitea_provider_monitoring.alerts import recording as rec
+from gitea_provider_monitoring.model import panels as p
+from gitea_provider_monitoring.model.config import Config
+from gitea_provider_monitoring.model.dashboard import DashboardDef
 
 UID = "gitea-provider-resources"
 
@@ -24,7 +25,7 @@ def dashboard(config: Config) -> DashboardDef:
                     f"sum by (le) ({rec.RECONCILE_TIME_BUCKETS}{{{sc}}})"),
           w=12)
     g.row("Work queue")
-    depth = p.measure(config, "GiteaProviderWorkQueueDepthHigh")
+    depth = measure(config, "GiteaProviderWorkQueueDepthHigh")
     g.add(p.timeseries("Queue depth", "Items waiting per queue.", "short",
                        [(depth.query(p.scope(config, 'name=~"$controller"'), ""), "{{name}}")],
                        steps=p.alert_steps(depth), links=p.runbook_links(config, "GiteaProviderWorkQueueDepthHigh")), w=8)
@@ -55,13 +56,13 @@ def dashboard(config: Config) -> DashboardDef:
     g.add(p.timeseries("Create / update / delete rate", "Provider calls to Gitea per kind and operation. " + hint_proxy,
                        "reqps", [(f"sum by (kind, operation) (rate(gitea_api_requests_total{{{exp}}}[$__rate_interval]))",
                                   "{{kind}} {{operation}}")], no_value="proxy mode off"), w=8)
-    write_errors = p.measure(config, "GiteaAPIWriteErrorsHigh")
+    write_errors = measure(config, "GiteaAPIWriteErrorsHigh")
     g.add(p.timeseries("Write error ratio per kind", "Share of creates, updates and deletes per kind that fail (5xx, "
                        "or 4xx other than 404 and 429), as GiteaAPIWriteErrorsHigh counts them. " + hint_proxy,
                        "percentunit", [(write_errors.query(exp, "$__rate_interval"), "{{kind}} {{operation}}")],
                        steps=p.alert_steps(write_errors), no_value="proxy mode off",
                        links=p.runbook_links(config, "GiteaAPIWriteErrorsHigh")), w=8)
-    write_latency = p.measure(config, "GiteaAPIWriteLatencyHigh")
+    write_latency = measure(config, "GiteaAPIWriteLatencyHigh")
     g.add(p.timeseries(f"{p.quantile_label(write_latency)} write latency per kind and operation",
                        "Time to response headers of creates, updates and deletes, the quantile GiteaAPIWriteLatencyHigh "
                        "alerts on. " + hint_proxy, "s",
@@ -72,7 +73,7 @@ def dashboard(config: Config) -> DashboardDef:
                        "answered 429 Too Many Requests, as GiteaAPIRateLimited counts them. " + hint_proxy,
                        "percentunit", [(f"{rec.GITEA_PROXY_RATE_LIMITED_RATIO}{{{p.scope(config)}}}",
                                         "{{kind}} {{operation}}")],
-                       steps=p.alert_steps(p.measure(config, "GiteaAPIRateLimited")), no_value="proxy mode off",
+                       steps=p.alert_steps(measure(config, "GiteaAPIRateLimited")), no_value="proxy mode off",
                        links=p.runbook_links(config, "GiteaAPIRateLimited")), w=8)
 
     return DashboardDef("resource-management", p.dashboard(

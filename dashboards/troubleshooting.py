@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dashboards import _panels as p
-from monitoring.config import Config
-from monitoring.dashboard import DashboardDef
+from gitea_provider_monitoring.alerts import measure
+from gitea_provider_monitoring.model import panels as p
+from gitea_provider_monitoring.model.config import Config
+from gitea_provider_monitoring.model.dashboard import DashboardDef
 
 UID = "gitea-provider-troubleshooting"
 
@@ -28,7 +29,7 @@ def dashboard(config: Config) -> DashboardDef:
                                              "GiteaProviderTerminalReconcileErrors")), w=8)
     g.add(p.timeseries("Retries", "Items re-queued after a failure, per queue.", "ops",
                        [(f"sum by (name) (rate(workqueue_retries_total{{{queue}}}[$__rate_interval]))", "{{name}}")]), w=8)
-    stuck = p.measure(config, "GiteaProviderWorkQueueStuck")
+    stuck = measure(config, "GiteaProviderWorkQueueStuck")
     g.add(p.timeseries("Unfinished work", "Seconds of work in progress not yet finished per queue, which "
                        "GiteaProviderWorkQueueStuck alerts on; and the age of the oldest item a worker still processes.",
                        "s", [(stuck.query(queue, ""), "{{name}} unfinished"),

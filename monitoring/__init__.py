@@ -1,5 +1,10 @@
-"""gitea-provider-monitoring: monitoring-as-code for the Crossplane Gitea provider."""
+"""gitea-provider-monitoring: monitoring-as-code for the Crossplane Gitea provider.
 
-from exporters.gitea_api import __version__  # the one version (see there)
+One import package mapped from the repository's folders (pyproject's package-dir): this folder, monitoring/,
+is the package itself, with its layers model/ -> (alerts/, dashboards/) -> render/ -> delivery/, lint/, check/,
+cli.py; alerts/, dashboards/ and exporters/ are its sub-packages. Users import `gitea_provider_monitoring.api`.
+"""
+
+from gitea_provider_monitoring.exporters.gitea_api import __version__  # the one version (see there)
 
 __all__ = ["__version__"]

@@ -1,11 +1,12 @@
 """The public API for your own alerts, recording rules, dashboards, panels and metrics.
 
-Import only from here (`from monitoring import api`); every other module is internal and may move.
+Import only from here (`from gitea_provider_monitoring import api`); every other module is internal and may move.
+Everything here comes from the model layer (gitea_provider_monitoring.model), never from our definitions.
 An extension module defines any of `rules(config)`, `dashboards(config)`, `panels(config)` and
 `metrics()`, and is named by the config's `extensions:` list or the `gitea_monitoring.extensions`
 entry-point group. docs/extending.md walks through one; examples/extension/ is a complete package.
 
-    from monitoring import api
+    from gitea_provider_monitoring import api
 
     def rules(config: api.Config) -> api.RuleFile:
         return api.RuleFile("acme-alerts", (api.RuleGroup("acme", (my_alert(config),)),))
@@ -17,23 +18,13 @@ Grafana's current model, lint, and the config's `overrides:` (disable, severity,
 
 from __future__ import annotations
 
-# Helpers of our own definitions, exposed as they are (they move into the model package later).
-from alerts._common import alert
-from alerts._testdata import (
-    CLUSTER,
-    PODS,
-    exporter,
-    exporter_target,
-    group_labels,
-    histogram,
-    kube,
-    kube_target,
-    labels_text,
-    provider,
-    provider_target,
-    series,
-)
-from dashboards._panels import (
+from gitea_provider_monitoring import __version__
+from gitea_provider_monitoring.model.alerting import alert
+from gitea_provider_monitoring.model.catalog import COUNTER, GAUGE, HISTOGRAM, INFO, SUMMARY, Metric
+from gitea_provider_monitoring.model.config import Config, duration_seconds
+from gitea_provider_monitoring.model.dashboard import DashboardDef, PanelsOn
+from gitea_provider_monitoring.model.extensions import ENTRY_POINT_GROUP
+from gitea_provider_monitoring.model.panels import (
     TAGS,
     Grid,
     alert_threshold,
@@ -54,13 +45,8 @@ from dashboards._panels import (
     timeseries,
     variables,
 )
-from dashboards._panels import dashboard as new_dashboard
-from monitoring import __version__
-from monitoring.catalog import COUNTER, GAUGE, HISTOGRAM, INFO, SUMMARY, Metric
-from monitoring.config import Config, duration_seconds
-from monitoring.dashboard import DashboardDef, PanelsOn
-from monitoring.extensions import ENTRY_POINT_GROUP
-from monitoring.rules import (
+from gitea_provider_monitoring.model.panels import dashboard as new_dashboard
+from gitea_provider_monitoring.model.rules import (
     SEVERITIES,
     AlertCase,
     AlertingRule,
@@ -74,7 +60,21 @@ from monitoring.rules import (
     num,
     silent,
 )
-from monitoring.settings import setting
+from gitea_provider_monitoring.model.settings import setting
+from gitea_provider_monitoring.model.testdata import (
+    CLUSTER,
+    PODS,
+    exporter,
+    exporter_target,
+    group_labels,
+    histogram,
+    kube,
+    kube_target,
+    labels_text,
+    provider,
+    provider_target,
+    series,
+)
 
 __all__ = [
     # configuration

@@ -8,15 +8,15 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from monitoring import __version__
-from monitoring.config import load_config
-from monitoring.errors import MonitoringError
+from gitea_provider_monitoring import __version__
+from gitea_provider_monitoring.model.config import load_config
+from gitea_provider_monitoring.model.errors import MonitoringError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from monitoring.compiler import build
+    from gitea_provider_monitoring.render.compiler import build
 
     config = load_config(args.config)
     files = build(config, Path(args.out))
@@ -32,7 +32,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 def _note_unreachable(config) -> None:
     """Alerts that this config makes impossible to fire: allowed (the e2e config does it), but said."""
-    import alerts
+    from gitea_provider_monitoring import alerts
 
     for rule_file in alerts.rule_files(config):
         for rule in rule_file.alerts():
@@ -42,7 +42,7 @@ def _note_unreachable(config) -> None:
 
 
 def _cmd_docs(args: argparse.Namespace) -> int:
-    from monitoring.docs import update_docs
+    from gitea_provider_monitoring.render.docs import update_docs
 
     config = load_config(args.config)
     changed = update_docs(config, REPO_ROOT, check=args.check)
@@ -54,17 +54,17 @@ def _cmd_docs(args: argparse.Namespace) -> int:
 
 
 def _cmd_lint(args: argparse.Namespace) -> int:
-    from monitoring.lint import CHECKS, lint_paths
-    from monitoring.lint.catalog import from_file
-    from monitoring.lint.findings import locate_lines, render_json, render_sarif, render_text
-    from monitoring.lint.inputs import LintInputError
+    from gitea_provider_monitoring.lint import CHECKS, lint_paths
+    from gitea_provider_monitoring.lint.catalog import from_file
+    from gitea_provider_monitoring.lint.findings import locate_lines, render_json, render_sarif, render_text
+    from gitea_provider_monitoring.lint.inputs import LintInputError
 
     if args.list_checks:
         for check in CHECKS.values():
             print(f"{check.id:26} {check.level:8} {check.group:10} {check.why}")
         return 0
     if args.explain:
-        from monitoring.lint.checks import DOCS
+        from gitea_provider_monitoring.lint.checks import DOCS
 
         if args.explain not in CHECKS:
             print(f"gitea-monitoring lint: --explain {args.explain}: no such check; see --list-checks", file=sys.stderr)
@@ -99,8 +99,8 @@ def _cmd_test(args: argparse.Namespace) -> int:
     import shutil
     import tempfile
 
-    from monitoring import selftest
-    from monitoring.compiler import build
+    from gitea_provider_monitoring.check import selftest
+    from gitea_provider_monitoring.render.compiler import build
 
     config = load_config(args.config)
     with tempfile.TemporaryDirectory(prefix="gitea-monitoring-test-") as tmp:
@@ -142,8 +142,8 @@ def _git_commit() -> str:
 
 
 def _cmd_push(args: argparse.Namespace) -> int:
-    from monitoring.grafana import push as gp
-    from monitoring.grafana.client import Auth, GrafanaClient, GrafanaError, Redactor, is_loopback, redact
+    from gitea_provider_monitoring.delivery import push as gp
+    from gitea_provider_monitoring.delivery.client import Auth, GrafanaClient, GrafanaError, Redactor, is_loopback, redact
 
     token = None
     if args.token_file:
@@ -261,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Compile alerts/ and dashboards/ into rule files, promtool tests, dashboard "
                        "JSON, Kubernetes manifests and runbooks. Writes atomically: on any error the previous "
                        "output stays as it was and the exit code is 1.")
-    p.add_argument("--config", metavar="FILE", help="YAML file overriding the defaults of monitoring/config.py")
+    p.add_argument("--config", metavar="FILE", help="YAML file overriding the defaults of monitoring/model/config.py")
     p.add_argument("--out", metavar="DIR", default="build", help="output directory (default: build)")
     p.set_defaults(func=_cmd_build)
 

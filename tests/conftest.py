@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import settings
 
-from alerts._testdata import template_values
-from monitoring.compiler import build
-from monitoring.config import Config
-from monitoring.promtool import FAMILIES, Toolset, toolsets
-from monitoring.selftest import render_handwritten
+from gitea_provider_monitoring.check.promtool import FAMILIES, Toolset, toolsets
+from gitea_provider_monitoring.check.selftest import render_handwritten
+from gitea_provider_monitoring.model.config import Config
+from gitea_provider_monitoring.model.testdata import template_values
+from gitea_provider_monitoring.render.compiler import build
 from tests.sim.openapi import specs_dir
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -117,3 +118,23 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     note = go_tools_note()
     if note:
         terminalreporter.write_line(note)
+
+
+class OldTopLevelNames:
+    """Refuses `monitoring`, `alerts`, `dashboards`, `exporters` as top-level modules in the tests' process.
+
+    The repository root is on sys.path (for `tests.`), and its folders still carry those names: a missed rename
+    would quietly load a second copy of a module instead of failing. The library is `gitea_provider_monitoring`.
+    """
+
+    NAMES = ("monitoring", "alerts", "dashboards", "exporters")
+
+    @classmethod
+    def find_spec(cls, name: str, path: Any = None, target: Any = None) -> None:
+        if name.partition(".")[0] in cls.NAMES:
+            raise ModuleNotFoundError(f"No module named {name!r}: the library is one package, import "
+                                      f"gitea_provider_monitoring.… (README, Development)", name=name)
+        return None
+
+
+sys.meta_path.insert(0, OldTopLevelNames)

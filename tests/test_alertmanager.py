@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monitoring.alertmanager import RECEIVERS
-from monitoring.compiler import load_model
-from monitoring.config import Config
-from monitoring.promtool import Toolset
+from gitea_provider_monitoring.check.promtool import Toolset
+from gitea_provider_monitoring.model.config import Config
+from gitea_provider_monitoring.render.alertmanager import RECEIVERS
+from gitea_provider_monitoring.render.compiler import load_model
 
 
 @pytest.fixture(scope="module")
@@ -96,8 +96,8 @@ def test_critical_inhibits_warnings_in_the_same_namespace(built: Path) -> None:
 
 
 def test_project_label_must_be_a_prometheus_label(tmp_path: Path) -> None:
-    from monitoring.config import load_config
-    from monitoring.errors import ConfigError
+    from gitea_provider_monitoring.model.config import load_config
+    from gitea_provider_monitoring.model.errors import ConfigError
 
     config = tmp_path / "my.yaml"
     config.write_text("project_label_name: part-of\n")

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 
-import alerts
-from monitoring import cli
-from monitoring.compiler import build
-from monitoring.config import Config
-from monitoring.errors import DefinitionError
-from monitoring.rules import AlertingRule, RecordingRule, RuleFile, RuleGroup
+from gitea_provider_monitoring import alerts, cli
+from gitea_provider_monitoring.model.config import Config
+from gitea_provider_monitoring.model.errors import DefinitionError
+from gitea_provider_monitoring.model.rules import AlertingRule, RecordingRule, RuleFile, RuleGroup
+from gitea_provider_monitoring.render.compiler import build
 
 
 def _tree(path: Path) -> dict[str, bytes]:
@@ -103,7 +102,7 @@ def test_alert_without_firing_case_is_refused(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_duplicate_dashboard_uid_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    import dashboards
+    from gitea_provider_monitoring import dashboards
 
     original = dashboards.dashboards
     monkeypatch.setattr(dashboards, "dashboards", lambda c: [*original(c), original(c)[0]])

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from monitoring.config import Config, duration_seconds, load_config
-from monitoring.errors import ConfigError
+from gitea_provider_monitoring.model.config import Config, duration_seconds, load_config
+from gitea_provider_monitoring.model.errors import ConfigError
 
 
 def _load(tmp_path: Path, text: str) -> Config:

@@ -22,10 +22,10 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from monitoring import selftest
-from monitoring.compiler import build, load_model, render
-from monitoring.config import Config, load_config
-from monitoring.errors import ConfigError
+from gitea_provider_monitoring.check import selftest
+from gitea_provider_monitoring.model.config import Config, load_config
+from gitea_provider_monitoring.model.errors import ConfigError
+from gitea_provider_monitoring.render.compiler import build, load_model, render
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MATRIX = sorted((REPO_ROOT / "tests" / "configs").glob("*.yaml")) + [REPO_ROOT / "tests" / "e2e" / "e2e-config.yaml"]
@@ -163,7 +163,7 @@ def test_more_config_errors(tmp_path: Path, text: str, message: str) -> None:
 
 def test_a_new_field_is_checked_from_its_type_and_name() -> None:
     """A field added to a section gets type and range checks without code of its own (the table)."""
-    from monitoring import config as cfg
+    from gitea_provider_monitoring.model import config as cfg
 
     @dataclasses.dataclass(frozen=True)
     class Section:
@@ -269,7 +269,7 @@ def test_random_configs_build_or_fail_with_one_line_naming_the_key(tmp_path: Pat
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     # The whole build runs, with YAML serialisation swapped for JSON (same data; PyYAML's pure-Python
     # emitter would take most of the time of 200 builds).
-    monkeypatch.setattr("monitoring.compiler.to_yaml", lambda data: json.dumps(data, default=str))
+    monkeypatch.setattr("gitea_provider_monitoring.render.compiler.to_yaml", lambda data: json.dumps(data, default=str))
     try:
         config = _load(tmp_path, overrides)
     except ConfigError as exc:
@@ -373,10 +373,10 @@ def test_panel_quantile_follows_the_alert(tmp_path: Path) -> None:
 
 
 def test_a_link_to_an_unknown_alert_stops_the_build() -> None:
-    import dashboards
-    from dashboards import _panels as p
-    from monitoring.errors import DefinitionError
-    from monitoring.validate import validate_runbook_links
+    from gitea_provider_monitoring import alerts as alerts_defs
+    from gitea_provider_monitoring import dashboards
+    from gitea_provider_monitoring.model.errors import DefinitionError
+    from gitea_provider_monitoring.render.validate import validate_runbook_links
 
     config = Config()
     model = load_model(config)
@@ -389,12 +389,12 @@ def test_a_link_to_an_unknown_alert_stops_the_build() -> None:
                                               r"no definition defines.*did you mean GiteaProviderDown"):
         validate_runbook_links(defs, model.dashboards, alerts)
     with pytest.raises(DefinitionError, match=r"test_configs.py:\d+: GiteaProviderDwn: .*did you mean GiteaProviderDown"):
-        p.measure(config, "GiteaProviderDwn")  # a panel drawing an alert's measure names its own line
+        alerts_defs.measure(config, "GiteaProviderDwn")  # a panel drawing an alert's measure names its own line
 
 
 def test_no_config_value_is_written_as_a_literal_in_a_definition() -> None:
     """Change every threshold and window: nothing of the old defaults may remain in rules, runbooks or panels."""
-    from monitoring.runbooks import render as render_runbooks
+    from gitea_provider_monitoring.render.runbooks import render as render_runbooks
 
     path_text = ("rate_window: 7m\nprovider: {metrics_port: 8181}\nthresholds: {restarts_window: 97m, "
                  "reconcile_latency_quantile: 0.97, gitea_latency_quantile: 0.93}\n")
@@ -417,7 +417,7 @@ def test_gitea_monitoring_test_fails_on_a_rule_that_drifted_from_its_cases(built
     """The command users run before deploying exits 1 when a promtool case fails (here: a hand-edited threshold)."""
     import shutil
 
-    from monitoring.cli import main
+    from gitea_provider_monitoring.cli import main
 
     copy = tmp_path / "build"
     shutil.copytree(built, copy, ignore=shutil.ignore_patterns("handwritten", "slo*.test.yaml"))

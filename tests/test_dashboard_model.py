@@ -14,8 +14,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from monitoring.lint import runner
-from monitoring.lint.runner import OWN_SCHEMA, lint_paths
+from gitea_provider_monitoring.lint import runner
+from gitea_provider_monitoring.lint.runner import OWN_SCHEMA, lint_paths
 
 Mutation = Callable[[dict], None]
 

@@ -9,12 +9,12 @@ import grafanalib.core as G
 import jsonschema
 import pytest
 
-from dashboards import _panels as p
-from monitoring.config import Config
-from monitoring.dashboard import panel_queries, substitute_variables
-from monitoring.grafana.convert import SCHEMA_VERSION, to_current_model
-from monitoring.lint.runner import OWN_SCHEMA
-from monitoring.promql import metric_names
+from gitea_provider_monitoring.lint.runner import OWN_SCHEMA
+from gitea_provider_monitoring.model import panels as p
+from gitea_provider_monitoring.model.config import Config
+from gitea_provider_monitoring.model.dashboard import panel_queries, substitute_variables
+from gitea_provider_monitoring.model.grafana_model import SCHEMA_VERSION, to_current_model
+from gitea_provider_monitoring.model.promql import metric_names
 from tests.sim.openapi import spec_file
 
 MODERN = {"timeseries", "stat", "gauge", "bargauge", "table", "heatmap", "state-timeline", "text", "row"}
@@ -128,8 +128,8 @@ def test_variables_and_links(built: Path) -> None:
 
 def test_alert_thresholds_come_from_the_config(tmp_path: Path) -> None:
     """Change a threshold in the config: the panel that shows that alert draws the new value."""
-    from monitoring.compiler import build
-    from monitoring.config import load_config
+    from gitea_provider_monitoring.model.config import load_config
+    from gitea_provider_monitoring.render.compiler import build
 
     cfg = tmp_path / "c.yaml"
     cfg.write_text("thresholds:\n  reconcile_failure_ratio: 0.4\n")
@@ -140,8 +140,8 @@ def test_alert_thresholds_come_from_the_config(tmp_path: Path) -> None:
 
 
 def test_queries_use_only_catalog_metrics_or_recording_rules(built: Path) -> None:
-    from monitoring import catalog
-    from monitoring.compiler import load_model
+    from gitea_provider_monitoring.model import catalog
+    from gitea_provider_monitoring.render.compiler import load_model
 
     records = {r.record for rf in load_model(Config()).rule_files for r in rf.records()}
     for name, d in _dashboards(built).items():

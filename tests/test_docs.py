@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from monitoring.compiler import load_model
-from monitoring.config import Config
-from monitoring.docs import update_docs
-from monitoring.runbooks import anchor
+from gitea_provider_monitoring.model.config import Config
+from gitea_provider_monitoring.render.compiler import load_model
+from gitea_provider_monitoring.render.docs import update_docs
+from gitea_provider_monitoring.render.runbooks import anchor
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from exporters.gitea_api import __version__
-from exporters.gitea_api.main import parse_duration
-from exporters.gitea_api.probes import ProbeConfigError, load_probes
-from monitoring import promtool
-from monitoring.promtool import Toolset
+from gitea_provider_monitoring.check import promtool
+from gitea_provider_monitoring.check.promtool import Toolset
+from gitea_provider_monitoring.exporters.gitea_api import __version__
+from gitea_provider_monitoring.exporters.gitea_api.main import parse_duration
+from gitea_provider_monitoring.exporters.gitea_api.probes import ProbeConfigError, load_probes
 from tests.sim.gitea import GiteaSimulator, simulated_gitea
 from tests.sim.openapi import spec_file
 from tests.sim.processes import ExporterProcess, free_port, sample
@@ -86,7 +86,7 @@ def test_gauges_are_absent_until_measured() -> None:
     """0 would read as "Gitea down" or "token rejected" before the first probe has answered."""
     from prometheus_client import generate_latest
 
-    from exporters.gitea_api.metrics import Metrics
+    from gitea_provider_monitoring.exporters.gitea_api.metrics import Metrics
 
     text = generate_latest(Metrics(["healthz"]).registry).decode()
     for name in ("gitea_api_up", "gitea_api_token_valid", "gitea_api_tls_cert_expiry_timestamp_seconds"):
@@ -244,7 +244,8 @@ def test_simulator_rejects_what_gitea_would_not_send(specs: Path) -> None:
 
 def test_help_mentions_env_and_never_a_token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GITEA_TOKEN", TOKEN)
-    out = subprocess.run([sys.executable, "-m", "exporters.gitea_api.main", "--help"], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-m", "gitea_provider_monitoring.exporters.gitea_api.main", "--help"],
+                         capture_output=True, text=True)
     assert "GITEA_URL" in out.stdout and "GITEA_TOKEN_FILE" in out.stdout and TOKEN not in out.stdout
 
 
@@ -253,7 +254,7 @@ def test_port_taken_exits_non_zero() -> None:
         s.bind(("127.0.0.1", 0))
         s.listen()
         port = s.getsockname()[1]
-        out = subprocess.run([sys.executable, "-m", "exporters.gitea_api.main", "--gitea-url", "http://127.0.0.1:1",
+        out = subprocess.run([sys.executable, "-m", "gitea_provider_monitoring.exporters.gitea_api.main", "--gitea-url", "http://127.0.0.1:1",
                               "--listen-address", f"127.0.0.1:{port}"], capture_output=True, text=True, timeout=10)
     assert out.returncode == 1 and "cannot listen" in out.stderr
 
@@ -264,8 +265,8 @@ def test_port_taken_exits_non_zero() -> None:
     (["--gitea-url", "http://x", "--interval", "fast"], "not a duration"),
 ])
 def test_bad_flags_are_explained(flags: list[str], message: str) -> None:
-    out = subprocess.run([sys.executable, "-m", "exporters.gitea_api.main", *flags], capture_output=True, text=True,
-                         env={"PATH": "/usr/bin:/bin"})
+    out = subprocess.run([sys.executable, "-m", "gitea_provider_monitoring.exporters.gitea_api.main", *flags],
+                         capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
     assert out.returncode == 2 and message in out.stderr
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from exporters.gitea_api.metrics import REASONS
-from exporters.gitea_api.probes import parse_retry_after
-from monitoring import catalog
+from gitea_provider_monitoring.exporters.gitea_api.metrics import REASONS
+from gitea_provider_monitoring.exporters.gitea_api.probes import parse_retry_after
+from gitea_provider_monitoring.model import catalog
 from tests.sim.gitea import GiteaSimulator, simulated_gitea
 from tests.sim.openapi import spec_file
 from tests.sim.processes import ExporterProcess, sample
@@ -139,7 +139,7 @@ def test_a_share_of_requests_throttled_counts_that_share(gitea: GiteaSimulator, 
 def test_max_backoff_below_interval_is_refused(gitea: GiteaSimulator, tmp_path: Path) -> None:
     import subprocess
     import sys
-    out = subprocess.run([sys.executable, "-m", "exporters.gitea_api.main", "--gitea-url", gitea.url,
+    out = subprocess.run([sys.executable, "-m", "gitea_provider_monitoring.exporters.gitea_api.main", "--gitea-url", gitea.url,
                           *FLAGS, "--max-backoff", "100ms"], capture_output=True, text=True, timeout=30)
     assert out.returncode == 2
     assert "--max-backoff must be at least --interval" in out.stderr

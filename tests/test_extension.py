@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monitoring import api, promtool
-from monitoring.compiler import build, load_model
-from monitoring.config import Config, load_config
-from monitoring.errors import ConfigError, DefinitionError
-from monitoring.extensions import ENTRY_POINT_GROUP
+from gitea_provider_monitoring import api
+from gitea_provider_monitoring.check import promtool
+from gitea_provider_monitoring.model.config import Config, load_config
+from gitea_provider_monitoring.model.errors import ConfigError, DefinitionError
+from gitea_provider_monitoring.model.extensions import ENTRY_POINT_GROUP
+from gitea_provider_monitoring.render.compiler import build, load_model
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO_ROOT / "examples" / "extension"
@@ -71,7 +72,7 @@ def test_example_imports_no_private_name() -> None:
     for path in sorted(PACKAGE.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and node.module not in ("__future__",):
-                assert node.module == "monitoring" and [a.name for a in node.names] == ["api"], \
+                assert node.module == "gitea_provider_monitoring" and [a.name for a in node.names] == ["api"], \
                     f"{path.name}:{node.lineno} imports from {node.module}"
             elif isinstance(node, ast.Import):
                 pytest.fail(f"{path.name}:{node.lineno} imports {[a.name for a in node.names]}")
@@ -83,7 +84,7 @@ def test_every_public_name_exists_and_is_typed() -> None:
     for name in api.__all__:
         obj = getattr(api, name)
         if callable(obj) and not isinstance(obj, type) and getattr(obj, "__module__", "").startswith(
-                ("monitoring", "alerts", "dashboards")):
+                "gitea_provider_monitoring"):
             assert "return" in obj.__annotations__, f"api.{name} has no return type"
 
 
@@ -118,7 +119,7 @@ def test_example_promtool_tests_pass(example_build: Path) -> None:
 
 
 def test_example_build_is_lint_clean_and_deterministic(example_build: Path, tmp_path: Path) -> None:
-    from monitoring.lint import lint_paths
+    from gitea_provider_monitoring.lint import lint_paths
 
     result = lint_paths([example_build])
     assert not result.errors, [str(f) for f in result.findings]
@@ -183,7 +184,7 @@ def test_a_for_override_only_changes_that_alert() -> None:
 
 
 def api_overrides(alerts: dict) -> object:
-    from monitoring.overrides import Overrides
+    from gitea_provider_monitoring.model.overrides import Overrides
 
     return Overrides.from_config({"alerts": alerts}, "<test>", "overrides")
 
@@ -245,7 +246,7 @@ def test_config_names_modules_and_entry_points_add_more(monkeypatch: pytest.Monk
 
 
 def _module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, source: str) -> Config:
-    (tmp_path / f"{name}.py").write_text("from monitoring import api\n" + source)
+    (tmp_path / f"{name}.py").write_text("from gitea_provider_monitoring import api\n" + source)
     monkeypatch.syspath_prepend(str(tmp_path))
     sys.modules.pop(name, None)
     return dataclasses.replace(Config(), extensions=(name,), entry_point_extensions=False)

@@ -8,10 +8,10 @@ from dataclasses import replace
 import jsonschema
 import pytest
 
-from monitoring.compiler import load_model
-from monitoring.config import Config
-from monitoring.errors import ConfigError
-from monitoring.grafana.convert import SCHEMA_VERSION, SCHEMA_VERSIONS
+from gitea_provider_monitoring.model.config import Config
+from gitea_provider_monitoring.model.errors import ConfigError
+from gitea_provider_monitoring.model.grafana_model import SCHEMA_VERSION, SCHEMA_VERSIONS
+from gitea_provider_monitoring.render.compiler import load_model
 from tests.sim.openapi import specs_dir
 
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from exporters.gitea_api.metrics import Metrics
-from exporters.gitea_api.probes import Probe, Prober
+from gitea_provider_monitoring.exporters.gitea_api.metrics import Metrics
+from gitea_provider_monitoring.exporters.gitea_api.probes import Probe, Prober
 from tests.sim.processes import ExporterProcess, free_port
 from tests.sim.raw_http import RecordingUpstream, recording_upstream
 

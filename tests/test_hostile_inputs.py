@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from monitoring import bounded_load, cli
-from monitoring.config import load_config
+from gitea_provider_monitoring import cli
+from gitea_provider_monitoring.model import bounded_load
+from gitea_provider_monitoring.model.config import load_config
 from tests.conftest import REPO_ROOT
 
 
@@ -30,7 +31,7 @@ def _limited() -> None:
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "monitoring.cli", *args], cwd=REPO_ROOT, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "gitea_provider_monitoring.cli", *args], cwd=REPO_ROOT, capture_output=True,
                           text=True, timeout=120, preexec_fn=_limited)
 
 

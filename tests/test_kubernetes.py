@@ -164,8 +164,8 @@ def volume_mount(container: dict, volume: str) -> str:
 def test_proxy_mode_sidecar_listens_on_localhost_only(tmp_path: Path) -> None:
     import dataclasses
 
-    from monitoring.compiler import build
-    from monitoring.config import Config
+    from gitea_provider_monitoring.model.config import Config
+    from gitea_provider_monitoring.render.compiler import build
 
     config = Config()
     config = dataclasses.replace(config, exporter=dataclasses.replace(config.exporter, mode="both"))
@@ -183,9 +183,9 @@ def test_probe_interval_and_timeout_are_checked_at_build(interval: str, timeout:
     """What the exporter would refuse at start (crash-looping beside the provider) is refused by the build."""
     import dataclasses
 
-    from monitoring.compiler import build
-    from monitoring.config import Config
-    from monitoring.errors import ConfigError
+    from gitea_provider_monitoring.model.config import Config
+    from gitea_provider_monitoring.model.errors import ConfigError
+    from gitea_provider_monitoring.render.compiler import build
 
     c = Config()
     c = dataclasses.replace(c, exporter=dataclasses.replace(c.exporter, interval=interval, timeout=timeout))
@@ -197,9 +197,9 @@ def test_probe_interval_and_timeout_are_checked_at_build(interval: str, timeout:
 
 def test_sidecar_requests_come_from_the_benchmark() -> None:
     """README's benchmark table and the requests are one set of numbers: RSS with headroom, CPU for the probe rate."""
-    from monitoring import kubernetes as k8s
-    from monitoring.compiler import sidecar_settings
-    from monitoring.config import Config
+    from gitea_provider_monitoring.model.config import Config
+    from gitea_provider_monitoring.render import kubernetes as k8s
+    from gitea_provider_monitoring.render.compiler import sidecar_settings
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     assert f"| resident memory | {k8s.BENCH_RSS_MIB} MiB |" in readme

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monitoring.compiler import COMPONENTS, build
-from monitoring.config import Config, KubernetesConfig
-from monitoring.promtool import find_tool
+from gitea_provider_monitoring.check.promtool import find_tool
+from gitea_provider_monitoring.model.config import Config, KubernetesConfig
+from gitea_provider_monitoring.render.compiler import COMPONENTS, build
 from tests.sim.openapi import specs_dir
 from tests.test_kubernetes import schema_errors
 

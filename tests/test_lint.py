@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monitoring.lint import CHECKS, lint_paths
-from monitoring.lint.catalog import from_file
-from monitoring.lint.inputs import LintInputError
+from gitea_provider_monitoring.lint import CHECKS, lint_paths
+from gitea_provider_monitoring.lint.catalog import from_file
+from gitea_provider_monitoring.lint.inputs import LintInputError
 
 HERE = Path(__file__).resolve().parent
 ANN = {"summary": "s", "description": "on {{ $labels.controller }}", "runbook_url": "https://r.example.com/x"}
@@ -244,7 +244,7 @@ def test_every_check_is_tested() -> None:
 
 def test_checks_in_their_own_files_have_doc_code_and_test() -> None:
     """pint's layout: monitoring/lint/checks/<id>.py (doc + code) and tests/lint/checks/test_<id>.py."""
-    from monitoring.lint.checks import MODULES
+    from gitea_provider_monitoring.lint.checks import MODULES
 
     for module in MODULES:
         name = module.__name__.rsplit(".", 1)[-1]
@@ -258,7 +258,7 @@ def test_checks_in_their_own_files_have_doc_code_and_test() -> None:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "monitoring.cli", "lint", *args], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "gitea_provider_monitoring.cli", "lint", *args], capture_output=True, text=True)
 
 
 def test_exit_codes_and_json(tmp_path: Path) -> None:
@@ -399,7 +399,7 @@ def _bounded_cli(*args: str, memory: int = 1 << 30) -> subprocess.CompletedProce
     def cap() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 
-    return subprocess.run([sys.executable, "-m", "monitoring.cli", "lint", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "gitea_provider_monitoring.cli", "lint", *args], capture_output=True, text=True,
                           preexec_fn=cap, timeout=300)
 
 
@@ -416,7 +416,7 @@ def test_huge_expressions_are_refused_before_parsing(expr: str, tmp_path: Path) 
 
 
 def test_expressions_within_the_limits_are_analysed_in_bounded_memory(tmp_path: Path) -> None:
-    from monitoring.promql import MAX_NESTING, MAX_OPERATORS
+    from gitea_provider_monitoring.model.promql import MAX_NESTING, MAX_OPERATORS
 
     rules = [{"record": "job:a:sum", "expr": " + ".join(["up"] * (MAX_OPERATORS // 3 + 1))},
              {"record": "job:b:sum", "expr": "sum(" * (MAX_NESTING - 1) + "up" + ")" * (MAX_NESTING - 1)}]
@@ -428,8 +428,8 @@ def test_expressions_within_the_limits_are_analysed_in_bounded_memory(tmp_path: 
 
 
 def test_build_refuses_a_huge_expression_with_a_clear_error() -> None:
-    from monitoring.errors import DefinitionError
-    from monitoring.validate import _check_expr
+    from gitea_provider_monitoring.model.errors import DefinitionError
+    from gitea_provider_monitoring.render.validate import _check_expr
 
     with pytest.raises(DefinitionError, match="too large"):
         _check_expr("alerts/x.py", "GiteaHuge", " + ".join(["up"] * 5000), set())
@@ -454,7 +454,7 @@ def test_huge_dashboard_is_a_finding(tmp_path: Path) -> None:
 
 
 def test_layout_check_finds_each_overlap_in_a_large_grid() -> None:
-    from monitoring.lint.dashboards import MAX_PANELS, _grid
+    from gitea_provider_monitoring.lint.dashboards import MAX_PANELS, _grid
 
     panels = [{"id": i, "title": f"p{i}", "gridPos": {"x": (i % 3) * 8, "y": (i // 3) * 4, "w": 8, "h": 4}}
               for i in range(MAX_PANELS)]

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monitoring import __version__, promtool
-from monitoring.promtool import find_tool
+from gitea_provider_monitoring import __version__
+from gitea_provider_monitoring.check import promtool
+from gitea_provider_monitoring.check.promtool import find_tool
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monitoring import promtool
-from monitoring.compiler import load_model
-from monitoring.config import Config
-from monitoring.promtool import Toolset
+from gitea_provider_monitoring.check import promtool
+from gitea_provider_monitoring.check.promtool import Toolset
+from gitea_provider_monitoring.model.config import Config
+from gitea_provider_monitoring.render.compiler import load_model
 
 
 def test_promtool_accepts_every_rule_file(built: Path, prometheus_tools: Toolset) -> None:

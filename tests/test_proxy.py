@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from exporters.gitea_api.metrics import PROXY_KINDS
-from exporters.gitea_api.proxy import LITERAL_OTHER, ROUTES, classify
+from gitea_provider_monitoring.exporters.gitea_api.metrics import PROXY_KINDS
+from gitea_provider_monitoring.exporters.gitea_api.proxy import LITERAL_OTHER, ROUTES, classify
 from tests.sim.gitea import API_ROUTES, GiteaSimulator, api_route, simulated_gitea
 from tests.sim.openapi import spec_file
 from tests.sim.processes import ExporterProcess, free_port, sample
@@ -214,8 +214,8 @@ def test_proxy_port_taken_exits_non_zero(gitea: GiteaSimulator) -> None:
         s.bind(("127.0.0.1", 0))
         s.listen()
         port = s.getsockname()[1]
-        out = subprocess.run([sys.executable, "-m", "exporters.gitea_api.main", "--gitea-url", gitea.url,
-                              "--mode", "both", "--listen-address", f"127.0.0.1:{free_port()}",
+        out = subprocess.run([sys.executable, "-m", "gitea_provider_monitoring.exporters.gitea_api.main",
+                              "--gitea-url", gitea.url, "--mode", "both", "--listen-address", f"127.0.0.1:{free_port()}",
                               "--proxy-listen-address", f"127.0.0.1:{port}"], capture_output=True, text=True,
                              timeout=10)
     assert out.returncode == 1 and f"cannot listen on 127.0.0.1:{port}" in out.stderr

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from monitoring.cli import main
-from monitoring.grafana import client as grafana_client
-from monitoring.grafana.canonical import content_hash, hash_tag
-from monitoring.grafana.push import OWNER_TAG, ours_unedited, with_markers
+from gitea_provider_monitoring.cli import main
+from gitea_provider_monitoring.delivery import client as grafana_client
+from gitea_provider_monitoring.delivery.canonical import content_hash, hash_tag
+from gitea_provider_monitoring.delivery.push import OWNER_TAG, ours_unedited, with_markers
 from tests.sim.grafana import GrafanaSimulator, go_float64
 from tests.sim.grafana_rules import PROFILES, RULES
 from tests.sim.openapi import specs_dir

@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from exporters.gitea_api import __version__
-from monitoring.config import Config
-from monitoring.promtool import find_tool
+from gitea_provider_monitoring.check.promtool import find_tool
+from gitea_provider_monitoring.exporters.gitea_api import __version__
+from gitea_provider_monitoring.model.config import Config
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((REPO_ROOT / ".github" / "workflows").glob("*.yml"))

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from monitoring.compiler import load_model
-from monitoring.config import Config
-from monitoring.promql import parse
-from monitoring.promtool import find_tool
+from gitea_provider_monitoring.check.promtool import find_tool
+from gitea_provider_monitoring.model.config import Config
+from gitea_provider_monitoring.model.promql import parse
+from gitea_provider_monitoring.render.compiler import load_model
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitoring.templates import TemplateError, humanize, humanize_duration, humanize_percentage, render
+from gitea_provider_monitoring.model.templates import TemplateError, humanize, humanize_duration, humanize_percentage, render
 
 
 @pytest.mark.parametrize("value, text", [(0.3, "30%"), (0.05, "5%"), (1, "100%"), (0.12345, "12.35%")])

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from exporters.gitea_api.probes import missing_scopes
-from monitoring import promtool
-from monitoring.compiler import load_model
-from monitoring.config import Config
-from monitoring.output import to_yaml
-from monitoring.testgen import expected_alert
+from gitea_provider_monitoring.check import promtool
+from gitea_provider_monitoring.exporters.gitea_api.probes import missing_scopes
+from gitea_provider_monitoring.model.config import Config
+from gitea_provider_monitoring.render.compiler import load_model
+from gitea_provider_monitoring.render.output import to_yaml
+from gitea_provider_monitoring.render.testgen import expected_alert
 from tests.sim.gitea import GiteaSimulator
 from tests.sim.openapi import spec_file
 from tests.sim.processes import ExporterProcess, sample
@@ -110,7 +110,7 @@ def test_token_lacking_a_scope_is_valid_with_the_scope_in_the_log(tmp_path: Path
 def _missing_token_series(config: Config) -> list[dict]:
     """What Prometheus scrapes from two replicas of the provider with an exporter without a token, Gitea healthy: probes of the
     unauthenticated endpoints count up, the authenticated ones are never sent, the token state is `missing`."""
-    from alerts import _testdata as td
+    from gitea_provider_monitoring.model import testdata as td
 
     out = []
     for replica in range(2):
@@ -139,7 +139,7 @@ def test_missing_token_pages_nobody(built: Path, tmp_path: Path) -> None:
     config = Config()
     alerts = [a for rf in load_model(config).rule_files for a in rf.alerts()]
     (missing,) = [a for a in alerts if a.alert == "GiteaAPITokenMissing"]
-    from alerts import _testdata as td
+    from gitea_provider_monitoring.model import testdata as td
 
     tests = [{
         "alertname": a.alert, "eval_time": "40m",

@@ -8,10 +8,10 @@ import sys
 import tomllib
 from pathlib import Path
 
-from exporters.gitea_api import __version__ as exporter_version
-from monitoring import __version__
-from monitoring.cli import main
-from monitoring.config import Config
+from gitea_provider_monitoring import __version__
+from gitea_provider_monitoring.cli import main
+from gitea_provider_monitoring.exporters.gitea_api import __version__ as exporter_version
+from gitea_provider_monitoring.model.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,13 +24,14 @@ def test_one_version_for_cli_exporter_image_and_package(capsys) -> None:
     except SystemExit as exc:
         assert exc.code == 0
     assert capsys.readouterr().out.strip() == f"gitea-monitoring {__version__}"
-    out = subprocess.run([sys.executable, "-m", "exporters.gitea_api.main", "--version"], capture_output=True,
-                         text=True, cwd=ROOT, timeout=30)
+    out = subprocess.run([sys.executable, "-m", "gitea_provider_monitoring.exporters.gitea_api.main", "--version"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=30)
     assert out.stdout.strip().endswith(__version__), out.stdout + out.stderr
     assert Config().exporter.image.endswith(f":{__version__}")
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert "version" not in project["project"] and "version" in project["project"]["dynamic"]
-    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "exporters.gitea_api.__version__"}
+    version_attr = "gitea_provider_monitoring.exporters.gitea_api.__version__"
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": version_attr}
 
 
 def test_the_version_is_written_once() -> None:

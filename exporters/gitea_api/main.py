@@ -21,12 +21,12 @@ from urllib.parse import urlsplit
 
 from prometheus_client import CONTENT_TYPE_LATEST, disable_created_metrics, generate_latest
 
-from exporters.gitea_api import __version__, proxy
-from exporters.gitea_api.logs import event, log, setup
-from exporters.gitea_api.metrics import Metrics
-from exporters.gitea_api.probes import DEFAULT_PROBES, ProbeConfigError, Prober, load_probes
-from exporters.gitea_api.proxy import ProxySettings
-from exporters.gitea_api.server import BoundedHandler, BoundedServer
+from . import __version__, proxy
+from .logs import event, log, setup
+from .metrics import Metrics
+from .probes import DEFAULT_PROBES, ProbeConfigError, Prober, load_probes
+from .proxy import ProxySettings
+from .server import BoundedHandler, BoundedServer
 
 DEFAULT_LISTEN = ":9523"
 DEFAULT_PROXY_LISTEN = "127.0.0.1:9524"

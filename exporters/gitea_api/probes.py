@@ -20,8 +20,8 @@ import requests
 import urllib3
 import yaml
 
-from exporters.gitea_api.logs import cause, event, log
-from exporters.gitea_api.metrics import Metrics
+from .logs import cause, event, log
+from .metrics import Metrics
 
 MAX_BODY_BYTES = 1024 * 1024  # reads are bounded: a huge body is an invalid response, not an OOM
 KINDS = ("health", "version", "token", "read")

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 import urllib3
 from urllib3 import HTTPHeaderDict
 
-from exporters.gitea_api.http11 import (
+from .http11 import (
     BodyEnded,
     Framing,
     FramingError,
@@ -39,9 +39,9 @@ from exporters.gitea_api.http11 import (
     read_exact,
     read_fields,
 )
-from exporters.gitea_api.logs import cause, event, log
-from exporters.gitea_api.metrics import Metrics
-from exporters.gitea_api.server import BoundedHandler, BoundedServer
+from .logs import cause, event, log
+from .metrics import Metrics
+from .server import BoundedHandler, BoundedServer
 
 API_PREFIX = "/api/v1"
 

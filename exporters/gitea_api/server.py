@@ -21,7 +21,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from exporters.gitea_api.logs import cause, event, log
+from .logs import cause, event, log
 
 LISTEN_BACKLOG = 128
 

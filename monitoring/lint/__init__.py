@@ -4,7 +4,7 @@ inputs.py reads files into rule groups, dashboards and metric drops; checks_*.py
 the metric catalog (catalog.py); findings.py holds the check registry and the output formats.
 """
 
-from monitoring.lint.findings import CHECKS, Finding
-from monitoring.lint.runner import LintResult, lint_paths
+from gitea_provider_monitoring.lint.findings import CHECKS, Finding
+from gitea_provider_monitoring.lint.runner import LintResult, lint_paths
 
 __all__ = ["CHECKS", "Finding", "LintResult", "lint_paths"]

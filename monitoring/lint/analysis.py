@@ -2,7 +2,7 @@
 filter series away (a comparison, a set operator, absent()), and whether histogram buckets flow through it.
 
 The pass visits every node once, children before parents, with no recursion and a constant amount of
-state per node, so its cost is linear in the size of the expression (see monitoring/promql.py for the
+state per node, so its cost is linear in the size of the expression (see monitoring/model/promql.py for the
 limits checked before parsing). Label sets are *open* when a part of the expression is not known (a
 metric outside the catalog, a recording rule, a labelmap relabeling): an open set never makes a finding.
 """
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import promql_parser as pp
 
-from monitoring.lint.catalog import LintCatalog, SeriesInfo
-from monitoring.promql import Node, flatten, selector
+from gitea_provider_monitoring.lint.catalog import LintCatalog, SeriesInfo
+from gitea_provider_monitoring.model.promql import Node, flatten, selector
 
 COMPARISONS = {"==", "!=", ">", "<", ">=", "<="}
 SELECTING = {"topk", "bottomk", "limitk", "limit_ratio"}  # keep the input's labels

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import yaml
 
-from monitoring import catalog as builtin_catalog
-from monitoring.config import Config
-from monitoring.lint.targets import DEFAULT_TARGET_LABELS, Scope
+from gitea_provider_monitoring.lint.targets import DEFAULT_TARGET_LABELS, Scope
+from gitea_provider_monitoring.model import catalog as builtin_catalog
+from gitea_provider_monitoring.model.config import Config
 
 # The exporter's own namespace: every series of it is in the catalog, so any other name there is wrong.
 # The provider's families (controller_runtime_, workqueue_, rest_client_, ...) come from shared libraries
@@ -108,10 +108,10 @@ def _distance(a: str, b: str, limit: int) -> int:
 
 def builtin(config: Config | None = None) -> LintCatalog:
     """The provider's and exporter's metrics, their label values, and the recording rules we ship."""
-    import alerts  # the definitions; imported here so that reading a user's catalog does not need them
+    from gitea_provider_monitoring import alerts  # the definitions: here, so reading a user's catalog needs none
 
     config = config or Config()
-    cat = LintCatalog({}, set(), "built-in catalog (monitoring/catalog.py)", strict=False,
+    cat = LintCatalog({}, set(), "built-in catalog (monitoring/model/catalog.py)", strict=False,
                       target_labels=TARGET_LABELS | {config.cluster_label},
                       scope=Scope((("job", frozenset({config.provider.job, config.exporter.job})),)))
     controllers = set(config.provider.controllers)

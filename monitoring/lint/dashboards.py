@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import jsonschema
 
-from monitoring.lint import exprs
-from monitoring.lint.inputs import DashboardSource
+from gitea_provider_monitoring.lint import exprs
+from gitea_provider_monitoring.lint.inputs import DashboardSource
 
 DEPRECATED_PANELS = {"graph": "timeseries", "singlestat": "stat", "table-old": "table"}
 NEEDS_UNIT = {"timeseries", "stat", "gauge", "bargauge", "graph", "singlestat"}

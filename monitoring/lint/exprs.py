@@ -8,18 +8,18 @@ from dataclasses import dataclass
 
 import promql_parser as pp
 
-from monitoring.config import duration_seconds
-from monitoring.dashboard import substitute_variables
-from monitoring.lint.analysis import Analysis
-from monitoring.lint.catalog import COUNTER_LIKE, LintCatalog
-from monitoring.lint.checks import (
+from gitea_provider_monitoring.lint.analysis import Analysis
+from gitea_provider_monitoring.lint.catalog import COUNTER_LIKE, LintCatalog
+from gitea_provider_monitoring.lint.checks import (
     alert_without_comparison,
     histogram_quantile_input,
     input_too_large,
     metric_dropped_by_relabel,
 )
-from monitoring.lint.inputs import MetricSource
-from monitoring.promql import PromQLError, PromQLTooLarge, parse, selector
+from gitea_provider_monitoring.lint.inputs import MetricSource
+from gitea_provider_monitoring.model.config import duration_seconds
+from gitea_provider_monitoring.model.dashboard import substitute_variables
+from gitea_provider_monitoring.model.promql import PromQLError, PromQLTooLarge, parse, selector
 
 Emit = Callable[[str, str], None]  # (check id, message)
 

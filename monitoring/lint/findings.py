@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
-from monitoring.lint import checks
-from monitoring.lint.check import ERROR, WARNING, Check
+from gitea_provider_monitoring.lint import checks
+from gitea_provider_monitoring.lint.check import ERROR, WARNING, Check
 
 __all__ = ["CHECKS", "ERROR", "WARNING", "Check", "Finding"]
 

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from monitoring import bounded_load
-from monitoring.lint.targets import Scope, TargetLabels, monitor_scope, scrape_config_scope
+from gitea_provider_monitoring.lint.targets import Scope, TargetLabels, monitor_scope, scrape_config_scope
+from gitea_provider_monitoring.model import bounded_load
 
 SUFFIXES = (".yaml", ".yml", ".json")
 

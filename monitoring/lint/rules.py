@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from monitoring.config import DURATION_RE
-from monitoring.lint import exprs
-from monitoring.lint.checks import duplicate_rule
-from monitoring.lint.inputs import RuleSource
-from monitoring.rules import SEVERITIES
-from monitoring.validate import ALERT_NAME
+from gitea_provider_monitoring.lint import exprs
+from gitea_provider_monitoring.lint.checks import duplicate_rule
+from gitea_provider_monitoring.lint.inputs import RuleSource
+from gitea_provider_monitoring.model.config import DURATION_RE
+from gitea_provider_monitoring.model.rules import SEVERITIES
+from gitea_provider_monitoring.render.validate import ALERT_NAME
 
 # Accepted severities unless --severities says otherwise: ours plus `none`, which kube-prometheus and
 # other mixins give the always-firing Watchdog and InfoInhibitor alerts.

@@ -27,13 +27,13 @@ from pathlib import Path
 import requests
 import yaml
 
-from monitoring import catalog
-from monitoring.alertmanager import RECEIVERS
-from monitoring.compiler import build, load_model
-from monitoring.config import Config, duration_seconds, load_config
-from monitoring.dashboard import substitute_variables
-from monitoring.promql import metric_names
-from monitoring.promtool import Toolset, find_tool
+from gitea_provider_monitoring.check.promtool import Toolset, find_tool
+from gitea_provider_monitoring.model import catalog
+from gitea_provider_monitoring.model.config import Config, duration_seconds, load_config
+from gitea_provider_monitoring.model.dashboard import substitute_variables
+from gitea_provider_monitoring.model.promql import metric_names
+from gitea_provider_monitoring.render.alertmanager import RECEIVERS
+from gitea_provider_monitoring.render.compiler import build, load_model
 from tests.sim.gitea import PROBE_PATHS, GiteaSimulator
 from tests.sim.openapi import spec_file
 from tests.sim.processes import ExporterProcess, free_port, wait_http

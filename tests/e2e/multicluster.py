@@ -25,8 +25,8 @@ from pathlib import Path
 import requests
 import yaml
 
-from monitoring.compiler import build, load_model
-from monitoring.config import duration_seconds, load_config
+from gitea_provider_monitoring.model.config import duration_seconds, load_config
+from gitea_provider_monitoring.render.compiler import build, load_model
 from tests.e2e.harness import (
     E2E_CONFIG,
     INHIBITED,

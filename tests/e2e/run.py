@@ -12,7 +12,7 @@ import os
 import sys
 import time
 
-from monitoring.promtool import pair_for, select
+from gitea_provider_monitoring.check.promtool import pair_for, select
 from tests.e2e import multicluster
 from tests.e2e.harness import SCENARIOS, Environment, panel_report, run, table, wait_quiet, warm_up
 

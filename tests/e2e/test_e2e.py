@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from monitoring.promtool import Toolset, pair_for
+from gitea_provider_monitoring.check.promtool import Toolset, pair_for
 from tests.e2e.harness import SCENARIOS, Environment, panel_report, run, wait_quiet, warm_up
 from tests.sim.provider import ProviderSimulator
 
@@ -62,7 +62,7 @@ def test_provider_simulator_matches_the_catalog() -> None:
     """Every family the provider simulator serves is in the metric catalog with the same type and labels."""
     from prometheus_client.parser import text_string_to_metric_families
 
-    from monitoring import catalog
+    from gitea_provider_monitoring.model import catalog
 
     sim = ProviderSimulator(replicas=1)
     try:

@@ -37,7 +37,7 @@ def wait_http(url: str, timeout: float = 15.0, status: int = 200) -> None:
 
 
 class ExporterProcess:
-    """`python -m exporters.gitea_api.main` with the given flags; logs go to `log_path`."""
+    """`python -m gitea_provider_monitoring.exporters.gitea_api.main` with the given flags; logs go to `log_path`."""
 
     def __init__(self, gitea_url: str, log_path: Path, *extra: str, env: dict[str, str] | None = None,
                  wait_ready: bool = True, port: int | None = None) -> None:
@@ -45,7 +45,7 @@ class ExporterProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self._log = open(log_path, "a")  # noqa: SIM115 (closed in stop)
-        cmd = [sys.executable, "-m", "exporters.gitea_api.main", "--gitea-url", gitea_url,
+        cmd = [sys.executable, "-m", "gitea_provider_monitoring.exporters.gitea_api.main", "--gitea-url", gitea_url,
                "--listen-address", f"127.0.0.1:{self.port}", *extra]
         self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
                                      env={**os.environ, **(env or {})})

@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from monitoring.config import DEFAULT_CONTROLLERS
+from gitea_provider_monitoring.model.config import DEFAULT_CONTROLLERS
 
 try:  # controller-runtime exposes no *_created series
     from prometheus_client import disable_created_metrics

@@ -1,13 +1,13 @@
 """ACME's monitoring of its Gitea mirrors, added to gitea-provider-monitoring without forking it.
 
-Imports nothing but `monitoring.api`. Defines a metric of ACME's own mirror-sync job, a recording
+Imports nothing but `gitea_provider_monitoring.api`. Defines a metric of ACME's own mirror-sync job, a recording
 rule and an alert on it (with promtool cases and a runbook), an alert on one of the library's own
 metrics, a dashboard, and a row of panels on the library's overview dashboard.
 """
 
 from __future__ import annotations
 
-from monitoring import api
+from gitea_provider_monitoring import api
 
 JOB = "acme-mirror-sync"
 NAMESPACE = "gitea"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from monitoring.lint.checks import (
+from gitea_provider_monitoring.lint.checks import (
     alert_without_comparison,
     duplicate_rule,
     histogram_quantile_input,

@@ -19,8 +19,8 @@ from collections.abc import Callable
 
 import promql_parser as pp
 
-from monitoring.lint.analysis import Analysis
-from monitoring.lint.check import WARNING, Check
+from gitea_provider_monitoring.lint.analysis import Analysis
+from gitea_provider_monitoring.lint.check import WARNING, Check
 
 CHECK = Check("alert-without-comparison", WARNING, "without a comparison the alert fires whenever the series "
               "exists", "semantics")

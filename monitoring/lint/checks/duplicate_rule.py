@@ -22,10 +22,10 @@ from re import _parser as sre_parse  # type: ignore[attr-defined]
 
 import promql_parser as pp
 
-from monitoring.lint.analysis import Analysis
-from monitoring.lint.catalog import LintCatalog
-from monitoring.lint.check import ERROR, Check
-from monitoring.promql import PromQLError, parse, selector
+from gitea_provider_monitoring.lint.analysis import Analysis
+from gitea_provider_monitoring.lint.catalog import LintCatalog
+from gitea_provider_monitoring.lint.check import ERROR, Check
+from gitea_provider_monitoring.model.promql import PromQLError, parse, selector
 
 CHECK = Check("duplicate-rule", ERROR, "two rules with one name and labels that can write the same series overwrite "
               "each other (a partition on disjoint matchers is fine)", "semantics")

@@ -17,8 +17,8 @@ from collections.abc import Callable
 
 import promql_parser as pp
 
-from monitoring.lint.analysis import SELECTING, Analysis
-from monitoring.lint.check import ERROR, Check
+from gitea_provider_monitoring.lint.analysis import SELECTING, Analysis
+from gitea_provider_monitoring.lint.check import ERROR, Check
 
 CHECK = Check("histogram-quantile-input", ERROR, "histogram_quantile needs _bucket series with le kept through "
               "aggregation", "catalog")

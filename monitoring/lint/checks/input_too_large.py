@@ -5,7 +5,7 @@ promql-parser's parser and tree walk grow faster than the text: a 2 KB `up + up 
 deeper than 64 brackets or with more than 256 operator characters (outside `{...}`) is not parsed, and a
 dashboard with more than 2,000 panels or 10,000 queries is not checked; `make build` refuses such an
 expression too. Real rule sets stay far below (kube-prometheus and ~100 monitoring mixins: at most 2.5 KB,
-nesting 7, 37 operators). Limits: monitoring/promql.py (MAX_*), monitoring/lint/dashboards.py (MAX_*).
+nesting 7, 37 operators). Limits: monitoring/model/promql.py (MAX_*), monitoring/lint/dashboards.py (MAX_*).
 
 Bad:  up + up + up + ... (400 terms)
 Good: split it into recording rules.
@@ -13,7 +13,7 @@ Good: split it into recording rules.
 
 from __future__ import annotations
 
-from monitoring.lint.check import ERROR, Check
+from gitea_provider_monitoring.lint.check import ERROR, Check
 
 CHECK = Check("input-too-large", ERROR, "an expression or dashboard over lint's size limits is not checked (and "
               "would strain Prometheus or Grafana too)", "bounds")

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from monitoring.lint.check import ERROR, Check
-from monitoring.lint.inputs import MetricDrop, MetricSource
+from gitea_provider_monitoring.lint.check import ERROR, Check
+from gitea_provider_monitoring.lint.inputs import MetricDrop, MetricSource
 
 CHECK = Check("metric-dropped-by-relabel", ERROR, "a metric dropped at scrape time is never stored", "relabel")
 

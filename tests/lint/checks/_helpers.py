@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from monitoring.lint import lint_paths
+from gitea_provider_monitoring.lint import lint_paths
 
 ANN = {"summary": "s", "description": "on {{ $labels.controller }}", "runbook_url": "https://r.example.com/x"}
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from monitoring.lint.checks.duplicate_rule import disjoint, first_chars
+from gitea_provider_monitoring.lint.checks.duplicate_rule import disjoint, first_chars
 from tests.lint.checks._helpers import alert, messages, record
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from monitoring.promql import MAX_EXPR_BYTES, MAX_NESTING, MAX_OPERATORS, size_problem
+from gitea_provider_monitoring.model.promql import MAX_EXPR_BYTES, MAX_NESTING, MAX_OPERATORS, size_problem
 from tests.lint.checks._helpers import messages, record
 
 

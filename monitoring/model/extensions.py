@@ -22,11 +22,11 @@ from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import Any
 
-from monitoring.catalog import METRICS, Metric, by_series
-from monitoring.config import Config
-from monitoring.dashboard import DashboardDef, PanelsOn
-from monitoring.errors import ConfigError, DefinitionError
-from monitoring.rules import RuleFile
+from gitea_provider_monitoring.model.catalog import METRICS, Metric, by_series
+from gitea_provider_monitoring.model.config import Config
+from gitea_provider_monitoring.model.dashboard import DashboardDef, PanelsOn
+from gitea_provider_monitoring.model.errors import ConfigError, DefinitionError
+from gitea_provider_monitoring.model.rules import RuleFile
 
 ENTRY_POINT_GROUP = "gitea_monitoring.extensions"
 HOOKS = ("rules", "dashboards", "panels", "metrics")
@@ -82,7 +82,7 @@ def _typed(ext: Extension, hook: str, items: Iterable[Any], kind: type) -> list[
     for item in out:
         if not isinstance(item, kind):
             raise DefinitionError(ext.where(hook), hook, f"returned a {type(item).__name__}, not a {kind.__name__}",
-                                  f"build it with monitoring.api.{kind.__name__}")
+                                  f"build it with gitea_provider_monitoring.api.{kind.__name__}")
     return out
 
 
@@ -119,7 +119,7 @@ def metrics(extensions: list[Extension]) -> dict[str, Metric]:
 
 def add_panels(extensions: list[Extension], config: Config, defs: list[DashboardDef]) -> list[DashboardDef]:
     """`defs` with the extensions' panels appended to the dashboards they name."""
-    from dashboards._panels import Grid  # the layout helper our dashboards use
+    from gitea_provider_monitoring.model.panels import Grid  # the layout helper our dashboards use
 
     by_name = {d.name: d for d in defs}
     for ext in extensions:

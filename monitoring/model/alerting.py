@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from monitoring.config import Config
-from monitoring.rules import AlertCase, AlertingRule, Measure, Runbook, _caller
+from gitea_provider_monitoring.model.config import Config
+from gitea_provider_monitoring.model.rules import AlertCase, AlertingRule, Measure, Runbook, _caller
 
 
 def alert(config: Config, name: str, *, severity: str, expr: str = "", for_: str, summary: str, description: str,

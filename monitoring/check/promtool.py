@@ -14,7 +14,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from monitoring.errors import MonitoringError
+from gitea_provider_monitoring.model.errors import MonitoringError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HOW_TO_GET = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from monitoring.rules import AlertingRule, RuleFile
+from gitea_provider_monitoring.model.rules import AlertingRule, RuleFile
 
 HEADER = """# Runbooks: Crossplane Gitea provider
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from monitoring import catalog, templates
-from monitoring.config import duration_seconds
-from monitoring.dashboard import DashboardDef, panel_queries, substitute_variables
-from monitoring.errors import DefinitionError
-from monitoring.promql import PromQLError, metric_names, parse
-from monitoring.rules import SEVERITIES, AlertingRule, RecordingRule, RuleFile
+from gitea_provider_monitoring.model import catalog, templates
+from gitea_provider_monitoring.model.config import duration_seconds
+from gitea_provider_monitoring.model.dashboard import RUNBOOK_LINK_PREFIX, DashboardDef, panel_queries, substitute_variables
+from gitea_provider_monitoring.model.errors import DefinitionError
+from gitea_provider_monitoring.model.promql import PromQLError, metric_names, parse
+from gitea_provider_monitoring.model.rules import SEVERITIES, AlertingRule, RecordingRule, RuleFile
 
 ALERT_NAME = re.compile(r"^[A-Z][A-Za-z0-9]+$")  # CamelCase; lint uses it too
 _RECORD_NAME = re.compile(r"^[a-z_]+:[a-z0-9_]+:[a-z0-9_]+$")
@@ -26,7 +26,7 @@ def _check_expr(source: str, item: str, expr: str, known_records: set[str],
         if catalog.lookup(name, extra_metrics) is None and name not in known_records:
             raise DefinitionError(
                 source, item, f"metric {name!r} is not in the metric catalog nor a recording rule we define",
-                "use a metric from monitoring/catalog.py, or declare your own in an extension's metrics() "
+                "use a metric from monitoring/model/catalog.py, or declare your own in an extension's metrics() "
                 "(docs/extending.md)",
             )
 
@@ -112,8 +112,6 @@ def validate_dashboards(dashboards: list[DashboardDef], records: set[str],
         rendered[d.name] = model
     return rendered
 
-
-RUNBOOK_LINK_PREFIX = "Runbook: "  # the title dashboards/_panels.runbook_links gives a panel's link to an alert
 
 
 def validate_runbook_links(dashboards: list[DashboardDef], rendered: dict[str, dict], alerts: set[str]) -> None:

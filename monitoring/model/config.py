@@ -20,9 +20,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from monitoring import __version__, bounded_load
-from monitoring.errors import ConfigError, ConfigFileError
-from monitoring.overrides import Overrides
+from gitea_provider_monitoring import __version__
+from gitea_provider_monitoring.model import bounded_load
+from gitea_provider_monitoring.model.errors import ConfigError, ConfigFileError
+from gitea_provider_monitoring.model.overrides import Overrides
 
 DURATION_RE = re.compile(r"^(?:\d+y)?(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?$")
 _UNIT_SECONDS = {"y": 365 * 86400, "w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
@@ -228,7 +229,7 @@ class Config:
     kubernetes_namespace: str = "crossplane-system"
     grafana_folder: str = "Crossplane Gitea Provider"
     # The oldest Grafana the dashboards must load in: "10.4", "11.0", "12.0" or "12.1" (README, "Push to
-    # Grafana"); the build writes that version's schemaVersion (monitoring/grafana/convert.py).
+    # Grafana"); the build writes that version's schemaVersion (monitoring/model/grafana_model.py).
     grafana_min_version: str = "10.4"
     grafana_instance_selector: dict[str, str] = field(default_factory=lambda: {"dashboards": "grafana"})
     # One label on every alert saying it is ours: Alertmanager routes and inhibits on it (and severity).
@@ -446,7 +447,7 @@ def _exporter_duration(value: Any) -> str | tuple[str, str] | None:
     """The exporter reads single-unit durations only (its parse_duration): 15s, 800ms, 1m, not 1m30s or 1d."""
     from argparse import ArgumentTypeError
 
-    from exporters.gitea_api.main import parse_duration
+    from gitea_provider_monitoring.exporters.gitea_api.main import parse_duration
 
     if not isinstance(value, str):
         return None  # the type check reports it
@@ -545,7 +546,7 @@ def _one_of(*choices: str) -> Check:
 
 
 def _grafana_version(value: Any) -> str | None:
-    from monitoring.grafana.convert import SCHEMA_VERSIONS  # the versions the converter knows, written once there
+    from gitea_provider_monitoring.model.grafana_model import SCHEMA_VERSIONS  # the converter's versions, written there
 
     return None if value in SCHEMA_VERSIONS else f"{value!r} is not one of {', '.join(SCHEMA_VERSIONS)}"
 
@@ -668,7 +669,7 @@ def validate_config(config: Config, path: str = "<config>") -> None:
     latency = config.slo.gitea_latency.latency_seconds
     if latency is None:
         raise ConfigError(path, "slo.gitea_latency.latency_seconds", "required: the latency the SLO counts as good")
-    from exporters.gitea_api.metrics import BUCKETS  # the exporter's histogram buckets, written once there
+    from gitea_provider_monitoring.exporters.gitea_api.metrics import BUCKETS  # the exporter's buckets, written there
 
     if not any(math.isclose(latency, b) for b in BUCKETS):
         raise ConfigError(path, "slo.gitea_latency.latency_seconds",

@@ -6,10 +6,10 @@ import dataclasses
 import re
 from pathlib import Path
 
-from monitoring import runbooks
-from monitoring.compiler import load_model
-from monitoring.config import Config
-from monitoring.output import write_file_atomic
+from gitea_provider_monitoring.model.config import Config
+from gitea_provider_monitoring.render import runbooks
+from gitea_provider_monitoring.render.compiler import load_model
+from gitea_provider_monitoring.render.output import write_file_atomic
 
 RUNBOOKS = "docs/runbooks.md"
 README = "README.md"

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import yaml
 
-from monitoring import promtool
-from monitoring.config import Config
-from monitoring.errors import MonitoringError
+from gitea_provider_monitoring.check import promtool
+from gitea_provider_monitoring.model.config import Config
+from gitea_provider_monitoring.model.errors import MonitoringError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HANDWRITTEN_DIR = REPO_ROOT / "tests" / "rules"  # present in a checkout, not in an installed package
@@ -80,8 +80,8 @@ def run_tests(files: list[Path], jobs: int = 2) -> Report:
 
 def lint(build_dir: Path, config: Config) -> list[str]:
     """Error-level lint findings of the build, against the config's labels and scrape interval."""
-    from monitoring.lint import lint_paths
-    from monitoring.lint.catalog import builtin
+    from gitea_provider_monitoring.lint import lint_paths
+    from gitea_provider_monitoring.lint.catalog import builtin
 
     result = lint_paths([build_dir], builtin(config), set(), config.scrape_interval, None)
     return sorted(f.text() for f in result.findings if f.level == "error")
@@ -90,7 +90,7 @@ def lint(build_dir: Path, config: Config) -> list[str]:
 def prove(build_dir: Path, config: Config, jobs: int = 2, handwritten: Path | None = HANDWRITTEN_DIR,
           with_lint: bool = True) -> Report:
     """Lint, check and test an existing build of `config`."""
-    from alerts._testdata import template_values
+    from gitea_provider_monitoring.model.testdata import template_values
 
     rules = sorted((build_dir / "prometheus" / "rules").glob("*.yaml"))
     if not rules:

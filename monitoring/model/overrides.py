@@ -29,9 +29,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from monitoring.errors import ConfigError
-from monitoring.rules import SEVERITIES, AlertingRule, RuleFile
-from monitoring.settings import declared_settings
+from gitea_provider_monitoring.model.errors import ConfigError
+from gitea_provider_monitoring.model.rules import SEVERITIES, AlertingRule, RuleFile
+from gitea_provider_monitoring.model.settings import declared_settings
 
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 # Annotations the definitions own: overriding them would break the runbook link and the tests' texts.
@@ -126,7 +126,7 @@ def _annotations(value: Any, path: str, key: str) -> dict[str, str]:
 
 
 def _alert_override(value: Any, path: str, key: str) -> AlertOverride:
-    from monitoring.config import Thresholds, duration_seconds
+    from gitea_provider_monitoring.model.config import Thresholds, duration_seconds
 
     mapping = _mapping(value, path, key)
     _only(mapping, ("disabled", "severity", "for", "thresholds", "labels", "annotations"), path, key)
@@ -175,7 +175,7 @@ def _alerts(rule_files: list[RuleFile]) -> dict[str, AlertingRule]:
 
 def _duration_fields(config: Any) -> list[tuple[str, str]]:
     """(section, field) of every duration a definition may use as an alert's `for`."""
-    from monitoring.config import duration_seconds
+    from gitea_provider_monitoring.model.config import duration_seconds
 
     fields = [(section, f.name) for section in ("thresholds", "slo") for f in dataclasses.fields(getattr(config, section))
               if f.name.endswith("_for") and isinstance(getattr(getattr(config, section), f.name), str)]
@@ -220,7 +220,7 @@ def _redefined(config: Any, define: Define, alert: AlertingRule, override: Alert
         section = _section_of(config, name)
         if section is None:
             raise ConfigError(source, f"overrides.alerts.{key}.thresholds.{name}", "not a field of thresholds: nor a "
-                              "setting an extension reads", "see the Thresholds section of monitoring/config.py")
+                              "setting an extension reads", "see the Thresholds section of monitoring/model/config.py")
         current = getattr(config.thresholds, name) if section == "thresholds" else config.settings.get(name)
         only = _alerts(define(_with(config, section, **{name: value}))).get(alert.alert)
         if only == alert and current != value:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from monitoring.grafana.canonical import (
+from gitea_provider_monitoring.delivery.canonical import (
     HASH_PREFIX,
     SERVER_FIELDS,
     canonical,
@@ -30,7 +30,7 @@ from monitoring.grafana.canonical import (
     legacy_hash,
     same,
 )
-from monitoring.grafana.client import GrafanaClient, GrafanaError
+from gitea_provider_monitoring.delivery.client import GrafanaClient, GrafanaError
 
 OWNER_TAG = "managed-by:gitea-provider-monitoring"
 TAG_MAX = 50  # Grafana 12+ refuses longer tags (400 tag-too-long)

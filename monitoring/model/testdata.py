@@ -14,8 +14,8 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
-from monitoring.config import Config, ProviderConfig, duration_seconds, example_pods
-from monitoring.rules import AlertCase, Expected, Series, fires, num, silent
+from gitea_provider_monitoring.model.config import Config, ProviderConfig, duration_seconds, example_pods
+from gitea_provider_monitoring.model.rules import AlertCase, Expected, Series, fires, num, silent
 
 Cases = list[AlertCase]
 

@@ -6,18 +6,15 @@ config, drawn as a red step. Panels are placed on Grafana's 24-column grid by `G
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 import grafanalib.core as G
 
-from alerts import alerts_by_name
-from monitoring.config import Config
-from monitoring.errors import DefinitionError
-from monitoring.grafana.convert import DATASOURCE_REF
-from monitoring.rules import AlertingRule, Measure, _caller, num
-from monitoring.validate import RUNBOOK_LINK_PREFIX
+from gitea_provider_monitoring.model.config import Config
+from gitea_provider_monitoring.model.dashboard import RUNBOOK_LINK_PREFIX
+from gitea_provider_monitoring.model.grafana_model import DATASOURCE_REF
+from gitea_provider_monitoring.model.rules import Measure, num
 
 TAGS = ["gitea-provider", "crossplane"]
 GREEN, YELLOW, RED = "green", "#EAB839", "red"
@@ -86,25 +83,6 @@ def _field_config(unit: str, steps: dict, extra: dict | None = None, no_value: s
     return {"defaults": defaults, "overrides": []}
 
 
-def shown_alert(config: Config, name: str, depth: int = 2) -> AlertingRule:
-    """The alert a panel shows, with its measure; a name that is no alert of this config stops the build."""
-    known = alerts_by_name(config)
-    if name not in known:
-        close = difflib.get_close_matches(name, list(known), n=1)
-        raise DefinitionError(_caller(depth), name, "a panel links to an alert that does not exist",
-                              f"did you mean {close[0]}?" if close else "use the name of an alert in alerts/")
-    return known[name]
-
-
-def measure(config: Config, name: str) -> Measure:
-    """The query, threshold and quantile of the alert `name`, for a panel that shows it."""
-    rule = shown_alert(config, name, depth=3)
-    if rule.measure is None:
-        raise DefinitionError(_caller(2), name, "the alert has no measure a panel could draw",
-                              "give the alert a Measure (alerts/_common.py alert(measure=...))")
-    return rule.measure
-
-
 def alert_steps(m: Measure) -> dict:
     """The alert's threshold as the panel's red step (green under it for `>` alerts, red under it for `<`)."""
     if m.op == "<":
@@ -119,7 +97,7 @@ def quantile_label(m: Measure) -> str:
 
 def runbook_links(config: Config, *alerts: str) -> list[dict]:
     """Links to the runbook sections of `alerts`; a name no definition defines stops the build
-    (monitoring/validate.py validate_runbook_links, which knows the extensions' alerts too)."""
+    (monitoring/render/validate.py validate_runbook_links, which knows the extensions' alerts too)."""
     return [{"title": f"{RUNBOOK_LINK_PREFIX}{a}", "url": config.runbook_url(a), "targetBlank": True, "type": "link",
              "icon": "doc", "tooltip": f"What to do when {a} fires", "tags": [], "asDropdown": False,
              "includeVars": False, "keepTime": False} for a in alerts]

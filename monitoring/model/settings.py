@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from monitoring.errors import ConfigError
+from gitea_provider_monitoring.model.errors import ConfigError
 
 T = TypeVar("T", str, float, int)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from monitoring.output import to_json
-from monitoring.rules import RuleFile
+from gitea_provider_monitoring.model.rules import RuleFile
+from gitea_provider_monitoring.render.output import to_json
 
 PART_OF = "gitea-provider-monitoring"
 

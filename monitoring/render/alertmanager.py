@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from monitoring.rules import SEVERITIES
+from gitea_provider_monitoring.model.rules import SEVERITIES
 
 RECEIVERS = {"critical": "gitea-provider-page", "warning": "gitea-provider-chat", "info": "gitea-provider-ticket"}
 GROUP_BY = ("alertname", "namespace")

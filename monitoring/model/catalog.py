@@ -161,5 +161,5 @@ def metric(name: str) -> Metric:
     """The catalog entry for a metric name; KeyError names the metric when it is unknown."""
     found = lookup(name)
     if found is None:
-        raise KeyError(f"metric {name!r} is not in the catalog (monitoring/catalog.py)")
+        raise KeyError(f"metric {name!r} is not in the catalog (monitoring/model/catalog.py)")
     return found

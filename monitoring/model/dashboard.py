@@ -7,12 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from monitoring.grafana.convert import to_current_model
-from monitoring.rules import _caller
+from gitea_provider_monitoring.model.grafana_model import to_current_model
+from gitea_provider_monitoring.model.rules import _caller
 
 # What Grafana substitutes into a query before Prometheus sees it; enough to parse the query offline.
 RANGE_VARIABLES = ("__rate_interval", "__interval", "__range")
 _RANGE = re.compile(r"\$\{?(__rate_interval|__interval|__range)\b\}?")
+RUNBOOK_LINK_PREFIX = "Runbook: "  # the title model/panels.runbook_links gives a panel's link to an alert (validated)
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::[a-z]+)?\}|\$([A-Za-z_][A-Za-z0-9_]*)|\[\[([A-Za-z_]\w*)\]\]")
 
 

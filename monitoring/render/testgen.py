@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from monitoring.config import duration_seconds
-from monitoring.rules import AlertCase, AlertingRule, RuleFile
-from monitoring.templates import render
+from gitea_provider_monitoring.model.config import duration_seconds
+from gitea_provider_monitoring.model.rules import AlertCase, AlertingRule, RuleFile
+from gitea_provider_monitoring.model.templates import render
 
 
 def expected_alert(rule: AlertingRule, labels: dict[str, str], value: float) -> dict:

@@ -7,18 +7,18 @@ from argparse import ArgumentTypeError
 from dataclasses import dataclass
 from pathlib import Path
 
-import alerts
-import dashboards
-from exporters.gitea_api.probes import DEFAULT_PROBES
-from monitoring import __version__, alertmanager, extensions, mixin, overrides, runbooks
-from monitoring import kubernetes as k8s
-from monitoring.config import Config
-from monitoring.errors import ConfigError
-from monitoring.grafana.convert import for_grafana
-from monitoring.output import to_json, to_yaml, write_tree
-from monitoring.rules import RuleFile
-from monitoring.testgen import test_files
-from monitoring.validate import validate_dashboards, validate_rules, validate_runbook_links
+from gitea_provider_monitoring import __version__, alerts, dashboards
+from gitea_provider_monitoring.exporters.gitea_api.probes import DEFAULT_PROBES
+from gitea_provider_monitoring.model import extensions, overrides
+from gitea_provider_monitoring.model.config import Config
+from gitea_provider_monitoring.model.errors import ConfigError
+from gitea_provider_monitoring.model.grafana_model import for_grafana
+from gitea_provider_monitoring.model.rules import RuleFile
+from gitea_provider_monitoring.render import alertmanager, mixin, runbooks
+from gitea_provider_monitoring.render import kubernetes as k8s
+from gitea_provider_monitoring.render.output import to_json, to_yaml, write_tree
+from gitea_provider_monitoring.render.testgen import test_files
+from gitea_provider_monitoring.render.validate import validate_dashboards, validate_rules, validate_runbook_links
 
 RULES_DIR = "prometheus/rules"
 TESTS_DIR = "tests"
@@ -88,7 +88,7 @@ def probe_timing(config: Config) -> float:
     The exporter reads single-unit durations only (15s, 800ms, 1m) and refuses a timeout not below the
     interval: caught here, at build, instead of as a crash-looping sidecar.
     """
-    from exporters.gitea_api.main import parse_duration
+    from gitea_provider_monitoring.exporters.gitea_api.main import parse_duration
 
     e, seconds = config.exporter, {}
     for key in ("interval", "timeout"):

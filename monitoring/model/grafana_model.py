@@ -12,7 +12,7 @@ from typing import Any
 
 from grafanalib._gen import DashboardEncoder
 
-from monitoring.errors import ConfigError
+from gitea_provider_monitoring.model.errors import ConfigError
 
 SCHEMA_VERSION = 42  # the model this module writes (Grafana 12.1+)
 # The schemaVersion each Grafana release knows: a dashboard may not claim a newer one than the oldest

@@ -1,1 +1,0 @@
-"""Grafana: turning grafanalib output into the current dashboard model, and (later) delivery."""
