@@ -294,3 +294,17 @@ def test_pyproject_lists_every_package_folder() -> None:
     orphans = sorted(str(d.relative_to(REPO_ROOT)) for folder in FOLDERS for d in (REPO_ROOT / folder).rglob("*")
                      if d.is_dir() and any(d.glob("*.py")) and not (d / "__init__.py").exists())
     assert orphans == [], f"add an __init__.py: {orphans}"
+
+
+def test_every_checkout_path_points_at_the_checkout() -> None:
+    """Modules that find .tools/, tests/rules or docs/ from their own file: a move to another depth must not
+    silently point them elsewhere (they fall back to PATH or skip the hand-written cases when it does)."""
+    import importlib
+
+    for name in ("gitea_provider_monitoring.cli", "gitea_provider_monitoring.check.selftest",
+                 "gitea_provider_monitoring.check.promtool"):
+        module = importlib.import_module(name)
+        assert module.REPO_ROOT == REPO_ROOT, f"{name}.REPO_ROOT is {module.REPO_ROOT}, not the checkout {REPO_ROOT}"
+    from gitea_provider_monitoring.check.selftest import HANDWRITTEN_DIR
+
+    assert any(HANDWRITTEN_DIR.glob("*.yaml")), HANDWRITTEN_DIR

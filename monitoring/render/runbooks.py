@@ -11,7 +11,7 @@ HEADER = """# Runbooks: Crossplane Gitea provider
 <!-- Generated from the alert definitions in alerts/ by `make docs`. Do not edit by hand. -->
 
 One section per alert. Each names what the alert means, its impact, how to diagnose it (PromQL
-and kubectl) and how to mitigate it. Thresholds shown are the defaults of `monitoring/config.py`.
+and kubectl) and how to mitigate it. Thresholds shown are the defaults of `monitoring/model/config.py`.
 
 """
 
