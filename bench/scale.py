@@ -533,22 +533,26 @@ def existing_history(data: Path) -> tuple[int, int, int] | None:
             sum(m["stats"]["numSamples"] for m in metas))
 
 
+def backfill_chunks(start: int, end: int, jobs: int, step: int) -> list[tuple[int, int]]:
+    """[start, end] cut into at most `jobs` (first, last) evaluation-time ranges on 2 h block boundaries; --end
+    is inclusive in promtool, so a chunk ends one evaluation before the next one starts."""
+    per = max(1, math.ceil((end + 1 - start // BLOCK * BLOCK) / BLOCK / max(1, jobs)))  # blocks per chunk
+    cuts = [c for c in range(start // BLOCK * BLOCK + per * BLOCK, end, per * BLOCK) if c > start]
+    edges = [start, *cuts, end + step]
+    return [(a, b - step) for a, b in zip(edges, edges[1:], strict=False)]
+
+
 def _backfill(prom: Prometheus, records_file: Path, start: int, end: int, out: Path, eval_interval: str,
               jobs: int) -> None:
     """`promtool tsdb create-blocks-from rules` over [start, end] split into `jobs` chunks (2 h aligned) run
     side by side: the querying Prometheus does the work, so chunks use the machine's cores."""
-    edges = sorted({start, end, *(start // BLOCK * BLOCK + BLOCK * k * max(1, math.ceil((end - start) / BLOCK / jobs))
-                                  for k in range(1, jobs))})
-    edges = [e for e in edges if start <= e <= end]
     procs = []
-    for k, (a, b) in enumerate(zip(edges, edges[1:], strict=False)):
+    for k, (a, b) in enumerate(backfill_chunks(start, end, jobs, int(duration_seconds(eval_interval)))):
         chunk_out = out / f"chunk{k}"
         procs.append((subprocess.Popen(
             ["nice", "-n", "19", tool("promtool"), "tsdb", "create-blocks-from", "rules", f"--start={a}",
-             # --end is inclusive: the next chunk starts one evaluation later.
-             f"--end={b - (duration_seconds(eval_interval) if b < end else 0)}", f"--url={prom.url}",
-             f"--output-dir={chunk_out}", f"--eval-interval={eval_interval}", str(records_file)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True), chunk_out))
+             f"--end={b}", f"--url={prom.url}", f"--output-dir={chunk_out}", f"--eval-interval={eval_interval}",
+             str(records_file)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True), chunk_out))
     failed = []
     for proc, chunk_out in procs:
         output, _ = proc.communicate()
