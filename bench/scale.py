@@ -1,15 +1,17 @@
 """At scale: dashboard panel and rule group cost on a real Prometheus for N provider installations.
 
 For each N (default 1, 10, 100) this writes a synthetic history of N installations (one cluster each:
-3 provider replicas with every controller, controller-runtime's real bucket layout, the exporter's series,
-kube-state-metrics/cAdvisor series of the pods), 30 s apart, as OpenMetrics text, one file per 2 h block,
-and turns it into TSDB blocks with `promtool tsdb create-blocks-from openmetrics`. A Prometheus serves
-those blocks; `promtool tsdb create-blocks-from rules` back-fills our recording rules (built with
-`multi_cluster: true`) from it. A second Prometheus serves raw and recorded blocks together and reports:
+3 provider replicas of which only the leader runs controllers, controller-runtime's real bucket layout, the
+exporter's series, kube-state-metrics/cAdvisor series of the pods), 30 s apart, as OpenMetrics text, one file
+per 2 h block, and turns it into TSDB blocks with `promtool tsdb create-blocks-from openmetrics`. A
+Prometheus serves those blocks; `promtool tsdb create-blocks-from rules` back-fills our recording rules
+(built with `multi_cluster: true`) from it, one pass per dependency level, each cut into time chunks run
+side by side. A second Prometheus serves raw and recorded blocks together and reports:
 
 - every dashboard panel's p50/p95 over the last 24 h at the step Grafana uses for a full-width panel, next
   to the same panel computed from raw series (each recording rule inlined), and the ratio;
-- each rule group's `prometheus_rule_group_last_duration_seconds` from live evaluations;
+- each rule group's `prometheus_rule_group_last_duration_seconds` from live evaluations (median), with the
+  1-minute load average during them, and the costliest rules (/api/v1/rules, and their query run alone);
 - series our recording rules add (total and per installation); Prometheus' resident memory.
 
 Grafana's step (cited): a panel's interval is `roundInterval((to - from) / maxDataPoints)`, never below the
@@ -19,8 +21,10 @@ so 24 h gives 46.7 s -> 1m; the Prometheus data source then keeps the step at or
 sets $__rate_interval = max($__interval + scrape interval, 4 x scrape interval)
 (packages/grafana-prometheus/src/datasource.ts, adjustInterval/getRateIntervalScopedVariable).
 
-Heavy: run it niced. `--quick` is N=1 over 2 h (a minute). Numbers only; the machine is shared, compare
-columns of one run. Usage: python bench/scale.py [--quick] [--installations 1,10,100] [--hours 24]
+Heavy: run it niced. `--quick` is N=1 over 2 h (about 7 minutes, most of it 6 live rule evaluations).
+Numbers only; the machine is shared (the load average is printed beside the timings), compare columns of
+one run. Usage: python bench/scale.py [--quick] [--installations 1,10,100] [--hours 24] [--work DIR
+[--reuse-history]]
 """
 
 from __future__ import annotations
@@ -835,7 +839,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hours", type=float, default=float(os.environ.get("SCALE_HOURS", "24")))
     parser.add_argument("--repeats", type=int, default=int(os.environ.get("SCALE_REPEATS", "10")),
                         help="timed runs per panel (after one warm-up)")
-    parser.add_argument("--quick", action="store_true", help="N=1 over 2 h, 3 repeats (about a minute)")
+    parser.add_argument("--quick", action="store_true", help="N=1 over 2 h, 3 repeats (about 7 minutes)")
     parser.add_argument("--lead-minutes", type=float, default=None,
                         help="how far past now the history ends (default: grows with N x hours) so the live rule "
                              "evaluation, after every other step, still sees fresh samples")
