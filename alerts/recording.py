@@ -77,11 +77,10 @@ def rules(config: Config) -> RuleFile:
         RecordingRule(RECONCILE_RATE_BY_RESULT,
                       f"sum by ({config.by('job', 'controller', 'result')}) "
                       f"(rate(controller_runtime_reconcile_total{{{prov}}}[{w}]))"),
-        RecordingRule(RECONCILE_RATE,
-                      f"sum by ({by_ctrl}) (rate(controller_runtime_reconcile_total{{{prov}}}[{w}]))"),
+        # From the per-result record above (same group, evaluated after it): the raw counters are read once.
+        RecordingRule(RECONCILE_RATE, f"sum by ({by_ctrl}) ({RECONCILE_RATE_BY_RESULT})"),
         RecordingRule(RECONCILE_FAILURE_RATIO,
-                      f"sum by ({by_ctrl}) (rate(controller_runtime_reconcile_total{{{prov}, {FAILED_RESULTS}}}[{w}]))\n"
-                      f"/\nsum by ({by_ctrl}) (rate(controller_runtime_reconcile_total{{{prov}}}[{w}]))"),
+                      f"sum by ({by_ctrl}) ({RECONCILE_RATE_BY_RESULT}{{{FAILED_RESULTS}}})\n/\n{RECONCILE_RATE}"),
     ]
     provider_rules += _quantile_rules(RECONCILE_LATENCY, "controller_runtime_reconcile_time_seconds", by_ctrl, prov,
                                       quantiles(t.reconcile_latency_quantile), w)

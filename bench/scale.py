@@ -1,15 +1,17 @@
 """At scale: dashboard panel and rule group cost on a real Prometheus for N provider installations.
 
 For each N (default 1, 10, 100) this writes a synthetic history of N installations (one cluster each:
-3 provider replicas with every controller, controller-runtime's real bucket layout, the exporter's series,
-kube-state-metrics/cAdvisor series of the pods), 30 s apart, as OpenMetrics text, one file per 2 h block,
-and turns it into TSDB blocks with `promtool tsdb create-blocks-from openmetrics`. A Prometheus serves
-those blocks; `promtool tsdb create-blocks-from rules` back-fills our recording rules (built with
-`multi_cluster: true`) from it. A second Prometheus serves raw and recorded blocks together and reports:
+3 provider replicas of which only the leader runs controllers, controller-runtime's real bucket layout, the
+exporter's series, kube-state-metrics/cAdvisor series of the pods), 30 s apart, as OpenMetrics text, one file
+per 2 h block, and turns it into TSDB blocks with `promtool tsdb create-blocks-from openmetrics`. A
+Prometheus serves those blocks; `promtool tsdb create-blocks-from rules` back-fills our recording rules
+(built with `multi_cluster: true`) from it, one pass per dependency level, each cut into time chunks run
+side by side. A second Prometheus serves raw and recorded blocks together and reports:
 
 - every dashboard panel's p50/p95 over the last 24 h at the step Grafana uses for a full-width panel, next
   to the same panel computed from raw series (each recording rule inlined), and the ratio;
-- each rule group's `prometheus_rule_group_last_duration_seconds` from live evaluations;
+- each rule group's `prometheus_rule_group_last_duration_seconds` from live evaluations (median), with the
+  1-minute load average during them, and the costliest rules (/api/v1/rules, and their query run alone);
 - series our recording rules add (total and per installation); Prometheus' resident memory.
 
 Grafana's step (cited): a panel's interval is `roundInterval((to - from) / maxDataPoints)`, never below the
@@ -19,8 +21,10 @@ so 24 h gives 46.7 s -> 1m; the Prometheus data source then keeps the step at or
 sets $__rate_interval = max($__interval + scrape interval, 4 x scrape interval)
 (packages/grafana-prometheus/src/datasource.ts, adjustInterval/getRateIntervalScopedVariable).
 
-Heavy: run it niced. `--quick` is N=1 over 2 h (a minute). Numbers only; the machine is shared, compare
-columns of one run. Usage: python bench/scale.py [--quick] [--installations 1,10,100] [--hours 24]
+Heavy: run it niced. `--quick` is N=1 over 2 h (about 7 minutes, most of it 6 live rule evaluations).
+Numbers only; the machine is shared (the load average is printed beside the timings), compare columns of
+one run. Usage: python bench/scale.py [--quick] [--installations 1,10,100] [--hours 24] [--work DIR
+[--reuse-history]]
 """
 
 from __future__ import annotations
@@ -50,30 +54,36 @@ sys.path.insert(0, str(REPO))
 from gitea_provider_monitoring import __version__  # noqa: E402
 from gitea_provider_monitoring.alerts import slo  # noqa: E402
 from gitea_provider_monitoring.check.promtool import find_tool  # noqa: E402
+from gitea_provider_monitoring.exporters.gitea_api.metrics import (  # noqa: E402
+    BUCKETS,
+    PROXY_KINDS,
+    PROXY_OPERATIONS,
+    REASONS,
+    TOKEN_STATES,
+)
 from gitea_provider_monitoring.model.config import Config, duration_seconds  # noqa: E402
 from gitea_provider_monitoring.model.dashboard import substitute_variables  # noqa: E402
 from gitea_provider_monitoring.render.compiler import build, load_model  # noqa: E402
 from tests.sim.processes import free_port, wait_http  # noqa: E402
+from tests.sim.provider import QUEUE_BUCKETS as WORKQUEUE_BUCKETS  # noqa: E402  (controller-runtime's layouts)
+from tests.sim.provider import RECONCILE_BUCKETS  # noqa: E402
 
 SCRAPE = 30  # seconds between samples, as a typical ServiceMonitor/PodMonitor scrape
 BLOCK = 2 * 3600  # one OpenMetrics file and one promtool run per 2 h block: one parse pass each
 REPLICAS = 3
-# controller-runtime pkg/internal/controller/metrics/metrics.go (ReconcileTime buckets) and
-# pkg/metrics/workqueue.go (ExponentialBuckets(10e-9, 10, 12) for queue and work duration).
-RECONCILE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8,
-                     0.9, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30,
-                     40, 50, 60)
-WORKQUEUE_BUCKETS = tuple(10e-9 * 10 ** i for i in range(12))
-PROBE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)  # exporters/gitea_api
 PROBE_ENDPOINTS = ("healthz", "version", "user", "repos_search")
-PROBE_REASONS = ("timeout", "connection", "tls", "http_4xx", "http_5xx", "invalid_response")
-PROXY_KINDS = ("Repository", "Organization", "User", "Webhook", "other")
-PROXY_OPERATIONS = ("observe", "create", "update", "delete")
 RESULTS = ("success", "error", "requeue", "requeue_after")
 
 # Grafana, full-width panel over 24 h: interval 1m (see the module docstring); the data source's scrape
 # interval is set to ours (30 s), so $__rate_interval = max(60 + 30, 4 x 30) = 90s.
 PANEL_WIDTH_PX = 1850
+
+
+def tool(name: str) -> str | None:
+    """prometheus/promtool: the pinned Prometheus 3 that `make tools` builds with Go (.tools/prometheus-3.*/,
+    scripts/fetch-tools), what a central store runs today; else the one find_tool gives (Debian's 2.x)."""
+    pinned = sorted((REPO / ".tools").glob(f"prometheus-3.*/{name}"))
+    return str(pinned[-1]) if pinned else find_tool(name)
 
 
 def grafana_round_interval(ms: float) -> int:
@@ -133,11 +143,45 @@ def _lognormal_cdf(median: float, sigma: float = 0.8):
     return lambda x: 0.5 * (1 + math.erf(math.log(x / median) / (sigma * math.sqrt(2))))
 
 
+def leader_series(i: int, base: dict, controllers: tuple[str, ...]) -> Iterator[Series]:
+    """The leader's controller-runtime series: per controller, initMetrics' counters and gauges
+    (pkg/internal/controller/controller.go), the reconcile-time histogram (41 buckets,
+    pkg/internal/controller/metrics/metrics.go) and the work queue's (pkg/internal/metrics/workqueue.go)."""
+    work = 20  # reconciles per scrape (the provider polls every managed resource)
+    for c_index, controller in enumerate(controllers):
+        seed = i * 1000 + c_index
+        ctrl = {**base, "controller": controller}
+        for result, share in zip(RESULTS, (0.1, 0.01, 0.04, 0.85), strict=True):
+            yield Series("controller_runtime_reconcile_total" + _labels(**ctrl, result=result),
+                         rate=int(work * share), seed=seed)
+        for name in ("reconcile_errors", "terminal_reconcile_errors", "reconcile_panics"):
+            yield Series(f"controller_runtime_{name}_total" + _labels(**ctrl), seed=seed)
+        yield from _histogram("controller_runtime_reconcile_time_seconds", ctrl, work, RECONCILE_BUCKETS,
+                              _lognormal_cdf(0.2), 0.25, seed)
+        yield Series("controller_runtime_active_workers" + _labels(**ctrl), value=1)
+        yield Series("controller_runtime_max_concurrent_reconciles" + _labels(**ctrl), value=10)
+        queue = {**base, "name": controller, "controller": controller}
+        yield Series("workqueue_depth" + _labels(**queue), value=2)
+        yield Series("workqueue_adds_total" + _labels(**queue), rate=work, seed=seed)
+        yield Series("workqueue_retries_total" + _labels(**queue), rate=1, seed=seed)
+        yield from _histogram("workqueue_queue_duration_seconds", queue, work, WORKQUEUE_BUCKETS,
+                              _lognormal_cdf(0.005, 1.5), 0.01, seed)
+        yield from _histogram("workqueue_work_duration_seconds", queue, work, WORKQUEUE_BUCKETS,
+                              _lognormal_cdf(0.2), 0.25, seed)
+        yield Series("workqueue_unfinished_work_seconds" + _labels(**queue), value=0.1)
+        yield Series("workqueue_longest_running_processor_seconds" + _labels(**queue), value=0.2)
+
+
 def installation_series(i: int, config: Config) -> Iterator[Series]:
     """The series of installation `i` (cluster c<i>): 3 provider replicas, the exporter, the pods' kube series.
 
-    Only the leader (replica 0) reconciles: the others serve every family at zero, as controller-runtime
-    does on a standby replica."""
+    Only the leader (replica 0) exposes controller and work-queue series. controller-runtime registers its
+    controllers as leader-election runnables (pkg/manager/runnable_group.go, LeaderElectionRunnable; started by
+    startLeaderElectionRunnables in pkg/manager/internal.go once the lease is won); a controller creates its
+    controller_runtime_* children in Start -> initMetrics and its work queue (hence the workqueue_* children,
+    pkg/internal/metrics/workqueue.go New*Metric) in startEventSourcesAndQueueLocked
+    (pkg/internal/controller/controller.go). A standby replica therefore serves none of them, only up,
+    rest_client_requests_total (its lease polls), leader_election_master_status 0, process_* and go_*."""
     p = config.provider
     cluster = cluster_name(i)
     common = {config.cluster_label: cluster, "namespace": p.namespace}
@@ -146,30 +190,8 @@ def installation_series(i: int, config: Config) -> Iterator[Series]:
         leader = r == 0
         base = {**common, "job": p.job, "instance": f"10.{i // 250}.{i % 250}.{r + 10}:8080", "pod": pod}
         yield Series("up" + _labels(**base), value=1)
-        for c_index, controller in enumerate(p.controllers):
-            seed = i * 1000 + r * 100 + c_index
-            ctrl = {**base, "controller": controller}
-            work = 20 if leader else 0  # reconciles per scrape (the provider polls every managed resource)
-            for result, share in zip(RESULTS, (0.1, 0.01, 0.04, 0.85), strict=True):
-                yield Series("controller_runtime_reconcile_total" + _labels(**ctrl, result=result),
-                             rate=int(work * share) if work else 0, seed=seed)
-            for name in ("reconcile_errors", "terminal_reconcile_errors", "reconcile_panics"):
-                yield Series(f"controller_runtime_{name}_total" + _labels(**ctrl), seed=seed)
-            yield from _histogram("controller_runtime_reconcile_time_seconds", ctrl, work, RECONCILE_BUCKETS,
-                                  _lognormal_cdf(0.2), 0.25, seed)
-            yield Series("controller_runtime_active_workers" + _labels(**ctrl), value=1 if leader else 0)
-            yield Series("controller_runtime_max_concurrent_reconciles" + _labels(**ctrl), value=10)
-            queue = {**base, "name": controller, "controller": controller}
-            yield Series("workqueue_depth" + _labels(**queue), value=2 if leader else 0)
-            yield Series("workqueue_adds_total" + _labels(**queue), rate=work, seed=seed)
-            yield Series("workqueue_retries_total" + _labels(**queue), rate=1 if work else 0, seed=seed)
-            yield from _histogram("workqueue_queue_duration_seconds", queue, work, WORKQUEUE_BUCKETS,
-                                  _lognormal_cdf(0.005, 1.5), 0.01, seed)
-            yield from _histogram("workqueue_work_duration_seconds", queue, work, WORKQUEUE_BUCKETS,
-                                  _lognormal_cdf(0.2), 0.25, seed)
-            yield Series("workqueue_unfinished_work_seconds" + _labels(**queue), value=0.1 if leader else 0)
-            yield Series("workqueue_longest_running_processor_seconds" + _labels(**queue),
-                         value=0.2 if leader else 0)
+        if leader:
+            yield from leader_series(i, base, p.controllers)
         for code, method, rate in (("200", "GET", 60), ("200", "PATCH", 6 if leader else 0), ("201", "POST", 0),
                                    ("409", "PUT", 0)):
             yield Series("rest_client_requests_total" + _labels(**base, code=code, method=method,
@@ -205,15 +227,18 @@ def installation_series(i: int, config: Config) -> Iterator[Series]:
     yield Series("up" + _labels(**base), value=1)
     for k, endpoint in enumerate(PROBE_ENDPOINTS):
         ep = {**base, "endpoint": endpoint}
-        yield from _histogram("gitea_api_probe_duration_seconds", ep, 1, PROBE_BUCKETS, _lognormal_cdf(0.05),
+        yield from _histogram("gitea_api_probe_duration_seconds", ep, 1, BUCKETS, _lognormal_cdf(0.05),
                               0.05, i * 10 + k)
         yield Series("gitea_api_probes_total" + _labels(**ep), rate=1, seed=k)
-        for reason in PROBE_REASONS:
+        for reason in REASONS:
             yield Series("gitea_api_probe_failures_total" + _labels(**ep, reason=reason))
         yield Series("gitea_api_last_status_code" + _labels(**ep), value=200)
         yield Series("gitea_api_last_probe_timestamp_seconds" + _labels(**ep), value=1.7e9)
-    for name, value in (("gitea_api_up", 1), ("gitea_api_token_valid", 1)):
+    for name, value in (("gitea_api_up", 1), ("gitea_api_token_valid", 1), ("gitea_api_probe_backoff_seconds", 0)):
         yield Series(name + _labels(**base), value=value)
+    yield Series("gitea_api_probe_backoffs_total" + _labels(**base))
+    for state in TOKEN_STATES:
+        yield Series("gitea_api_token_state" + _labels(**base, state=state), value=1 if state == "valid" else 0)
     for check in ("database_ping", "cache_ping"):
         yield Series("gitea_api_health_check_status" + _labels(**base, check=check), value=1)
     yield Series("gitea_api_info" + _labels(**base, version="1.26.3"), value=1)
@@ -223,7 +248,7 @@ def installation_series(i: int, config: Config) -> Iterator[Series]:
             op = {**base, "kind": kind, "operation": operation}
             calls = 3 if operation == "observe" else 0
             yield Series("gitea_api_requests_total" + _labels(**op, code="200"), rate=calls, seed=i)
-            yield from _histogram("gitea_api_request_duration_seconds", op, calls, PROBE_BUCKETS,
+            yield from _histogram("gitea_api_request_duration_seconds", op, calls, BUCKETS,
                                   _lognormal_cdf(0.05), 0.05, i)
 
 
@@ -290,7 +315,7 @@ class Prometheus:
         self.proc = subprocess.Popen(
             # niceness is absolute: the measuring Prometheus runs at 0 even when this script is niced, so rule
             # and query times are Prometheus' work, not the scheduler's (a few minutes per N).
-            ["nice", "-n", str(niceness - os.nice(0)), find_tool("prometheus"), f"--config.file={self.config_file}",
+            ["nice", "-n", str(niceness - os.nice(0)), tool("prometheus"), f"--config.file={self.config_file}",
              f"--storage.tsdb.path={data_dir}", f"--web.listen-address=127.0.0.1:{port}",
              "--storage.tsdb.retention.time=30d", "--storage.tsdb.min-block-duration=2h",
              "--storage.tsdb.max-block-duration=2h", "--query.max-samples=200000000", "--query.timeout=10m",
@@ -471,20 +496,36 @@ class Outcome:
     groups: dict[str, tuple[float, float]]  # group -> (last duration seconds, interval seconds)
     recorded_series: int
     rss_bytes: float
+    rules: dict[str, float] = dataclasses.field(default_factory=dict)  # "group: rule" -> median eval seconds
+    load: dict[str, tuple[float, float, float]] = dataclasses.field(default_factory=dict)  # step -> min/med/max
+    queries: dict[str, float] = dataclasses.field(default_factory=dict)  # "group: rule" -> its query alone, median
 
 
 def rule_levels(model, out: Path) -> list[Path]:
     """Our recording rules as rule files by dependency level: `promtool tsdb create-blocks-from rules` cannot
-    evaluate a rule on another rule's output, so records of records (quantiles of the recorded bucket rates,
-    SLO windows averaging the 30m ratio) are back-filled in a second pass, from the first pass' blocks."""
-    names = {r.record for rf in model.rule_files for r in rf.records()}
-    levels: list[dict[str, list]] = [{}, {}]
-    for rf in model.rule_files:
-        for g in rf.groups:
-            for r in g.rules:
-                if hasattr(r, "record"):
-                    level = int(any(re.search(rf"(?<![\w:]){re.escape(n)}(?![\w:])", r.expr) for n in names))
-                    levels[level].setdefault(g.name, []).append(r.to_dict())
+    evaluate a rule on another rule's output, so a record of records (quantiles of the recorded bucket rates,
+    ratios of recorded rates, SLO windows of the 5m ratio) is back-filled in a later pass than every record it
+    reads, from the earlier passes' blocks."""
+    rules = [(g.name, r) for rf in model.rule_files for g in rf.groups for r in g.rules if hasattr(r, "record")]
+    names = {r.record for _, r in rules}
+    reads = {r.record: set() for _, r in rules}
+    for _, r in rules:
+        reads[r.record] |= {n for n in names if n != r.record
+                            and re.search(rf"(?<![\w:]){re.escape(n)}(?![\w:])", r.expr)}
+    depth: dict[str, int] = {}
+
+    def level(name: str, seen: tuple[str, ...] = ()) -> int:
+        if name in seen:
+            raise ValueError(f"recording rules read each other in a cycle: {' -> '.join((*seen, name))}")
+        if name not in depth:
+            depth[name] = 1 + max((level(n, (*seen, name)) for n in reads[name]), default=-1)
+        return depth[name]
+
+    levels: list[dict[str, list]] = []
+    for group, r in rules:
+        d = level(r.record)
+        levels += [{} for _ in range(d + 1 - len(levels))]
+        levels[d].setdefault(group, []).append(r.to_dict())
     files = []
     for i, groups in enumerate(levels):
         path = out / f"records-level{i + 1}.yaml"
@@ -503,8 +544,61 @@ def existing_history(data: Path) -> tuple[int, int, int] | None:
             sum(m["stats"]["numSamples"] for m in metas))
 
 
+def backfill_chunks(start: int, end: int, jobs: int, step: int) -> list[tuple[int, int]]:
+    """[start, end] cut into at most `jobs` (first, last) evaluation-time ranges on 2 h block boundaries; --end
+    is inclusive in promtool, so a chunk ends one evaluation before the next one starts."""
+    per = max(1, math.ceil((end + 1 - start // BLOCK * BLOCK) / BLOCK / max(1, jobs)))  # blocks per chunk
+    cuts = [c for c in range(start // BLOCK * BLOCK + per * BLOCK, end, per * BLOCK) if c > start]
+    edges = [start, *cuts, end + step]
+    return [(a, b - step) for a, b in zip(edges, edges[1:], strict=False)]
+
+
+def _backfill(prom: Prometheus, records_file: Path, start: int, end: int, out: Path, eval_interval: str,
+              jobs: int) -> None:
+    """`promtool tsdb create-blocks-from rules` over [start, end] split into `jobs` chunks (2 h aligned) run
+    side by side: the querying Prometheus does the work, so chunks use the machine's cores."""
+    procs = []
+    for k, (a, b) in enumerate(backfill_chunks(start, end, jobs, int(duration_seconds(eval_interval)))):
+        chunk_out = out / f"chunk{k}"
+        procs.append((subprocess.Popen(
+            ["nice", "-n", "19", tool("promtool"), "tsdb", "create-blocks-from", "rules", f"--start={a}",
+             f"--end={b}", f"--url={prom.url}", f"--output-dir={chunk_out}", f"--eval-interval={eval_interval}",
+             str(records_file)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True), chunk_out))
+    failed = []
+    for proc, chunk_out in procs:
+        output, _ = proc.communicate()
+        if proc.returncode != 0:
+            failed.append(f"{chunk_out.name}: {output[-1500:]}")
+    if failed:
+        raise RuntimeError("promtool tsdb create-blocks-from rules failed: " + "\n".join(failed))
+
+
+def _link_blocks(source: Path, target: Path) -> None:
+    """Hard-link every block of `source` into `target`: Prometheus may compact and delete its copies, the
+    originals stay for `--reuse-history`."""
+    for block in source.iterdir():
+        if (block / "meta.json").is_file():
+            shutil.copytree(block, target / block.name, copy_function=os.link)
+
+
+class LoadSampler:
+    """The 1-minute load average (os.getloadavg) sampled while a step runs: the machine is shared, so every
+    timing is printed next to the load it was taken under."""
+
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+
+    def sample(self) -> None:
+        self.samples.append(os.getloadavg()[0])
+
+    def summary(self) -> tuple[float, float, float]:
+        if not self.samples:
+            self.sample()
+        return min(self.samples), statistics.median(self.samples), max(self.samples)
+
+
 def run_one(n: int, hours: float, repeats: int, config: Config, work: Path, lead_s: int, log,
-            reuse: bool = False) -> Outcome:
+            reuse: bool = False, backfill_jobs: int = 2, evaluations: int = 5) -> Outcome:
     seconds: dict[str, float] = {}
     t = time.monotonic()
     build_dir = work / "build"
@@ -513,19 +607,22 @@ def run_one(n: int, hours: float, repeats: int, config: Config, work: Path, lead
     model = load_model(config)
     rule_files = sorted(str(p) for p in (build_dir / "prometheus" / "rules").glob("*.yaml"))
     series = [s for i in range(n) for s in installation_series(i, config)]
-    # History ends `lead_s` ahead of now so the live rule evaluation (minutes from now) still sees fresh data.
-    end = (int(time.time()) + lead_s) // SCRAPE * SCRAPE
-    span = int(hours * 3600) // SCRAPE * SCRAPE
-    start = end - span
-    data = work / f"n{n}"
-    previous = existing_history(data) if reuse else None
+    # `hours` of history up to now, then `lead_s` ahead of now, so the live rule evaluation (minutes from now)
+    # sees fresh samples and at least `hours` behind it (the SLO windows read all of it).
+    now = int(time.time()) // SCRAPE * SCRAPE
+    start = now - int(hours * 3600) // SCRAPE * SCRAPE
+    end = (now + lead_s) // SCRAPE * SCRAPE
+    span = end - start
+    raw = work / f"n{n}-raw"  # the raw blocks, kept while --work is: --reuse-history starts from them
+    data = work / f"n{n}"  # what Prometheus serves: raw blocks (hard links) + recorded blocks
+    previous = existing_history(raw) if reuse else None
     if previous:
         start, end, samples = previous
         span = (end - start) // SCRAPE * SCRAPE
-        log(f"N={n}: reusing the history in {data}")
+        log(f"N={n}: reusing the history in {raw} (ends {(end - time.time()) / 60:.0f} min from now)")
     else:
-        shutil.rmtree(data, ignore_errors=True)
-        data.mkdir(parents=True)
+        shutil.rmtree(raw, ignore_errors=True)
+        raw.mkdir(parents=True)
         samples = 0
     running: tuple[subprocess.Popen, Path] | None = None  # promtool on the previous block while we write the next
     block_start = start // BLOCK * BLOCK
@@ -536,8 +633,8 @@ def run_one(n: int, hours: float, repeats: int, config: Config, work: Path, lead
             chunk = work / f"n{n}-{block_start}.om.txt"
             samples += write_block(chunk, series, start, k0, k1)
             _finish(running)
-            running = (subprocess.Popen(["nice", "-n", "19", find_tool("promtool"), "tsdb", "create-blocks-from",
-                                         "openmetrics", "--max-block-duration=2h", "--quiet", str(chunk), str(data)],
+            running = (subprocess.Popen(["nice", "-n", "19", tool("promtool"), "tsdb", "create-blocks-from",
+                                         "openmetrics", "--max-block-duration=2h", "--quiet", str(chunk), str(raw)],
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True), chunk)
         block_start += BLOCK
     _finish(running)
@@ -545,36 +642,43 @@ def run_one(n: int, hours: float, repeats: int, config: Config, work: Path, lead
     log(f"N={n}: {len(series)} raw series, {samples} samples in {seconds['history']:.0f}s")
 
     t = time.monotonic()
+    shutil.rmtree(data, ignore_errors=True)
+    data.mkdir(parents=True)
+    _link_blocks(raw, data)
     plain = {"global": {"scrape_interval": f"{SCRAPE}s", "evaluation_interval": config.evaluation_interval}}
     for level, records_file in enumerate(rule_levels(model, work), start=1):
         prom = Prometheus(data, plain, work / f"n{n}-backfill{level}.log")
+        rules_out = work / f"n{n}-rules{level}"
+        shutil.rmtree(rules_out, ignore_errors=True)
         try:
-            rules_out = work / f"n{n}-rules{level}"
-            shutil.rmtree(rules_out, ignore_errors=True)
-            _run([find_tool("promtool"), "tsdb", "create-blocks-from", "rules", f"--start={start}", f"--end={end}",
-                  f"--url={prom.url}", f"--output-dir={rules_out}",
-                  f"--eval-interval={config.evaluation_interval}", str(records_file)],
-                 "promtool create-blocks-from rules")
+            _backfill(prom, records_file, start, end, rules_out, config.evaluation_interval, backfill_jobs)
         finally:
             prom.stop()
-        for block in rules_out.iterdir():
-            if block.is_dir():
-                block.rename(data / block.name)
+        for block in rules_out.glob("chunk*/*/meta.json"):
+            block.parent.rename(data / block.parent.name)
+        shutil.rmtree(rules_out, ignore_errors=True)
     seconds["rules backfill"] = time.monotonic() - t
-    log(f"N={n}: recording rules back-filled in {seconds['rules backfill']:.0f}s")
+    log(f"N={n}: recording rules back-filled in {seconds['rules backfill']:.0f}s ({backfill_jobs} jobs)")
 
     t = time.monotonic()
     windows = block_windows(data)
     prom = Prometheus(data, plain, work / f"n{n}.log", niceness=0)
+    loads = {"rule evaluation": LoadSampler(), "panels": LoadSampler()}
     try:
         wait_blocks_settled(prom, windows)
         seconds["settle"] = time.monotonic() - t
         log(f"N={n}: blocks settled in {seconds['settle']:.0f}s")
         # Live rule evaluation first, while "now" is still inside the history; then the panels, rules off.
+        needed = duration_seconds(config.evaluation_interval) * (evaluations + 3) + 60
+        if time.time() + needed > end:
+            raise RuntimeError(f"N={n}: the history ends {(end - time.time()) / 60:.0f} min from now, the live rule "
+                               f"evaluation needs {needed / 60:.0f}: rules would run on stale data and look cheap; "
+                               "write a new history (without --reuse-history) or a larger --lead-minutes")
         t = time.monotonic()
         prom.reload({**plain, "rule_files": rule_files})
-        groups = live_rule_durations(prom, config, model)
+        groups, rules = live_rule_durations(prom, config, model, evaluations, loads["rule evaluation"])
         prom.reload(plain)
+        queries = rule_query_times(prom, model, evaluations)
         seconds["rule evaluation"] = time.monotonic() - t
         log(f"N={n}: rule groups evaluated live in {seconds['rule evaluation']:.0f}s")
         t = time.monotonic()
@@ -588,9 +692,10 @@ def run_one(n: int, hours: float, repeats: int, config: Config, work: Path, lead
         step, _ = grafana_step(24 * 3600)
         panels = []
         for pq in panel_queries(config, model):
+            loads["panels"].sample()
             timed = time_panel(prom, pq.exprs, q_start, q_end, step, repeats)
-            raw = time_panel(prom, pq.raw_exprs, q_start, q_end, step, repeats) if pq.recorded else None
-            panels.append((pq, timed, raw))
+            raw_timed = time_panel(prom, pq.raw_exprs, q_start, q_end, step, repeats) if pq.recorded else None
+            panels.append((pq, timed, raw_timed))
         seconds["panels"] = time.monotonic() - t
         log(f"N={n}: panels timed in {seconds['panels']:.0f}s")
 
@@ -598,7 +703,8 @@ def run_one(n: int, hours: float, repeats: int, config: Config, work: Path, lead
     finally:
         prom.stop()
     shutil.rmtree(data, ignore_errors=True)
-    return Outcome(n, hours, len(series), samples, seconds, panels, groups, recorded_series, rss)
+    return Outcome(n, hours, len(series), samples, seconds, panels, groups, recorded_series, rss, rules,
+                   {k: v.summary() for k, v in loads.items()}, queries)
 
 
 def _scalar(prom: Prometheus, expr: str, at: int) -> int:
@@ -607,27 +713,63 @@ def _scalar(prom: Prometheus, expr: str, at: int) -> int:
     return int(float(result[0]["value"][1])) if result else 0
 
 
-def live_rule_durations(prom: Prometheus, config: Config, model, evaluations: int = 3) -> dict[str, tuple[float, float]]:
-    """prometheus_rule_group_last_duration_seconds per group, the median of `evaluations` evaluations."""
+def rule_key(group: str, rule: dict) -> str:
+    """`group: name{static labels}` for a rule of /api/v1/rules (the quantile rules share their name)."""
+    labels = ",".join(f"{k}={v}" for k, v in sorted((rule.get("labels") or {}).items())
+                      if k == "quantile" or rule.get("type") == "recording")
+    return f"{group}: {rule['name']}" + (f"{{{labels}}}" if labels else "")
+
+
+def rule_query_times(prom: Prometheus, model, repeats: int) -> dict[str, float]:
+    """Each rule's expression run alone as an instant query at now (median of `repeats`, after the rules are
+    unloaded): what the query itself costs, next to what the rule manager reports for the rule."""
+    out = {}
+    now = time.time()
+    for rf in model.rule_files:
+        for g in rf.groups:
+            for r in g.rules:
+                d = r.to_dict()
+                key = rule_key(g.name, {"name": d.get("record") or d["alert"], "labels": d.get("labels"),
+                                        "type": "recording" if "record" in d else "alerting"})
+                out[key] = statistics.median(prom.query(d["expr"], end=now)[0] for _ in range(repeats))
+    return out
+
+
+def live_rule_durations(prom: Prometheus, config: Config, model, evaluations: int = 5,
+                        load: LoadSampler | None = None) -> tuple[dict[str, tuple[float, float]], dict[str, float]]:
+    """Per group, the median of `evaluations` readings of prometheus_rule_group_last_duration_seconds (one per
+    evaluation); per rule, the median of its evaluationTime in /api/v1/rules over the same evaluations."""
     names = {g.name for rf in model.rule_files for g in rf.groups}
     seen: dict[str, list[float]] = {}
+    per_rule: dict[str, list[float]] = {}
     last_eval: dict[str, float] = {}
     interval = duration_seconds(config.evaluation_interval)
-    deadline = time.monotonic() + interval * (evaluations + 2) + 60
+    deadline = time.monotonic() + interval * (evaluations + 3) + 60
     while time.monotonic() < deadline:
         stamps = {labels["rule_group"]: v for labels, v in prom.metric("prometheus_rule_group_last_evaluation_timestamp_seconds")}
         durations = {labels["rule_group"]: v for labels, v in prom.metric("prometheus_rule_group_last_duration_seconds")}
+        api = requests.get(prom.url + "/api/v1/rules", timeout=30).json()["data"]["groups"]
+        rules_by_group = {g["name"]: g["rules"] for g in api}
         for key, stamp in stamps.items():
             group = key.split(";", 1)[-1]
             if group in names and stamp > 0 and last_eval.get(group) != stamp:
+                if group not in last_eval:
+                    # The first evaluation seen may predate the reload (or straddle it): not counted.
+                    last_eval[group] = stamp
+                    continue
                 last_eval[group] = stamp
                 seen.setdefault(group, []).append(durations.get(key, 0.0))
+                for rule in rules_by_group.get(group, []):
+                    per_rule.setdefault(rule_key(group, rule), []).append(rule.get("evaluationTime", 0.0))
+                if load:
+                    load.sample()
         if seen and all(len(seen.get(g, [])) >= evaluations for g in names):
             break
         time.sleep(2)
     intervals = {labels["rule_group"].split(";", 1)[-1]: v
                  for labels, v in prom.metric("prometheus_rule_group_interval_seconds")}
-    return {g: (statistics.median(v), intervals.get(g, interval)) for g, v in sorted(seen.items())}
+    groups = {g: (statistics.median(v), intervals.get(g, interval)) for g, v in sorted(seen.items())}
+    return groups, {k: statistics.median(v) for k, v in per_rule.items()}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -670,13 +812,29 @@ def report(outcomes: list[Outcome]) -> str:
         total = sum(d / iv for d, iv in o.groups.values())
         totals.append(f"{100 * total:.2f}%")
     lines.append("| all groups (sum of eval / interval) | | " + " | ".join(totals) + " |")
+    lines.append("| 1-min load average during those evaluations (min/median/max) | | "
+                 + " | ".join("/".join(f"{x:.1f}" for x in o.load.get("rule evaluation", ())) for o in outcomes)
+                 + " |")
+    top = sorted(outcomes[-1].rules, key=outcomes[-1].rules.get, reverse=True)[:15]
+    if top:
+        lines += ["", f"Most expensive rules at N={outcomes[-1].n}: median evaluationTime in /api/v1/rules, and "
+                      "(alone) its query run by itself at now, median, through the HTTP API:", "",
+                  "| rule | " + " | ".join(f"N={n} ms | alone" for n in ns) + " |", "|---|" + "---|---|" * len(ns)]
+        for key in top:
+            lines.append(f"| {key} | " + " | ".join(
+                (ms(o.rules[key]) if key in o.rules else "-") + " | " + (ms(o.queries[key]) if key in o.queries else "-")
+                for o in outcomes) + " |")
     lines += ["", "| N | raw series | samples | recorded series | recorded per installation | Prometheus RSS | "
-              "history | rules backfill | settle | panels | rule evaluation |", "|" + "---|" * 11]
+              "history | rules backfill | settle | panels | rule evaluation | load during panels |", "|" + "---|" * 12]
     for o in outcomes:
         s = o.seconds
         lines.append(f"| {o.n} | {o.series_raw} | {o.samples} | {o.recorded_series} | {o.recorded_series / o.n:.1f} | "
                      f"{o.rss_bytes / 2**20:.0f} MiB | {s.get('history', 0):.0f}s | {s.get('rules backfill', 0):.0f}s | "
-                     f"{s.get('settle', 0):.0f}s | {s.get('panels', 0):.0f}s | {s.get('rule evaluation', 0):.0f}s |")
+                     f"{s.get('settle', 0):.0f}s | {s.get('panels', 0):.0f}s | {s.get('rule evaluation', 0):.0f}s | "
+                     + "/".join(f"{x:.1f}" for x in o.load.get("panels", ())) + " |")
+    worst = [max(((p95, pq.title) for pq, (_, p95, _), _ in o.panels), default=(0.0, "")) for o in outcomes]
+    lines += ["", "Slowest panel p95: " + ", ".join(f"N={o.n} {ms(w[0])} ms ({w[1]})" for o, w in
+                                                    zip(outcomes, worst, strict=True))]
     return "\n".join(lines)
 
 
@@ -687,18 +845,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hours", type=float, default=float(os.environ.get("SCALE_HOURS", "24")))
     parser.add_argument("--repeats", type=int, default=int(os.environ.get("SCALE_REPEATS", "10")),
                         help="timed runs per panel (after one warm-up)")
-    parser.add_argument("--quick", action="store_true", help="N=1 over 2 h, 3 repeats (about a minute)")
+    parser.add_argument("--quick", action="store_true", help="N=1 over 2 h, 3 repeats (about 7 minutes)")
     parser.add_argument("--lead-minutes", type=float, default=None,
                         help="how far past now the history ends (default: grows with N x hours) so the live rule "
                              "evaluation, after every other step, still sees fresh samples")
     parser.add_argument("--reuse-history", action="store_true",
                         help="use the raw blocks an earlier run left in --work (skips writing the history)")
-    parser.add_argument("--work", help="working directory (default: a temporary one, removed)")
+    parser.add_argument("--backfill-jobs", type=int, default=2,
+                        help="promtool create-blocks-from rules runs side by side, each on a time chunk (default 2)")
+    parser.add_argument("--evaluations", type=int, default=5,
+                        help="live rule evaluations per group; the median is reported (default 5)")
+    parser.add_argument("--work", help="working directory (default: a temporary one, removed; given, the raw "
+                                       "blocks stay in it for --reuse-history)")
     parser.add_argument("--json", help="also write the results as JSON to this file")
     args = parser.parse_args(argv)
     if args.quick:
         args.installations, args.hours, args.repeats = "1", 2.0, 3
-    if not (find_tool("prometheus") and find_tool("promtool")):
+    if not (tool("prometheus") and tool("promtool")):
         print("bench/scale.py: prometheus/promtool not found: run `make tools`", file=sys.stderr)
         return 2
     runs = [(int(x.split(":")[0]), float(x.split(":")[1]) if ":" in x else args.hours)
@@ -715,8 +878,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for n, hours in runs:
             # The lead covers the steps between writing the history and the live rule evaluation.
-            lead = int(args.lead_minutes * 60) if args.lead_minutes is not None else int(600 + 60 * n * hours / 24)
-            outcomes.append(run_one(n, hours, args.repeats, config, work, lead, log, reuse=args.reuse_history))
+            lead = int(args.lead_minutes * 60) if args.lead_minutes is not None else int(1200 + 60 * n * hours / 24)
+            outcomes.append(run_one(n, hours, args.repeats, config, work, lead, log, reuse=args.reuse_history,
+                                   backfill_jobs=args.backfill_jobs, evaluations=args.evaluations))
             log("so far:\n" + report(outcomes))  # partial results survive an interrupted long run
             if args.json:
                 Path(args.json).write_text(json.dumps([dataclasses.asdict(o) for o in outcomes], default=str))
@@ -724,6 +888,9 @@ def main(argv: list[str] | None = None) -> int:
         if not args.work:
             shutil.rmtree(work, ignore_errors=True)
     print(report(outcomes))
+    version = subprocess.run([tool("prometheus"), "--version"], capture_output=True, text=True, check=False)
+    print(f"\n{(version.stdout or version.stderr).splitlines()[0]} ({tool('prometheus')}); "
+          f"1-min load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"\nbench/scale.py --installations {args.installations} --hours {args.hours:g} --repeats {args.repeats}: "
           f"{time.monotonic() - started:.0f}s wall")
     if args.json:

@@ -397,7 +397,7 @@ def test_no_config_value_is_written_as_a_literal_in_a_definition() -> None:
     from gitea_provider_monitoring.render.runbooks import render as render_runbooks
 
     path_text = ("rate_window: 7m\nprovider: {metrics_port: 8181}\nthresholds: {restarts_window: 97m, "
-                 "reconcile_latency_quantile: 0.97, gitea_latency_quantile: 0.93}\n")
+                 "reconcile_latency_quantile: 0.97, gitea_latency_quantile: 0.93, proxy_latency_quantile: 0.91}\n")
     import tempfile
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "c.yaml"

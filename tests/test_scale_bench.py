@@ -6,6 +6,8 @@ The benchmark itself runs with `make bench` (minutes to an hour); these checks k
 from __future__ import annotations
 
 import importlib.util
+import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -83,3 +85,96 @@ def test_history_is_valid_openmetrics_for_promtool(scale, tmp_path: Path) -> Non
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert any(out.iterdir())
+
+
+def _family(prefix: str) -> str:
+    return prefix.split("{", 1)[0]
+
+
+def test_only_the_leader_serves_controller_and_workqueue_series(scale) -> None:
+    """controller-runtime starts controllers (initMetrics, their work queues) on the lease holder only: a standby
+    serves up, rest_client, leader_election, process_* and go_*; the leader every controller's 41 buckets."""
+    config = Config(multi_cluster=True)
+    series = list(scale.installation_series(0, config))
+    by_pod: dict[str, set[str]] = {}
+    buckets: dict[str, int] = {}
+    for s in series:
+        pod = re.search(r'pod="([^"]+)"', s.prefix).group(1)
+        if 'job="provider-gitea"' in s.prefix:
+            by_pod.setdefault(pod, set()).add(_family(s.prefix))
+        if s.prefix.startswith("controller_runtime_reconcile_time_seconds_bucket"):
+            buckets[pod] = buckets.get(pod, 0) + 1
+    assert len(by_pod) == scale.REPLICAS
+    controllers = len(config.provider.controllers)
+    leader = [pod for pod, names in by_pod.items() if "controller_runtime_reconcile_total" in names]
+    assert len(leader) == 1 and buckets == {leader[0]: 41 * controllers}
+    for pod, names in by_pod.items():
+        assert {"up", "leader_election_master_status", "rest_client_requests_total",
+                "process_cpu_seconds_total", "go_goroutines"} <= names
+        if pod != leader[0]:
+            assert not any(n.startswith(("controller_runtime_", "workqueue_")) for n in names), (pod, names)
+    leader_status = {s.prefix: s.value for s in series if s.prefix.startswith("leader_election_master_status")}
+    assert sorted(leader_status.values()) == [0, 0, 1]
+    # 12 work-queue buckets (ExponentialBuckets(10e-9, 10, 12)) + +Inf, per controller and histogram.
+    queue_le = [s for s in series if s.prefix.startswith("workqueue_queue_duration_seconds_bucket")]
+    assert len(queue_le) == 13 * controllers
+    assert len(scale.WORKQUEUE_BUCKETS) == 12 and math.isclose(scale.WORKQUEUE_BUCKETS[-1], 1e3)
+
+
+def test_history_follows_the_exporter(scale) -> None:
+    """The exporter's series come from its own constants (every failure reason, every token state)."""
+    from gitea_provider_monitoring.exporters.gitea_api import metrics
+
+    series = [s.prefix for s in scale.installation_series(0, Config(multi_cluster=True))]
+    reasons = {re.search(r'reason="([^"]+)"', p).group(1) for p in series if p.startswith("gitea_api_probe_failures")}
+    assert reasons == set(metrics.REASONS)
+    states = {re.search(r'state="([^"]+)"', p).group(1) for p in series if p.startswith("gitea_api_token_state")}
+    assert states == set(metrics.TOKEN_STATES)
+    les = {re.search(r'le="([^"]+)"', p).group(1) for p in series if p.startswith("gitea_api_request_duration_seconds_b")}
+    assert les == {repr(float(b)) for b in metrics.BUCKETS} | {"+Inf"}
+
+
+def test_simulator_standby_serves_no_controller_series_until_it_leads() -> None:
+    from prometheus_client import generate_latest
+
+    from tests.sim.provider import QUEUE_BUCKETS, Replica
+
+    standby = Replica(1, ("managed/repository",))
+    standby.tick("healthy", leader=False, dt=1)
+    samples = [line for line in generate_latest(standby.registry).decode().splitlines() if not line.startswith("#")]
+    assert any(s.startswith("leader_election_master_status") for s in samples)
+    assert not any(s.startswith(("controller_runtime_", "workqueue_")) for s in samples), samples
+    standby.tick("healthy", leader=True, dt=1)  # wins the lease: controllers start
+    text = generate_latest(standby.registry).decode()
+    assert text.count('controller_runtime_reconcile_time_seconds_bucket{controller="managed/repository"') == 41
+    assert text.count("workqueue_queue_duration_seconds_bucket{") == len(QUEUE_BUCKETS) + 1 == 13
+
+
+def test_backfill_levels_put_every_record_after_what_it_reads(scale, tmp_path: Path) -> None:
+    import yaml
+
+    model = load_model(Config(multi_cluster=True))
+    files = scale.rule_levels(model, tmp_path)
+    level_of = {}
+    for level, path in enumerate(files):
+        for group in yaml.safe_load(path.read_text())["groups"]:
+            for rule in group["rules"]:
+                level_of.setdefault(rule["record"], level)
+    assert len(level_of) == len({r.record for rf in model.rule_files for r in rf.records()})
+    for path in files:
+        for group in yaml.safe_load(path.read_text())["groups"]:
+            for rule in group["rules"]:
+                for name, level in level_of.items():
+                    if name != rule["record"] and re.search(rf"(?<![\w:]){re.escape(name)}(?![\w:])", rule["expr"]):
+                        assert level < level_of[rule["record"]], (rule["record"], name)
+    assert len(files) >= 3  # bucket rates -> quantiles; per-result rate -> rate -> failure ratio
+
+
+def test_backfill_chunks_cover_the_range_once(scale) -> None:
+    start, end, step = 1_700_001_000, 1_700_001_000 + 86400, 60
+    for jobs in (1, 2, 3, 8):
+        chunks = scale.backfill_chunks(start, end, jobs, step)
+        assert 1 <= len(chunks) <= jobs
+        assert chunks[0][0] == start and chunks[-1][1] == end
+        assert all(b + step == c for (_, b), (c, _) in zip(chunks, chunks[1:], strict=False))
+        assert all(c % scale.BLOCK == 0 for c, _ in chunks[1:])

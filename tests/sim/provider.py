@@ -1,8 +1,14 @@
 """A provider simulator: the controller-runtime exposition of the Crossplane Gitea provider, 1 or 3 replicas.
 
 Metric names, label names and values, histogram buckets and the `process_*` series follow what the
-provider serves on :8080/metrics (controller-runtime 0.19+ default buckets). Only the leader reconciles;
-the others expose the same families at zero with leader_election_master_status 0.
+provider serves on :8080/metrics (controller-runtime 0.19+ default buckets). Only the leader runs its
+controllers, so only the leader serves controller_runtime_* and workqueue_* series: controller-runtime starts
+controllers as leader-election runnables once the lease is won (pkg/manager/internal.go,
+startLeaderElectionRunnables), and a controller creates its metric children in Start -> initMetrics and its
+work queue's in startEventSourcesAndQueueLocked (pkg/internal/controller/controller.go); the reconcile-time
+histogram child appears with the first reconcile (updateMetrics). A standby serves up, rest_client_*,
+leader_election_master_status 0, process_* and go_*. (A replica that loses the lease exits in
+controller-runtime; here a stopped replica keeps its registry when started again.)
 
 Modes (`sim.mode`): healthy (steady state: requeue_after polls, a few successes), requeue (failing Gitea
 calls: crossplane-runtime returns a requeue), error_storm (reconcile errors), panic (reconcile panics),
@@ -32,9 +38,12 @@ except ImportError:  # pragma: no cover (prometheus-client < 0.17)
     pass
 
 MODES = ("healthy", "requeue", "error_storm", "panic", "backlog")
+# controller-runtime pkg/internal/controller/metrics/metrics.go, ReconcileTime (40 bounds + +Inf).
 RECONCILE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9,
                      1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50, 60)
-QUEUE_BUCKETS = tuple(10.0 ** e for e in range(-8, 2))  # workqueue: 1e-8 .. 10 s, x10
+# controller-runtime pkg/internal/metrics/workqueue.go: queue and work duration buckets are
+# prometheus.ExponentialBuckets(10e-9, 10, 12), i.e. 1e-8 .. 1e3 s (12 buckets, x10).
+QUEUE_BUCKETS = tuple(10.0 ** e for e in range(-8, 4))
 LEASE_NAME = "provider-gitea-leader-election"
 MAX_WORKERS = 10  # crossplane-runtime providers default to --max-reconcile-rate=10
 KUBE_HOST = "10.96.0.1:443"
@@ -108,12 +117,21 @@ class Replica:
         self.goroutines = Gauge("go_goroutines", "Number of goroutines that currently exist", registry=r)
         self.heap = Gauge("go_memstats_heap_inuse_bytes", "Number of heap bytes that are in use", registry=r)
         Gauge("go_info", "Information about the Go environment", ["version"], registry=r).labels("go1.24.4").set(1)
-        for c in controllers:
+        self.leader.labels(LEASE_NAME).set(0)
+        self.start_time.set(time.time())
+        self.max_fds.set(1048576)
+        self.server: ThreadingHTTPServer | None = None
+        self.port = 0
+        self.controllers_started = False
+
+    def start_controllers(self) -> None:
+        """What controller-runtime does when this replica wins the lease: per controller, initMetrics' children
+        (controller.go) and the work queue's (pkg/internal/metrics/workqueue.go, New*Metric)."""
+        for c in self.controllers:
             for result in ("success", "error", "requeue", "requeue_after"):
                 self.reconcile.labels(c, result)
             for m in (self.errors, self.terminal, self.panics):
                 m.labels(c)
-            self.time.labels(c)
             self.max_workers.labels(c).set(MAX_WORKERS)
             self.active.labels(c).set(0)
             for m in (self.depth, self.unfinished, self.longest):
@@ -122,11 +140,7 @@ class Replica:
                 m.labels(c, c)
             self.queue_duration.labels(c, c)
             self.work_duration.labels(c, c)
-        self.leader.labels(LEASE_NAME).set(0)
-        self.start_time.set(time.time())
-        self.max_fds.set(1048576)
-        self.server: ThreadingHTTPServer | None = None
-        self.port = 0
+        self.controllers_started = True
 
     def tick(self, mode: str, leader: bool, dt: float) -> None:
         """Advance the replica's counters by `dt` seconds of work in `mode`."""
@@ -140,6 +154,8 @@ class Replica:
         self.rest.labels("200", "PATCH", KUBE_HOST).inc(0.2 * dt if leader else 0)
         if not leader:
             return
+        if not self.controllers_started:
+            self.start_controllers()
         for c in self.controllers:
             managed = c.startswith("managed/")
             rate = 2.0 * dt  # reconciles per second per controller, sped up from 1/min per resource
@@ -224,6 +240,7 @@ class ProviderSimulator:
         self.replicas = [Replica(i, controllers) for i in range(replicas)]
         self.mode = "healthy"
         self.leader = 0
+        self.replicas[self.leader].start_controllers()  # replica 0 holds the lease from the start
         self.tick_seconds, self.lease_seconds = tick_seconds, lease_seconds
         self._leader_lost_at: float | None = None
         self._stop = threading.Event()
