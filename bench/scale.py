@@ -41,8 +41,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import requests
@@ -773,6 +775,135 @@ def live_rule_durations(prom: Prometheus, config: Config, model, evaluations: in
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Live: the rule groups on the head, as a production Prometheus runs them
+
+
+class SyntheticTargets:
+    """The same series as the history, served over HTTP, one target per installation (/metrics/<i>), each scrape
+    the next sample. Scraped, they land in the head (in memory), where a production Prometheus's rules read
+    their 5m windows, and the rules' results are appended there; the back-filled history instead serves rules
+    from persisted blocks and discards their results as out of bounds (see run_one)."""
+
+    def __init__(self, installations: list[list[Series]]) -> None:
+        self.installations = installations
+        self.t0 = time.time()
+        targets = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                body = targets.exposition(int(self.path.rsplit("/", 1)[-1]))
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain; version=0.0.4")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.server.daemon_threads = True
+        self.address = f"127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def exposition(self, i: int) -> bytes:
+        k = int((time.time() - self.t0) // SCRAPE)
+        lines = []
+        for s in self.installations[i]:
+            value = (repr(float(s.value)) if s.value else "0") if s.rate == 0 else _values(s, k, k + 1)[0]
+            lines.append(f"{s.prefix} {value}\n")
+        return "".join(lines).encode()
+
+    def scrape_config(self) -> dict:
+        """honor_labels: the exposed job, instance, pod and cluster labels are the series' own, as in the history;
+        the target's own instance label keeps each target's up and scrape_* series apart."""
+        return {"job_name": "synthetic", "honor_labels": True, "scrape_timeout": "20s", "static_configs": [
+            {"targets": [self.address], "labels": {"__metrics_path__": f"/metrics/{i}", "instance": f"installation-{i}"}}
+            for i in range(len(self.installations))]}
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+
+@dataclasses.dataclass
+class LiveOutcome:
+    n: int
+    series_raw: int
+    recorded_series: int
+    groups: dict  # group -> (median seconds, interval seconds)
+    rules: dict  # rule -> median evaluationTime seconds
+    load: tuple
+    rss_bytes: float
+    seconds: float
+
+
+def run_live(n: int, config: Config, work: Path, log, evaluations: int = 5) -> LiveOutcome:
+    """Scrape N installations live for the rate window, then read the rule groups' evaluation times."""
+    t = time.monotonic()
+    build_dir = work / "build"
+    if not build_dir.exists():
+        build(config, build_dir)
+    model = load_model(config)
+    rule_files = sorted(str(p) for p in (build_dir / "prometheus" / "rules").glob("*.yaml"))
+    installations = [list(installation_series(i, config)) for i in range(n)]
+    targets = SyntheticTargets(installations)
+    data = work / f"live-n{n}"
+    shutil.rmtree(data, ignore_errors=True)
+    data.mkdir(parents=True)
+    plain = {"global": {"scrape_interval": f"{SCRAPE}s", "evaluation_interval": config.evaluation_interval},
+             "scrape_configs": [targets.scrape_config()]}
+    prom = Prometheus(data, plain, work / f"live-n{n}.log", niceness=0)
+    load = LoadSampler()
+    try:
+        # Rules go in once the rate window holds full data, so no evaluation reads a partial window.
+        warm = duration_seconds(config.rate_window) + 2 * SCRAPE
+        log(f"N={n} live: {sum(map(len, installations))} series in {n} targets, rules after {warm:.0f}s of scrapes")
+        time.sleep(warm)
+        prom.reload({**plain, "rule_files": rule_files})
+        groups, rules = live_rule_durations(prom, config, model, evaluations, load)
+        rss = max(v for _, v in prom.metric("process_resident_memory_bytes"))
+        # The results were appended: every record has its series (so no rule looked cheap on empty input).
+        records = sorted({r.record for rf in model.rule_files for r in rf.records()})
+        recorded = _scalar(prom, f'count({{__name__=~"{"|".join(records)}"}})', int(time.time()))
+    finally:
+        prom.stop()
+        targets.stop()
+        shutil.rmtree(data, ignore_errors=True)
+    outcome = LiveOutcome(n, sum(map(len, installations)), recorded, groups, rules, load.summary(), rss,
+                          time.monotonic() - t)
+    log(f"N={n} live: done in {outcome.seconds:.0f}s")
+    return outcome
+
+
+def live_report(outcomes: list[LiveOutcome]) -> str:
+    ns = [o.n for o in outcomes]
+    lines = ["Rule groups evaluated on live scrapes (the head), median of the live evaluations; the SLO groups'"
+             " long windows hold only the minutes scraped, so their share is a lower bound there.", "",
+             "| rule group | interval | " + " | ".join(f"N={n} ms (% of interval)" for n in ns) + " |",
+             "|---|---|" + "---|" * len(ns)]
+    for group in outcomes[-1].groups:
+        cells = []
+        for o in outcomes:
+            d, iv = o.groups.get(group, (float("nan"), float("nan")))
+            cells.append(f"{ms(d)} ({100 * d / iv:.2f}%)")
+        lines.append(f"| {group} | {outcomes[-1].groups[group][1]:.0f}s | " + " | ".join(cells) + " |")
+    lines.append("| all groups (sum of eval / interval) | | " + " | ".join(
+        f"{100 * sum(d / iv for d, iv in o.groups.values()):.2f}%" for o in outcomes) + " |")
+    lines.append("| 1-min load average during those evaluations (min/median/max) | | " + " | ".join(
+        "/".join(f"{x:.1f}" for x in o.load) for o in outcomes) + " |")
+    lines.append("| raw series; recorded series (per installation); Prometheus RSS | | " + " | ".join(
+        f"{o.series_raw}; {o.recorded_series} ({o.recorded_series / o.n:.0f}); {o.rss_bytes / 2**20:.0f} MiB"
+        for o in outcomes) + " |")
+    top = sorted(outcomes[-1].rules, key=outcomes[-1].rules.get, reverse=True)[:10]
+    if top:
+        lines += ["", f"Most expensive rules at N={outcomes[-1].n} (median evaluationTime):", "",
+                  "| rule | " + " | ".join(f"N={n} ms" for n in ns) + " |", "|---|" + "---|" * len(ns)]
+        lines += [f"| {key} | " + " | ".join(ms(o.rules[key]) if key in o.rules else "-" for o in outcomes) + " |"
+                  for key in top]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------------------
 # Report
 
 
@@ -858,6 +989,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", help="working directory (default: a temporary one, removed; given, the raw "
                                        "blocks stay in it for --reuse-history)")
     parser.add_argument("--json", help="also write the results as JSON to this file")
+    parser.add_argument("--live", action="store_true",
+                        help="only the rule groups, on live scrapes of each N (the head, as in production; no "
+                             "history, no panels): about rate window + evaluations + 3 minutes per N")
     args = parser.parse_args(argv)
     if args.quick:
         args.installations, args.hours, args.repeats = "1", 2.0, 3
@@ -874,6 +1008,16 @@ def main(argv: list[str] | None = None) -> int:
     def log(msg: str) -> None:
         print(f"[{time.monotonic() - started:6.0f}s] {msg}", file=sys.stderr, flush=True)
 
+    if args.live:
+        try:
+            live = [run_live(n, config, work, log, args.evaluations) for n, _ in runs]
+        finally:
+            if not args.work:
+                shutil.rmtree(work, ignore_errors=True)
+        print(live_report(live))
+        print(f"\nbench/scale.py --live --installations {args.installations}: {time.monotonic() - started:.0f}s wall; "
+              f"1-min load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        return 0
     outcomes = []
     try:
         for n, hours in runs:

@@ -178,3 +178,30 @@ def test_backfill_chunks_cover_the_range_once(scale) -> None:
         assert chunks[0][0] == start and chunks[-1][1] == end
         assert all(b + step == c for (_, b), (c, _) in zip(chunks, chunks[1:], strict=False))
         assert all(c % scale.BLOCK == 0 for c, _ in chunks[1:])
+
+
+def test_live_targets_serve_the_history_series_one_target_per_installation(scale) -> None:
+    """--live scrapes what the history holds: the same series (labels included) and the same counter model, each
+    scrape the next sample; distinct targets so N installations are N scrapes, not one."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    config = Config(multi_cluster=True)
+    installations = [list(scale.installation_series(i, config)) for i in range(2)]
+    targets = scale.SyntheticTargets(installations)
+    try:
+        targets.t0 -= 3 * scale.SCRAPE  # the fourth scrape: k = 3
+        text = targets.exposition(1).decode()
+        samples = {s.name + "{" + ",".join(f'{k}="{v}"' for k, v in s.labels.items()) + "}": s.value
+                   for family in text_string_to_metric_families(text) for s in family.samples}
+        assert len(samples) == len(installations[1])
+        for series in installations[1]:
+            # The exposition's label order is the series' own, so the prefix names the sample.
+            expected = float(scale._values(series, 3, 4)[0]) if series.rate else series.value
+            assert samples[series.prefix] == pytest.approx(expected), series.prefix
+        job = targets.scrape_config()
+        assert job["honor_labels"] is True
+        paths = [c["labels"]["__metrics_path__"] for c in job["static_configs"]]
+        instances = {c["labels"]["instance"] for c in job["static_configs"]}
+        assert paths == ["/metrics/0", "/metrics/1"] and len(instances) == 2
+    finally:
+        targets.stop()
