@@ -875,11 +875,10 @@ def run_live(n: int, config: Config, work: Path, log, evaluations: int = 5) -> L
     return outcome
 
 
-def live_report(outcomes: list[LiveOutcome]) -> str:
+def group_rows(outcomes: list) -> list[str]:
+    """The rule-group table (one column per N) and its total: shared by the history and the --live report."""
     ns = [o.n for o in outcomes]
-    lines = ["Rule groups evaluated on live scrapes (the head), median of the live evaluations; the SLO groups'"
-             " long windows hold only the minutes scraped, so their share is a lower bound there.", "",
-             "| rule group | interval | " + " | ".join(f"N={n} ms (% of interval)" for n in ns) + " |",
+    lines = ["| rule group | interval | " + " | ".join(f"N={n} eval ms (% of interval)" for n in ns) + " |",
              "|---|---|" + "---|" * len(ns)]
     for group in outcomes[-1].groups:
         cells = []
@@ -889,6 +888,14 @@ def live_report(outcomes: list[LiveOutcome]) -> str:
         lines.append(f"| {group} | {outcomes[-1].groups[group][1]:.0f}s | " + " | ".join(cells) + " |")
     lines.append("| all groups (sum of eval / interval) | | " + " | ".join(
         f"{100 * sum(d / iv for d, iv in o.groups.values()):.2f}%" for o in outcomes) + " |")
+    return lines
+
+
+def live_report(outcomes: list[LiveOutcome]) -> str:
+    ns = [o.n for o in outcomes]
+    lines = ["Rule groups evaluated on live scrapes (the head), median of the live evaluations; the SLO groups'"
+             " long windows hold only the minutes scraped, so their share is a lower bound there.", "",
+             *group_rows(outcomes)]
     lines.append("| 1-min load average during those evaluations (min/median/max) | | " + " | ".join(
         "/".join(f"{x:.1f}" for x in o.load) for o in outcomes) + " |")
     lines.append("| raw series; recorded series (per installation); Prometheus RSS | | " + " | ".join(
@@ -930,19 +937,7 @@ def report(outcomes: list[Outcome]) -> str:
             else:
                 cells += [f"{ms(p50)}/{ms(p95)}", "-", "-"]
         lines.append(f"| {pq.dashboard} | {pq.title} | " + " | ".join(cells) + " |")
-    lines += ["", "| rule group | interval | " + " | ".join(f"N={n} eval ms (% of interval)" for n in ns) + " |",
-              "|---|---|" + "---|" * len(ns)]
-    for group in outcomes[-1].groups:
-        cells = []
-        for o in outcomes:
-            d, iv = o.groups.get(group, (float("nan"), float("nan")))
-            cells.append(f"{ms(d)} ({100 * d / iv:.2f}%)")
-        lines.append(f"| {group} | {outcomes[-1].groups[group][1]:.0f}s | " + " | ".join(cells) + " |")
-    totals = []
-    for o in outcomes:
-        total = sum(d / iv for d, iv in o.groups.values())
-        totals.append(f"{100 * total:.2f}%")
-    lines.append("| all groups (sum of eval / interval) | | " + " | ".join(totals) + " |")
+    lines += ["", *group_rows(outcomes)]
     lines.append("| 1-min load average during those evaluations (min/median/max) | | "
                  + " | ".join("/".join(f"{x:.1f}" for x in o.load.get("rule evaluation", ())) for o in outcomes)
                  + " |")

@@ -205,3 +205,13 @@ def test_live_targets_serve_the_history_series_one_target_per_installation(scale
         assert paths == ["/metrics/0", "/metrics/1"] and len(instances) == 2
     finally:
         targets.stop()
+
+
+def test_live_report_sums_every_group_over_its_interval(scale) -> None:
+    outcome = scale.LiveOutcome(n=100, series_raw=94000, recorded_series=77500,
+                                groups={"a": (0.391, 60.0), "b": (0.1, 60.0), "c": (0.6, 300.0)},
+                                rules={"a: r": 0.14}, load=(0.0, 0.1, 0.3), rss_bytes=476 * 2**20, seconds=719)
+    text = scale.live_report([outcome])
+    # 0.391/60 + 0.1/60 + 0.6/300 = 1.02%: each group against its own interval.
+    assert "| all groups (sum of eval / interval) | | 1.02% |" in text
+    assert "| a | 60s | 391 (0.65%) |" in text and "94000; 77500 (775); 476 MiB" in text
