@@ -41,10 +41,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import requests
@@ -68,7 +66,7 @@ from gitea_provider_monitoring.model.dashboard import substitute_variables  # no
 from gitea_provider_monitoring.render.compiler import build, load_model  # noqa: E402
 from tests.sim.processes import free_port, wait_http  # noqa: E402
 from tests.sim.provider import QUEUE_BUCKETS as WORKQUEUE_BUCKETS  # noqa: E402  (controller-runtime's layouts)
-from tests.sim.provider import RECONCILE_BUCKETS  # noqa: E402
+from tests.sim.provider import RECONCILE_BUCKETS, serve_exposition  # noqa: E402
 
 SCRAPE = 30  # seconds between samples, as a typical ServiceMonitor/PodMonitor scrape
 BLOCK = 2 * 3600  # one OpenMetrics file and one promtool run per 2 h block: one parse pass each
@@ -599,15 +597,19 @@ class LoadSampler:
         return min(self.samples), statistics.median(self.samples), max(self.samples)
 
 
+def built_rules(config: Config, work: Path) -> tuple[object, list[str]]:
+    """The model and the rule files built from it (once per --work directory): what both runs evaluate."""
+    build_dir = work / "build"
+    if not build_dir.exists():
+        build(config, build_dir)
+    return load_model(config), sorted(str(p) for p in (build_dir / "prometheus" / "rules").glob("*.yaml"))
+
+
 def run_one(n: int, hours: float, repeats: int, config: Config, work: Path, lead_s: int, log,
             reuse: bool = False, backfill_jobs: int = 2, evaluations: int = 5) -> Outcome:
     seconds: dict[str, float] = {}
     t = time.monotonic()
-    build_dir = work / "build"
-    if not build_dir.exists():
-        build(config, build_dir)
-    model = load_model(config)
-    rule_files = sorted(str(p) for p in (build_dir / "prometheus" / "rules").glob("*.yaml"))
+    model, rule_files = built_rules(config, work)
     series = [s for i in range(n) for s in installation_series(i, config)]
     # `hours` of history up to now, then `lead_s` ahead of now, so the live rule evaluation (minutes from now)
     # sees fresh samples and at least `hours` behind it (the SLO windows read all of it).
@@ -787,24 +789,8 @@ class SyntheticTargets:
     def __init__(self, installations: list[list[Series]]) -> None:
         self.installations = installations
         self.t0 = time.time()
-        targets = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                body = targets.exposition(int(self.path.rsplit("/", 1)[-1]))
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain; version=0.0.4")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.server.daemon_threads = True
+        self.server = serve_exposition(lambda path: self.exposition(int(path.rsplit("/", 1)[-1])))
         self.address = f"127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def exposition(self, i: int) -> bytes:
         k = int((time.time() - self.t0) // SCRAPE)
@@ -840,11 +826,7 @@ class LiveOutcome:
 def run_live(n: int, config: Config, work: Path, log, evaluations: int = 5) -> LiveOutcome:
     """Scrape N installations live for the rate window, then read the rule groups' evaluation times."""
     t = time.monotonic()
-    build_dir = work / "build"
-    if not build_dir.exists():
-        build(config, build_dir)
-    model = load_model(config)
-    rule_files = sorted(str(p) for p in (build_dir / "prometheus" / "rules").glob("*.yaml"))
+    model, rule_files = built_rules(config, work)
     installations = [list(installation_series(i, config)) for i in range(n)]
     targets = SyntheticTargets(installations)
     data = work / f"live-n{n}"

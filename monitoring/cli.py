@@ -9,10 +9,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from gitea_provider_monitoring import __version__
+from gitea_provider_monitoring.check.promtool import REPO_ROOT
 from gitea_provider_monitoring.model.config import load_config
 from gitea_provider_monitoring.model.errors import MonitoringError
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _cmd_build(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from gitea_provider_monitoring.model.errors import MonitoringError
 
-REPO_ROOT = Path(__file__).resolve().parents[2]  # monitoring/check/<this file> -> the checkout
+REPO_ROOT = Path(__file__).resolve().parents[2]  # monitoring/check/<this file> -> the checkout (one place)
 HOW_TO_GET = (
     "promtool was not found. Run `make tools` (fetches Debian's prometheus package into .tools/bin), "
     "or install the `prometheus` package, or set PROMTOOL=/path/to/promtool."

@@ -18,7 +18,7 @@ from gitea_provider_monitoring.check import promtool
 from gitea_provider_monitoring.model.config import Config
 from gitea_provider_monitoring.model.errors import MonitoringError
 
-REPO_ROOT = Path(__file__).resolve().parents[2]  # monitoring/check/<this file> -> the checkout
+REPO_ROOT = promtool.REPO_ROOT
 HANDWRITTEN_DIR = REPO_ROOT / "tests" / "rules"  # present in a checkout, not in an installed package
 
 

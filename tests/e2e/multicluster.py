@@ -174,10 +174,7 @@ class MultiClusterEnvironment:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     # -- queries (the names panel_report and the bounds use) --------------------------------------------
-    def query(self, expr: str) -> list[dict]:
-        r = requests.get(self.prom_url + "/api/v1/query", params={"query": expr}, timeout=10)
-        r.raise_for_status()
-        return r.json()["data"]["result"]
+    query = Environment.query
 
     def alerts(self) -> dict[tuple[str, str], str]:
         """(cluster, alertname) -> pending or firing, for the alerts the central Prometheus holds now."""

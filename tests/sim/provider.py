@@ -49,14 +49,15 @@ MAX_WORKERS = 10  # crossplane-runtime providers default to --max-reconcile-rate
 KUBE_HOST = "10.96.0.1:443"
 
 
-def serve_exposition(body: Callable[[], bytes], port: int = 0) -> ThreadingHTTPServer:
-    """A text-exposition endpoint on 127.0.0.1 (any path), served from a thread."""
+def serve_exposition(body: Callable[[str], bytes], port: int = 0) -> ThreadingHTTPServer:
+    """A text-exposition endpoint on 127.0.0.1, served from a thread; `body` gets the request path (a server
+    may answer several targets, one per path)."""
 
     class Handler(BaseHTTPRequestHandler):
         disable_nagle_algorithm = True
 
         def do_GET(self) -> None:  # noqa: N802
-            data = body()
+            data = body(self.path)
             self.send_response(200)
             self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
@@ -187,7 +188,7 @@ class Replica:
             self.longest.labels(c, c).set(0)
 
     def serve(self, port: int = 0) -> None:
-        self.server = serve_exposition(lambda: generate_latest(self.registry), port or self.port)
+        self.server = serve_exposition(lambda _path: generate_latest(self.registry), port or self.port)
         self.port = self.server.server_address[1]
 
     def shutdown(self) -> None:
@@ -229,7 +230,7 @@ class ClusterMetrics:
         return ("\n".join(lines) + "\n").encode()
 
     def serve(self) -> None:
-        self.server = serve_exposition(self.exposition)
+        self.server = serve_exposition(lambda _path: self.exposition())
         self.port = self.server.server_address[1]
 
 
