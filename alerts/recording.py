@@ -37,30 +37,16 @@ NOT_RATE_LIMITED_REASON = 'reason!="rate_limited"'
 FAILED_RESULTS = 'result=~"error|requeue"'
 
 
-def quantiles(*configured: float) -> list[float]:
-    """Quantiles recorded for every latency histogram: 0.5, 0.95, 0.99 and any configured one."""
-    return sorted({0.5, 0.95, 0.99, *configured})
-
-
-def bucket_rate_record(quantile_record: str) -> str:
-    """`controller_quantile:m:histogram_quantile5m` -> `controller_le:m_bucket:rate5m`: the bucket rates the
-    quantiles of that record are computed from."""
-    level, metric, _ = quantile_record.split(":")
-    return f"{level.removesuffix('_quantile')}_le:{metric}_bucket:rate5m"
-
-
-def _quantile_rules(record: str, histogram: str, by: str, selector: str, qs: list[float],
-                    window: str) -> list[RecordingRule]:
-    """The histogram's bucket rates, recorded once, then one rule per quantile read from them (told apart by a
-    `quantile` label): the raw buckets are read once per evaluation, not once per quantile (bench/scale.py)."""
-    buckets = bucket_rate_record(record)
-    return [RecordingRule(buckets, f"sum by ({by}, le) (rate({histogram}_bucket{{{selector}}}[{window}]))")] + [
-        RecordingRule(record, f"histogram_quantile({num(q)}, {buckets})", labels={"quantile": num(q)}) for q in qs]
-
-
-RECONCILE_TIME_BUCKETS = bucket_rate_record(RECONCILE_LATENCY)
-GITEA_PROBE_BUCKETS = bucket_rate_record(GITEA_LATENCY)
-GITEA_REQUEST_DURATION_BUCKETS = bucket_rate_record(GITEA_REQUEST_LATENCY)
+def quantile_rule(record: str, histogram: str, by: str, selector: str, quantile: float,
+                  window: str) -> RecordingRule:
+    """The quantile the histogram's alert compares, from the raw buckets in one rule (told apart by a `quantile`
+    label). Recording the bucket rates first, then each quantile from them, appended one series per bucket
+    (~42 per controller) every evaluation: at 100 installations that append, not the query, was a quarter of all
+    rule evaluation time (bench/scale.py --live). Panels compute other quantiles and heatmaps from the raw
+    buckets of the clusters they show."""
+    return RecordingRule(record, f"histogram_quantile({num(quantile)}, sum by ({by}, le) "
+                                 f"(rate({histogram}_bucket{{{selector}}}[{window}])))",
+                         labels={"quantile": num(quantile)})
 
 
 def rules(config: Config) -> RuleFile:
@@ -81,18 +67,13 @@ def rules(config: Config) -> RuleFile:
         RecordingRule(RECONCILE_RATE, f"sum by ({by_ctrl}) ({RECONCILE_RATE_BY_RESULT})"),
         RecordingRule(RECONCILE_FAILURE_RATIO,
                       f"sum by ({by_ctrl}) ({RECONCILE_RATE_BY_RESULT}{{{FAILED_RESULTS}}})\n/\n{RECONCILE_RATE}"),
-    ]
-    provider_rules += _quantile_rules(RECONCILE_LATENCY, "controller_runtime_reconcile_time_seconds", by_ctrl, prov,
-                                      quantiles(t.reconcile_latency_quantile), w)
-    provider_rules += [
+        quantile_rule(RECONCILE_LATENCY, "controller_runtime_reconcile_time_seconds", by_ctrl, prov,
+                      t.reconcile_latency_quantile, w),
         RecordingRule(WORKERS_SATURATION,
                       f"max by ({by_ctrl}) (controller_runtime_active_workers{{{prov}}})\n"
                       f"/\nmax by ({by_ctrl}) (controller_runtime_max_concurrent_reconciles{{{prov}}})"),
         RecordingRule(WORKQUEUE_DEPTH, f"sum by ({by_name}) (workqueue_depth{{{prov}}})"),
-    ]
-    provider_rules += _quantile_rules(WORKQUEUE_WAIT, "workqueue_queue_duration_seconds", by_name, prov,
-                                      quantiles(t.workqueue_wait_quantile), w)
-    provider_rules += [
+        quantile_rule(WORKQUEUE_WAIT, "workqueue_queue_duration_seconds", by_name, prov, t.workqueue_wait_quantile, w),
         RecordingRule(KUBE_API_ERROR_RATIO,
                       f'sum by ({by_job}) (rate(rest_client_requests_total{{{prov}, code=~"5..|429"}}[{w}]))\n'
                       f"/\nsum by ({by_job}) (rate(rest_client_requests_total{{{prov}}}[{w}]))"),
@@ -112,12 +93,11 @@ def rules(config: Config) -> RuleFile:
                       f"(\n  sum by ({by_kind_op}) (rate(gitea_api_requests_total{{{exp}, code=\"429\"}}[{w}]))\n"
                       f"  or\n  sum by ({by_kind_op}) (rate(gitea_api_requests_total{{{exp}}}[{w}])) * 0\n)\n"
                       f"/\nsum by ({by_kind_op}) (rate(gitea_api_requests_total{{{exp}}}[{w}]))"),
+        quantile_rule(GITEA_LATENCY, "gitea_api_probe_duration_seconds", by_endpoint, exp, t.gitea_latency_quantile, w),
+        # Proxy mode (optional): GiteaAPIWriteLatencyHigh and its panel read this, not 24 h of raw buckets.
+        quantile_rule(GITEA_REQUEST_LATENCY, "gitea_api_request_duration_seconds", by_kind_op, exp,
+                      t.proxy_latency_quantile, w),
     ]
-    gitea_rules += _quantile_rules(GITEA_LATENCY, "gitea_api_probe_duration_seconds", by_endpoint, exp,
-                                   quantiles(t.gitea_latency_quantile), w)
-    # Proxy mode (optional): the per kind and operation latency panel reads these instead of 24 h of raw buckets.
-    gitea_rules += _quantile_rules(GITEA_REQUEST_LATENCY, "gitea_api_request_duration_seconds",
-                                   config.by("kind", "operation"), exp, quantiles(t.proxy_latency_quantile), w)
 
     return RuleFile(NAME, (
         RuleGroup("gitea-provider.recording", tuple(provider_rules)),

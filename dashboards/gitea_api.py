@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from gitea_provider_monitoring.alerts import measure, slo
-from gitea_provider_monitoring.alerts import recording as rec
 from gitea_provider_monitoring.model import panels as p
 from gitea_provider_monitoring.model.config import Config
 from gitea_provider_monitoring.model.dashboard import DashboardDef
@@ -18,13 +17,19 @@ def dashboard(config: Config) -> DashboardDef:
     g = p.Grid()
     g.row("Latency")
     latency = measure(config, "GiteaAPILatencyHigh")
-    g.add(p.timeseries("Latency quantiles", "Recorded quantiles of probe latency per endpoint; the red line is the "
-                       f"threshold GiteaAPILatencyHigh applies to the {p.quantile_label(latency)}.", "s",
-                       [(f"{rec.GITEA_LATENCY}{{{sc}}}", "{{endpoint}} p{{quantile}}")],
+    # The alert's quantile is recorded; the others come from the raw buckets of the endpoints shown.
+    quantiles = sorted({0.5, latency.quantile, 0.99})
+    g.add(p.timeseries("Latency quantiles", "Quantiles of probe latency per endpoint; the red line is the "
+                       f"threshold GiteaAPILatencyHigh applies to the {p.quantile_label(latency)} (recorded, "
+                       "as the alert reads it; the others from the raw buckets).", "s",
+                       [(latency.query(sc, "") if q == latency.quantile else
+                         f"histogram_quantile({p.num(q)}, sum by (endpoint, le) "
+                         f"(rate(gitea_api_probe_duration_seconds_bucket{{{exp}}}[$__rate_interval])))",
+                         f"{{{{endpoint}}}} {p.percentile(q)}") for q in quantiles],
                        steps=p.alert_steps(latency),
                        links=p.runbook_links(config, "GiteaAPILatencyHigh")), w=12)
     g.add(p.heatmap("Latency distribution", "Distribution of probe latency (selected endpoints).", "s",
-                    f"sum by (le) ({rec.GITEA_PROBE_BUCKETS}{{{sc}}})"), w=12)
+                    f"sum by (le) (rate(gitea_api_probe_duration_seconds_bucket{{{exp}}}[$__rate_interval]))"), w=12)
     g.row("Availability")
     errors = measure(config, "GiteaAPIErrorRatioHigh")
     g.add(p.timeseries("Success ratio", "Share of probes that succeeded per endpoint; red under 1 - the "

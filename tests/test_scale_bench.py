@@ -5,6 +5,7 @@ The benchmark itself runs with `make bench` (minutes to an hour); these checks k
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import math
 import re
@@ -58,8 +59,12 @@ def test_inline_picks_the_quantile_rule_and_turns_ranges_into_subqueries(scale) 
     model = load_model(config)
     records = scale.raw_records(config, model)
     name = "controller_quantile:controller_runtime_reconcile_time_seconds:histogram_quantile5m"
-    raw = scale._inline_records(f'{name}{{quantile="0.95"}}', records, "1m")
-    assert "histogram_quantile(0.95," in raw and "0.99" not in raw and "rate(controller_runtime_reconcile_time" in raw
+    raw = scale._inline_records(f'{name}{{quantile="0.99"}}', records, "1m")
+    assert "histogram_quantile(0.99," in raw and "rate(controller_runtime_reconcile_time" in raw
+    config = Config(thresholds=dataclasses.replace(Config().thresholds, reconcile_latency_quantile=0.9))
+    records = scale.raw_records(config, load_model(config))
+    raw = scale._inline_records(f'{name}{{quantile="0.9"}}', records, "1m")
+    assert "histogram_quantile(0.9," in raw and "0.99" not in raw
     raw = scale._inline_records("job:slo_reconcile_errors:ratio_rate30d", records, "1m")
     assert "[30d]" in raw and "avg_over_time" not in raw, raw
     raw = scale._inline_records('predict_linear(name:workqueue_depth:sum{namespace="x"}[30m], 3600)', records, "1m")
@@ -74,7 +79,8 @@ def test_history_is_valid_openmetrics_for_promtool(scale, tmp_path: Path) -> Non
     for s in series:
         if s.rate:
             values = [float(v) for v in scale._values(s, 0, 50)]
-            assert all(b > a for a, b in zip(values, values[1:], strict=False)), s.prefix
+            assert all(b >= a for a, b in zip(values, values[1:], strict=False)), s.prefix
+            assert values[-1] > values[0] or s.share < 0.05, f"{s.prefix} never rises"
     text = tmp_path / "h.om.txt"
     assert scale.write_block(text, series, 1_700_000_000, 0, 10) == 10 * len(series)
     promtool = find_tool("promtool")
@@ -215,3 +221,56 @@ def test_live_report_sums_every_group_over_its_interval(scale) -> None:
     # 0.391/60 + 0.1/60 + 0.6/300 = 1.02%: each group against its own interval.
     assert "| all groups (sum of eval / interval) | | 1.02% |" in text
     assert "| a | 60s | 391 (0.65%) |" in text and "94000; 77500 (775); 476 MiB" in text
+
+
+def _bucket_values(scale, series, k: int) -> dict[str, dict[float, float]]:
+    """Histogram -> {le: cumulative count} at scrape k, from the synthetic series."""
+    out: dict[str, dict[float, float]] = {}
+    for s in series:
+        m = re.match(r'(\w+)_bucket\{(.*),le="([^"]+)"\}$', s.prefix)
+        if m and s.rate:
+            out.setdefault(f"{m.group(1)}{{{m.group(2)}}}", {})[float(m.group(3))] = float(scale._values(s, k, k + 1)[0])
+    return out
+
+
+def _quantile(q: float, cumulative: dict[float, float]) -> float:
+    """histogram_quantile's linear interpolation inside the bucket holding rank q x total (promql/quantile.go
+    bucketQuantile; a rank in +Inf gives the last finite bound)."""
+    les = sorted(cumulative)
+    rank = q * cumulative[math.inf]
+    for i, le in enumerate(les):
+        if cumulative[le] >= rank:
+            if le == math.inf:
+                return les[-2]
+            lower, below = (les[i - 1], cumulative[les[i - 1]]) if i else (0.0, 0.0)
+            return lower + (le - lower) * (rank - below) / (cumulative[le] - below)
+    return math.nan
+
+
+def test_histograms_are_cumulative_and_the_fleet_is_healthy(scale) -> None:
+    """Buckets rise with le up to +Inf, and over any rate window no latency alert's condition holds (the share
+    of observations above the alert's threshold stays under 1 - its quantile): a healthy fleet, so the bench
+    measures rules, not the bookkeeping of hundreds of pending alerts."""
+    config = Config(multi_cluster=True)
+    t = config.thresholds
+    alerts = {"controller_runtime_reconcile_time_seconds": (t.reconcile_latency_quantile, t.reconcile_latency_seconds),
+              "workqueue_queue_duration_seconds": (t.workqueue_wait_quantile, t.workqueue_wait_seconds),
+              "gitea_api_probe_duration_seconds": (t.gitea_latency_quantile, t.gitea_latency_seconds),
+              "gitea_api_request_duration_seconds": (t.proxy_latency_quantile, t.proxy_latency_seconds)}
+    series = list(scale.installation_series(3, config))
+    window = 10  # 5m of 30 s scrapes
+    seen = set()
+    for k in range(window, 400, 7):
+        before, after = _bucket_values(scale, series, k - window), _bucket_values(scale, series, k)
+        for hist, buckets in after.items():
+            les = sorted(buckets)
+            assert all(buckets[a] <= buckets[b] for a, b in zip(les, les[1:], strict=False)), hist
+            name = hist.split("{", 1)[0]
+            if name not in alerts or buckets[math.inf] == before[hist][math.inf]:
+                continue
+            seen.add(name)
+            q, threshold = alerts[name]
+            increase = {le: buckets[le] - before[hist][le] for le in les}
+            value = _quantile(q, increase)
+            assert value <= threshold, f"{hist} at scrape {k}: p{q:g} {value:g}s over {threshold:g}s ({increase})"
+    assert seen == set(alerts)

@@ -92,7 +92,12 @@ def alert_steps(m: Measure) -> dict:
 
 def quantile_label(m: Measure) -> str:
     """`p99` for the alert's quantile 0.99 (p99.9 for 0.999)."""
-    return f"p{num(Decimal(num(m.quantile or 0)) * 100)}"
+    return percentile(m.quantile or 0)
+
+
+def percentile(q: float) -> str:
+    """`p99` for 0.99, `p99.9` for 0.999."""
+    return f"p{num(Decimal(num(q)) * 100)}"
 
 
 def runbook_links(config: Config, *alerts: str) -> list[dict]:
