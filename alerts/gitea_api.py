@@ -391,7 +391,6 @@ def _version(config: Config) -> AlertingRule:
     )
 
 
-WRITES = 'operation=~"create|update|delete"'
 # A failed write: any 5xx (502/504 from the proxy itself), or a 4xx other than 404 (a delete of
 # something already gone is a success for the provider) and 429 (throttling: GiteaAPIRateLimited).
 FAILED = 'code=~"5..|4..", code!~"404|429"'
@@ -416,9 +415,9 @@ def _write_errors(config: Config) -> AlertingRule:
                             code="404")]
 
     def write_error_ratio(s: str, window: str) -> str:
-        writes = f"sum by ({by}) (rate(gitea_api_requests_total{{{s}, {WRITES}}}[{window}]))"
+        writes = f"sum by ({by}) (rate(gitea_api_requests_total{{{s}, {rec.WRITES}}}[{window}]))"
         # "or ... * 0": no failed write yet is a ratio of 0 (a panel shows 0, not "No data").
-        return (f"(\n  sum by ({by}) (rate(gitea_api_requests_total{{{s}, {WRITES}, {FAILED}}}[{window}]))\n"
+        return (f"(\n  sum by ({by}) (rate(gitea_api_requests_total{{{s}, {rec.WRITES}, {FAILED}}}[{window}]))\n"
                 f"  or\n  {writes} * 0\n)\n/\n{writes}")
 
     measure = Measure(write_error_ratio, t.proxy_error_ratio)
@@ -458,7 +457,7 @@ def _write_latency(config: Config) -> AlertingRule:
     labels = td.group_labels(config, kind="Webhook", operation="update", quantile=q)
     # The recorded quantile (of the recorded bucket rates), not the raw buckets: the raw form re-read every
     # kind and operation's 14 buckets each evaluation and each time a panel drew it (bench/scale.py).
-    measure = Measure(lambda s, window: sel_series(rec.GITEA_REQUEST_LATENCY, s, f'quantile="{q}", {WRITES}'),
+    measure = Measure(lambda s, window: sel_series(rec.GITEA_REQUEST_LATENCY, s, f'quantile="{q}", {rec.WRITES}'),
                       t.proxy_latency_seconds, quantile=t.proxy_latency_quantile)
     return alert(
         config, "GiteaAPIWriteLatencyHigh", severity="warning", for_=t.proxy_latency_for,
