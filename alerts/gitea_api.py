@@ -455,8 +455,8 @@ def _write_latency(config: Config) -> AlertingRule:
     t = config.thresholds
     q = num(t.proxy_latency_quantile)
     labels = td.group_labels(config, kind="Webhook", operation="update", quantile=q)
-    # The recorded quantile (of the recorded bucket rates), not the raw buckets: the raw form re-read every
-    # kind and operation's 14 buckets each evaluation and each time a panel drew it (bench/scale.py).
+    # The recorded quantile, not the raw buckets: a panel drawing it over 24 h would otherwise re-read every
+    # kind and operation's 14 buckets (bench/scale.py).
     measure = Measure(lambda s, window: sel_series(rec.GITEA_REQUEST_LATENCY, s, f'quantile="{q}", {rec.WRITES}'),
                       t.proxy_latency_seconds, quantile=t.proxy_latency_quantile)
     return alert(

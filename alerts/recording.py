@@ -38,6 +38,16 @@ FAILED_RESULTS = 'result=~"error|requeue"'
 WRITES = 'operation=~"create|update|delete"'  # the proxy's write operations (its other one is observe)
 
 
+def bucket_rates(histogram: str, by: str, selector: str, window: str) -> str:
+    """Per-second rate of each bucket, summed by `by` (which keeps `le`): what quantiles and heatmaps read."""
+    return f"sum by ({by}) (rate({histogram}_bucket{{{selector}}}[{window}]))"
+
+
+def histogram_quantile(quantile: float, histogram: str, by: str, selector: str, window: str) -> str:
+    """The `quantile` of the histogram's raw buckets per `by` group."""
+    return f"histogram_quantile({num(quantile)}, {bucket_rates(histogram, f'{by}, le', selector, window)})"
+
+
 def quantile_rule(record: str, histogram: str, by: str, selector: str, quantile: float,
                   window: str) -> RecordingRule:
     """The quantile the histogram's alert compares, from the raw buckets in one rule (told apart by a `quantile`
@@ -45,8 +55,7 @@ def quantile_rule(record: str, histogram: str, by: str, selector: str, quantile:
     from them cost half of all rule evaluation at 100 installations (bench/scale.py --live); this one rule costs
     about what the bucket-rate record alone did. Panels compute other quantiles and heatmaps from the raw
     buckets of the clusters they show."""
-    return RecordingRule(record, f"histogram_quantile({num(quantile)}, sum by ({by}, le) "
-                                 f"(rate({histogram}_bucket{{{selector}}}[{window}])))",
+    return RecordingRule(record, histogram_quantile(quantile, histogram, by, selector, window),
                          labels={"quantile": num(quantile)})
 
 

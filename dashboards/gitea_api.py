@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from gitea_provider_monitoring.alerts import measure, slo
+from gitea_provider_monitoring.alerts import recording as rec
 from gitea_provider_monitoring.model import panels as p
 from gitea_provider_monitoring.model.config import Config
 from gitea_provider_monitoring.model.dashboard import DashboardDef
 
 UID = "gitea-provider-gitea-api"
+PROBE_DURATION = "gitea_api_probe_duration_seconds"
 
 
 def dashboard(config: Config) -> DashboardDef:
@@ -23,13 +25,12 @@ def dashboard(config: Config) -> DashboardDef:
                        f"threshold GiteaAPILatencyHigh applies to the {p.quantile_label(latency)} (recorded, "
                        "as the alert reads it; the others from the raw buckets).", "s",
                        [(latency.query(sc, "") if q == latency.quantile else
-                         f"histogram_quantile({p.num(q)}, sum by (endpoint, le) "
-                         f"(rate(gitea_api_probe_duration_seconds_bucket{{{exp}}}[$__rate_interval])))",
+                         rec.histogram_quantile(q, PROBE_DURATION, "endpoint", exp, "$__rate_interval"),
                          f"{{{{endpoint}}}} {p.percentile(q)}") for q in quantiles],
                        steps=p.alert_steps(latency),
                        links=p.runbook_links(config, "GiteaAPILatencyHigh")), w=12)
     g.add(p.heatmap("Latency distribution", "Distribution of probe latency (selected endpoints).", "s",
-                    f"sum by (le) (rate(gitea_api_probe_duration_seconds_bucket{{{exp}}}[$__rate_interval]))"), w=12)
+                    rec.bucket_rates(PROBE_DURATION, "le", exp, "$__rate_interval")), w=12)
     g.row("Availability")
     errors = measure(config, "GiteaAPIErrorRatioHigh")
     g.add(p.timeseries("Success ratio", "Share of probes that succeeded per endpoint; red under 1 - the "

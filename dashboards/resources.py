@@ -22,7 +22,7 @@ def dashboard(config: Config) -> DashboardDef:
                        "ops", [(f"sum by (controller, result) ({rec.RECONCILE_RATE_BY_RESULT}{{{sc}}})",
                                 "{{controller}} {{result}}")], stack=True), w=12)
     g.add(p.heatmap("Reconcile latency", "Distribution of reconcile time (all selected controllers).", "s",
-                    f"sum by (le) (rate(controller_runtime_reconcile_time_seconds_bucket{{{prov}}}[$__rate_interval]))"),
+                    rec.bucket_rates("controller_runtime_reconcile_time_seconds", "le", prov, "$__rate_interval")),
           w=12)
     g.row("Work queue")
     depth = measure(config, "GiteaProviderWorkQueueDepthHigh")
