@@ -240,6 +240,20 @@ def _latency(config: Config) -> AlertingRule:
     )
 
 
+def queue_depth(config: Config) -> Measure:
+    """Items waiting per work queue, from the gauge (`selector`: the provider's, or a dashboard's)."""
+    by = config.by("job", "name")
+    return Measure(lambda s, w: f"sum by ({by}) (workqueue_depth{{{s}}})", config.thresholds.workqueue_depth)
+
+
+def workers_saturation(config: Config) -> Measure:
+    """Busy workers / pool size per controller; max over replicas, since only the leader has busy workers."""
+    by = config.by("job", "controller")
+    return Measure(lambda s, w: f"max by ({by}) (controller_runtime_active_workers{{{s}}})\n"
+                                f"/\nmax by ({by}) (controller_runtime_max_concurrent_reconciles{{{s}}})",
+                   config.thresholds.workers_saturation_ratio)
+
+
 def _queue_depth(config: Config) -> AlertingRule:
     t = config.thresholds
     ctrl = config.provider.controllers[0]
@@ -250,16 +264,18 @@ def _queue_depth(config: Config) -> AlertingRule:
     deep = math.floor(t.workqueue_depth * 1.5) + 1
     depth = lambda value: [td.provider(config, "workqueue_depth", td.gauge(value, n), name=ctrl,  # noqa: E731
                                        controller=ctrl)]
+    measure = queue_depth(config)
     return alert(
         config, "GiteaProviderWorkQueueDepthHigh", severity="warning", for_=t.workqueue_depth_for,
-        measure=Measure(lambda sel, w: sel_series(rec.WORKQUEUE_DEPTH, sel), t.workqueue_depth),
+        measure=measure, expr=measure.expr(config.provider_selector, config.rate_window),
         summary="The work queue of a Gitea provider controller is backing up.",
         description="{{ $value | humanize }} items wait in the work queue of {{ $labels.name }} in "
                     f"{{{{ $labels.namespace }}}} (threshold {num(t.workqueue_depth)}).",
         runbook=Runbook(
             meaning="More items are added to the queue than the workers finish.",
             impact="Changes wait before they are reconciled.",
-            diagnosis=(f"Depth per queue: `{rec.WORKQUEUE_DEPTH}`; worker saturation: `{rec.WORKERS_SATURATION}`.",
+            diagnosis=(f"Depth per queue: `{measure.query(config.provider_selector, '')}`; worker saturation: "
+                       f"`{workers_saturation(config).query(config.provider_selector, '')}`.",
                        "Check reconcile latency and Gitea API latency: slow calls keep workers busy."),
             mitigation=("Fix the slowness upstream (Gitea), or raise `--max-reconcile-rate` of the provider "
                         "through the DeploymentRuntimeConfig args.",),
@@ -291,7 +307,8 @@ def _queue_wait(config: Config) -> AlertingRule:
         runbook=Runbook(
             meaning="Items wait in the queue for longer than the threshold before a worker picks them up.",
             impact="Changes to managed resources are applied late.",
-            diagnosis=(f"Wait time per queue: `{rec.WORKQUEUE_WAIT}`.", f"Saturation: `{rec.WORKERS_SATURATION}`."),
+            diagnosis=(f"Wait time per queue: `{rec.WORKQUEUE_WAIT}`.",
+                       f"Saturation: `{workers_saturation(config).query(config.provider_selector, '')}`."),
             mitigation=("Fix slow reconciles (usually a slow Gitea) or raise the provider's concurrency.",),
         ),
         cases=td.latency_cases(config, td.provider, metric, t.workqueue_wait_seconds, t.workqueue_wait_quantile,
@@ -345,6 +362,7 @@ def _workers(config: Config) -> AlertingRule:
     high, low = td.above(t.workers_saturation_ratio, 1), td.below(t.workers_saturation_ratio)
     busy, size = td.per_step(high)
     idle_busy, idle_size = td.per_step(low)
+    measure = workers_saturation(config)
 
     def pool(active_leader: int, workers: int) -> list[Series]:
         # Three replicas report the pool size; only the leader (replica 0) has active workers.
@@ -358,14 +376,15 @@ def _workers(config: Config) -> AlertingRule:
 
     return alert(
         config, "GiteaProviderWorkersSaturated", severity="warning", for_=t.workers_saturation_for,
-        measure=Measure(lambda sel, w: sel_series(rec.WORKERS_SATURATION, sel), t.workers_saturation_ratio),
+        measure=measure, expr=measure.expr(config.provider_selector, config.rate_window),
         summary="All workers of a Gitea provider controller are busy.",
         description="{{ $value | humanizePercentage }} of the workers of controller {{ $labels.controller }} in "
                     f"{{{{ $labels.namespace }}}} are busy (threshold {num(t.workers_saturation_ratio * 100)}%).",
         runbook=Runbook(
             meaning="Active workers are close to max_concurrent_reconciles on the leader.",
             impact="New work waits in the queue; latency of changes grows.",
-            diagnosis=(f"Saturation: `{rec.WORKERS_SATURATION}`; queue depth: `{rec.WORKQUEUE_DEPTH}`.",
+            diagnosis=(f"Saturation: `{measure.query(config.provider_selector, '')}`; queue depth: "
+                       f"`{queue_depth(config).query(config.provider_selector, '')}`.",
                        "Check reconcile and Gitea API latency: slow calls hold workers."),
             mitigation=("Fix the slow dependency, or raise the provider's `--max-reconcile-rate`.",),
         ),

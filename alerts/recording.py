@@ -1,4 +1,5 @@
-"""Recording rules (`level:metric:operations`) that alerts and dashboards use instead of raw queries.
+"""Recording rules (`level:metric:operations`) that alerts and dashboards use instead of raw queries, and the
+query builders rules and panels share (a panel that reads raw series builds the same expression).
 
 Aggregations keep the configured cluster label, so the same rules run per cluster on a global
 Thanos or Mimir ruler. Ratios and quantiles aggregate over replicas first: with leader election
@@ -17,8 +18,6 @@ RECONCILE_RATE_BY_RESULT = "controller_result:controller_runtime_reconcile_total
 RECONCILE_RATE = "controller:controller_runtime_reconcile_total:rate5m"
 RECONCILE_FAILURE_RATIO = "controller:controller_runtime_reconcile_failures:ratio_rate5m"
 RECONCILE_LATENCY = "controller_quantile:controller_runtime_reconcile_time_seconds:histogram_quantile5m"
-WORKERS_SATURATION = "controller:controller_runtime_active_workers:ratio_max"
-WORKQUEUE_DEPTH = "name:workqueue_depth:sum"
 WORKQUEUE_WAIT = "name_quantile:workqueue_queue_duration_seconds:histogram_quantile5m"
 KUBE_API_ERROR_RATIO = "job:rest_client_requests_errors:ratio_rate5m"
 REPLICAS_UP = "job:up:sum"  # replicas scraped successfully
@@ -36,6 +35,24 @@ NOT_RATE_LIMITED_REASON = 'reason!="rate_limited"'
 
 FAILED_RESULTS = 'result=~"error|requeue"'
 WRITES = 'operation=~"create|update|delete"'  # the proxy's write operations (its other one is observe)
+
+
+def _sum(by: str) -> str:
+    return f"sum by ({by})" if by else "sum"
+
+
+def reconcile_rate(by: str, selector: str, window: str) -> str:
+    """Reconciles per second summed by `by` (all of them when empty): the per-result record and the rate panels."""
+    return f"{_sum(by)} (rate(controller_runtime_reconcile_total{{{selector}}}[{window}]))"
+
+
+def replicas_up(by: str, selector: str) -> str:
+    """Replicas scraped successfully; `replicas_known`: all Prometheus has a target for, up or not."""
+    return f"{_sum(by)} (up{{{selector}}})"
+
+
+def replicas_known(by: str, selector: str) -> str:
+    return f"count{f' by ({by})' if by else ''} (up{{{selector}}})"
 
 
 def bucket_rates(histogram: str, by: str, selector: str, window: str) -> str:
@@ -70,25 +87,21 @@ def rules(config: Config) -> RuleFile:
     by_kind_op = config.by("kind", "operation")
 
     provider_rules: list[RecordingRule] = [
-        RecordingRule(RECONCILE_RATE_BY_RESULT,
-                      f"sum by ({config.by('job', 'controller', 'result')}) "
-                      f"(rate(controller_runtime_reconcile_total{{{prov}}}[{w}]))"),
+        RecordingRule(RECONCILE_RATE_BY_RESULT, reconcile_rate(config.by("job", "controller", "result"), prov, w)),
         # From the per-result record above (same group, evaluated after it): the raw counters are read once.
         RecordingRule(RECONCILE_RATE, f"sum by ({by_ctrl}) ({RECONCILE_RATE_BY_RESULT})"),
         RecordingRule(RECONCILE_FAILURE_RATIO,
                       f"sum by ({by_ctrl}) ({RECONCILE_RATE_BY_RESULT}{{{FAILED_RESULTS}}})\n/\n{RECONCILE_RATE}"),
         quantile_rule(RECONCILE_LATENCY, "controller_runtime_reconcile_time_seconds", by_ctrl, prov,
                       t.reconcile_latency_quantile, w),
-        RecordingRule(WORKERS_SATURATION,
-                      f"max by ({by_ctrl}) (controller_runtime_active_workers{{{prov}}})\n"
-                      f"/\nmax by ({by_ctrl}) (controller_runtime_max_concurrent_reconciles{{{prov}}})"),
-        RecordingRule(WORKQUEUE_DEPTH, f"sum by ({by_name}) (workqueue_depth{{{prov}}})"),
+        # Work-queue depth and worker saturation have no record: a record of a gauge sum is as costly to read
+        # as the gauges themselves (bench/scale.py: panels 1.1-4x), so their alerts and panels read the gauges.
         quantile_rule(WORKQUEUE_WAIT, "workqueue_queue_duration_seconds", by_name, prov, t.workqueue_wait_quantile, w),
         RecordingRule(KUBE_API_ERROR_RATIO,
                       f'sum by ({by_job}) (rate(rest_client_requests_total{{{prov}, code=~"5..|429"}}[{w}]))\n'
                       f"/\nsum by ({by_job}) (rate(rest_client_requests_total{{{prov}}}[{w}]))"),
-        RecordingRule(REPLICAS_UP, f"sum by ({by_job}) (up{{{prov}}})"),
-        RecordingRule(REPLICAS, f"count by ({by_job}) (up{{{prov}}})"),
+        RecordingRule(REPLICAS_UP, replicas_up(by_job, prov)),
+        RecordingRule(REPLICAS, replicas_known(by_job, prov)),
     ]
 
     gitea_rules: list[RecordingRule] = [

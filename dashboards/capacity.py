@@ -14,7 +14,6 @@ UID = "gitea-provider-capacity"
 def dashboard(config: Config) -> DashboardDef:
     pod = p.pod_sel(config)
     prov = p.provider_sel(config, 'pod=~"$pod"')
-    sc = p.scope(config)
     g = p.Grid()
     g.row("CPU and memory")
     g.add(p.timeseries("CPU usage vs request and limit", "Cores used per pod against the container's request and limit.",
@@ -43,11 +42,11 @@ def dashboard(config: Config) -> DashboardDef:
     g.row("Throughput and saturation")
     workers = measure(config, "GiteaProviderWorkersSaturated")
     g.add(p.bargauge("Worker saturation", "Busy workers / pool size per controller on the leader.", "percentunit",
-                     [(workers.query(sc, ""), "{{controller}}")], steps=p.alert_steps(workers)), w=8)
+                     [(workers.query(p.provider_sel(config), ""), "{{controller}}")], steps=p.alert_steps(workers)), w=8)
     all_prov = p.provider_sel(config)
     g.add(p.timeseries("Reconcile throughput vs capacity", "Reconciles per second against what the worker pool can "
                        "do at the current mean reconcile time (workers / mean seconds per reconcile).", "ops",
-                       [(f"sum({rec.RECONCILE_RATE}{{{sc}}})", "throughput"),
+                       [(rec.reconcile_rate("", all_prov, "$__rate_interval"), "throughput"),
                         (f"sum(max by (controller) (controller_runtime_max_concurrent_reconciles{{{all_prov}}}) / "
                          "(sum by (controller) (rate(controller_runtime_reconcile_time_seconds_sum"
                          f"{{{all_prov}}}[$__rate_interval])) / sum by (controller) (rate("
@@ -61,7 +60,8 @@ def dashboard(config: Config) -> DashboardDef:
                                   "{{pod}} limit")]), w=12)
     depth = measure(config, "GiteaProviderWorkQueueDepthHigh")
     g.add(p.timeseries("Queue depth forecast (1h)", "Work queue depth predicted 1h ahead from the last 30m.", "short",
-                       [(f"predict_linear({depth.query(sc, '')}[30m], 3600)", "{{name}} in 1h")],
+                       # Each queue's own forecast (a sum of linear fits is the fit of the sum), not a subquery of the sum.
+                       [(f"sum by (name) (predict_linear(workqueue_depth{{{all_prov}}}[30m], 3600))", "{{name}} in 1h")],
                        steps=p.alert_steps(depth)), w=12)
     return DashboardDef("capacity-planning", p.dashboard(
         config, uid=UID, title="Gitea Provider / Capacity Planning",

@@ -18,7 +18,7 @@ def dashboard(config: Config) -> DashboardDef:
     g = p.Grid()
     g.row("Health")
     g.add(p.stat("Replicas up", "Provider replicas Prometheus scrapes successfully, of all it knows.", "none",
-                 [(f"sum({rec.REPLICAS_UP}{{{sc}}})", "up"), (f"sum({rec.REPLICAS}{{{sc}}})", "known")],
+                 [(rec.replicas_up("", prov), "up"), (rec.replicas_known("", prov), "known")],
                  steps=p.thresholds((None, p.RED), (1, p.GREEN)),
                  links=p.runbook_links(config, "GiteaProviderDown")), w=4, h=5)
     g.add(p.stat("Leader", "Replicas holding the leader lease (exactly 1 with leader election on).", "none",
@@ -47,8 +47,8 @@ def dashboard(config: Config) -> DashboardDef:
     g.row("Reconciles")
     g.add(p.timeseries("Reconcile rate by result", "Reconciles per second per controller and result. Steady state "
                        "is requeue_after (each resource polled every minute); requeue means a failed Gitea call.",
-                       "ops", [(f"sum by (controller, result) ({rec.RECONCILE_RATE_BY_RESULT}{{{sc}}})",
-                                "{{controller}} {{result}}")], stack=True), w=12)
+                       "ops", [(rec.reconcile_rate("controller, result", prov, "$__rate_interval"), "{{controller}} {{result}}")],
+                       stack=True), w=12)
     failures = measure(config, "GiteaProviderReconcileFailureRatioHigh")
     g.add(p.timeseries("Failure ratio (error + requeue)", "Share of reconciles that end in error or requeue, per "
                        "controller; the red area is the alert threshold.", "percentunit",
@@ -62,7 +62,7 @@ def dashboard(config: Config) -> DashboardDef:
                        links=p.runbook_links(config, "GiteaProviderReconcileLatencyHigh")), w=12)
     depth = measure(config, "GiteaProviderWorkQueueDepthHigh")
     g.add(p.timeseries("Work queue depth", "Items waiting per work queue.", "short",
-                       [(depth.query(sc, ""), "{{name}}")], steps=p.alert_steps(depth),
+                       [(depth.query(prov, ""), "{{name}}")], steps=p.alert_steps(depth),
                        links=p.runbook_links(config, "GiteaProviderWorkQueueDepthHigh")), w=12)
 
     g.row("Gitea API")

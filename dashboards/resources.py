@@ -14,20 +14,19 @@ UID = "gitea-provider-resources"
 def dashboard(config: Config) -> DashboardDef:
     prov = p.provider_sel(config, 'controller=~"$controller"')
     queue = p.provider_sel(config, 'name=~"$controller"')
-    sc = p.scope(config, 'controller=~"$controller"')
     exp = p.exporter_sel(config)
     g = p.Grid()
     g.row("Reconciles")
     g.add(p.timeseries("Reconcile rate by result", "Reconciles per second by result for the selected controllers.",
-                       "ops", [(f"sum by (controller, result) ({rec.RECONCILE_RATE_BY_RESULT}{{{sc}}})",
-                                "{{controller}} {{result}}")], stack=True), w=12)
+                       "ops", [(rec.reconcile_rate("controller, result", prov, "$__rate_interval"), "{{controller}} {{result}}")],
+                       stack=True), w=12)
     g.add(p.heatmap("Reconcile latency", "Distribution of reconcile time (all selected controllers).", "s",
                     rec.bucket_rates("controller_runtime_reconcile_time_seconds", "le", prov, "$__rate_interval")),
           w=12)
     g.row("Work queue")
     depth = measure(config, "GiteaProviderWorkQueueDepthHigh")
     g.add(p.timeseries("Queue depth", "Items waiting per queue.", "short",
-                       [(depth.query(p.scope(config, 'name=~"$controller"'), ""), "{{name}}")],
+                       [(depth.query(queue, ""), "{{name}}")],
                        steps=p.alert_steps(depth), links=p.runbook_links(config, "GiteaProviderWorkQueueDepthHigh")), w=8)
     g.add(p.timeseries("Adds and retries", "Items added to and re-added (after a failure) to the queue per second.",
                        "ops", [(f"sum by (name) (rate(workqueue_adds_total{{{queue}}}[$__rate_interval]))", "{{name}} adds"),

@@ -67,8 +67,8 @@ def test_inline_picks_the_quantile_rule_and_turns_ranges_into_subqueries(scale) 
     assert "histogram_quantile(0.9," in raw and "0.99" not in raw
     raw = scale._inline_records("job:slo_reconcile_errors:ratio_rate30d", records, "1m")
     assert "[30d]" in raw and "avg_over_time" not in raw, raw
-    raw = scale._inline_records('predict_linear(name:workqueue_depth:sum{namespace="x"}[30m], 3600)', records, "1m")
-    assert "[30m:1m]" in raw and "workqueue_depth{" in raw
+    raw = scale._inline_records('max_over_time(job:up:sum{namespace="x"}[30m])', records, "1m")
+    assert "[30m:1m]" in raw and 'up{namespace="x", ' in raw, raw
 
 
 def test_history_is_valid_openmetrics_for_promtool(scale, tmp_path: Path) -> None:

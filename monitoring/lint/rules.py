@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 
 from gitea_provider_monitoring.lint import exprs
-from gitea_provider_monitoring.lint.checks import duplicate_rule
+from gitea_provider_monitoring.lint.checks import duplicate_rule, sparse_record_read
 from gitea_provider_monitoring.lint.inputs import RuleSource
 from gitea_provider_monitoring.model.config import DURATION_RE
 from gitea_provider_monitoring.model.rules import SEVERITIES
@@ -62,6 +62,7 @@ def check(source: RuleSource, ctx_for: Callable[[bool], exprs.Context], report: 
     if not isinstance(source.groups, list):
         report("", "promql-syntax", "`groups` is not a list")
         return
+    sparse = sparse_record_read.sparse_records(source.groups)  # records of groups slower than the lookback delta
     for gi, group in enumerate(source.groups):
         if not isinstance(group, dict):
             continue
@@ -72,7 +73,7 @@ def check(source: RuleSource, ctx_for: Callable[[bool], exprs.Context], report: 
                    "concern")
         for ri, rule in enumerate(rules):
             if isinstance(rule, dict):
-                _rule(gname, ri, rule, seen, ctx_for, report, severities)
+                _rule(gname, ri, rule, seen, ctx_for, report, severities, sparse)
 
 
 def _mapping(value: object) -> dict:
@@ -80,7 +81,7 @@ def _mapping(value: object) -> dict:
 
 
 def _rule(gname: str, index: int, rule: dict, seen: dict, ctx_for: Callable[[bool], exprs.Context],
-          report: Report, severities: tuple[str, ...]) -> None:
+          report: Report, severities: tuple[str, ...], sparse: dict[str, tuple[str, str]]) -> None:
     is_alert = "alert" in rule
     name = str(rule.get("alert") or rule.get("record") or f"rule[{index}]")
     where = f"{gname}/{name}"
@@ -126,3 +127,4 @@ def _rule(gname: str, index: int, rule: dict, seen: dict, ctx_for: Callable[[boo
         emit("promql-syntax", "no expr")
         return
     exprs.check(str(expr), ctx_for(is_alert), emit)
+    sparse_record_read.check(str(expr), gname, sparse, emit)

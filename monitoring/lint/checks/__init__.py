@@ -14,9 +14,10 @@ from gitea_provider_monitoring.lint.checks import (
     histogram_quantile_input,
     input_too_large,
     metric_dropped_by_relabel,
+    sparse_record_read,
 )
 
 MODULES: tuple[ModuleType, ...] = (alert_without_comparison, duplicate_rule, histogram_quantile_input,
-                                   input_too_large, metric_dropped_by_relabel)
+                                   input_too_large, metric_dropped_by_relabel, sparse_record_read)
 ALL = tuple(m.CHECK for m in MODULES)
 DOCS = {m.CHECK.id: (m.__doc__ or "").strip() for m in MODULES}
