@@ -40,10 +40,10 @@ def dashboard(config: Config) -> DashboardDef:
                   [(f"max(process_open_fds{{{prov}}} / process_max_fds{{{prov}}})", "fds")],
                   steps=p.thresholds((None, p.GREEN), (0.8, p.YELLOW), (0.9, p.RED))), w=8)
     g.row("Throughput and saturation")
+    all_prov = p.provider_sel(config)
     workers = measure(config, "GiteaProviderWorkersSaturated")
     g.add(p.bargauge("Worker saturation", "Busy workers / pool size per controller on the leader.", "percentunit",
-                     [(workers.query(p.provider_sel(config), ""), "{{controller}}")], steps=p.alert_steps(workers)), w=8)
-    all_prov = p.provider_sel(config)
+                     [(workers.query(all_prov, ""), "{{controller}}")], steps=p.alert_steps(workers)), w=8)
     g.add(p.timeseries("Reconcile throughput vs capacity", "Reconciles per second against what the worker pool can "
                        "do at the current mean reconcile time (workers / mean seconds per reconcile).", "ops",
                        [(rec.reconcile_rate("", all_prov, "$__rate_interval"), "throughput"),

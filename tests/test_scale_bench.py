@@ -274,3 +274,30 @@ def test_histograms_are_cumulative_and_the_fleet_is_healthy(scale) -> None:
             value = _quantile(q, increase)
             assert value <= threshold, f"{hist} at scrape {k}: p{q:g} {value:g}s over {threshold:g}s ({increase})"
     assert seen == set(alerts)
+
+
+def test_slo_windows_hourly_samples_are_the_mean_of_their_hour(scale, tmp_path: Path) -> None:
+    """bench/slo_windows.py: each hourly sample is the mean of the 60 5m-ratio samples of (t - 1h, t], as
+    avg_over_time(...[1h]) computes it at t; the text is OpenMetrics promtool accepts."""
+    spec = importlib.util.spec_from_file_location("slo_windows", REPO / "bench" / "slo_windows.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = tmp_path / "day.om"
+    start = 1_700_000_000 // 86400 * 86400
+    assert module.write_day(text, 1, start, 1) == len(module.SLOS) * (1440 + 1440 + 24)
+    series: dict[str, dict[int, float]] = {}
+    for line in text.read_text().splitlines()[:-1]:
+        name_labels, value, stamp = line.rsplit(" ", 2)
+        series.setdefault(name_labels, {})[int(stamp)] = float(value)
+    labels = '{cluster="c000",namespace="gitea-system",slo="reconcile"}'
+    five, hourly = series["slo_errors:ratio_rate5m" + labels], series["slo_errors:ratio_rate1h_hourly" + labels]
+    assert len(hourly) == 24
+    for t, value in list(hourly.items())[1:]:  # the first hour of the day also averages the day before
+        window = [v for s, v in five.items() if t - 3600 < s <= t]
+        assert len(window) == 60 and math.isclose(value, sum(window) / 60, rel_tol=1e-9)
+    promtool = find_tool("promtool")
+    if not promtool:
+        pytest.skip("promtool not found: run `make tools`")
+    proc = subprocess.run([promtool, "tsdb", "create-blocks-from", "openmetrics", str(text), str(tmp_path / "data")],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
