@@ -182,7 +182,9 @@ def hourly(window: str) -> bool:
 def _long_window(d: SLODef, window: str) -> str:
     """Error ratio over `window` as the mean of a recorded ratio (Sloth, Pyrra): avg_over_time is
     sum_over_time / count_over_time in one pass. Windows of a day or more read the hourly samples of the 1h
-    ratio, each the mean of its own hour, so their mean is the window's mean (short of the last hour). Until
+    ratio, each the mean of its own hour, weighted equally: the window's mean when the 5m ratio has a sample
+    every minute, shifted back by up to an hour (an hour with gaps or idle spells counts as much as a full one).
+    Until
     the first hourly sample of a series exists (a new install, cluster or namespace: up to an hour), they are
     the 1h ratio recorded just before them in the group, which is then all the data there is."""
     if not hourly(window):

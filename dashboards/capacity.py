@@ -60,8 +60,8 @@ def dashboard(config: Config) -> DashboardDef:
                                   "{{pod}} limit")]), w=12)
     depth = measure(config, "GiteaProviderWorkQueueDepthHigh")
     g.add(p.timeseries("Queue depth forecast (1h)", "Work queue depth predicted 1h ahead from the last 30m.", "short",
-                       # Each queue's own forecast (a sum of linear fits is the fit of the sum), not a subquery of the sum.
-                       [(f"sum by (name) (predict_linear(workqueue_depth{{{all_prov}}}[30m], 3600))", "{{name}} in 1h")],
+                       # A subquery of the alert's sum: per-pod fits would keep projecting a replaced leader's queue.
+                       [(f"predict_linear(({depth.query(all_prov, '')})[30m:1m], 3600)", "{{name}} in 1h")],
                        steps=p.alert_steps(depth)), w=12)
     return DashboardDef("capacity-planning", p.dashboard(
         config, uid=UID, title="Gitea Provider / Capacity Planning",

@@ -81,7 +81,7 @@ def _mapping(value: object) -> dict:
 
 
 def _rule(gname: str, index: int, rule: dict, seen: dict, ctx_for: Callable[[bool], exprs.Context],
-          report: Report, severities: tuple[str, ...], sparse: dict[str, tuple[str, str]]) -> None:
+          report: Report, severities: tuple[str, ...], sparse: sparse_record_read.Sparse) -> None:
     is_alert = "alert" in rule
     name = str(rule.get("alert") or rule.get("record") or f"rule[{index}]")
     where = f"{gname}/{name}"
@@ -127,4 +127,4 @@ def _rule(gname: str, index: int, rule: dict, seen: dict, ctx_for: Callable[[boo
         emit("promql-syntax", "no expr")
         return
     exprs.check(str(expr), ctx_for(is_alert), emit)
-    sparse_record_read.check(str(expr), gname, sparse, emit)
+    sparse_record_read.check(str(expr), gname, index, sparse, emit)

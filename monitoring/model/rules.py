@@ -99,9 +99,10 @@ def series(name: str, *parts: str) -> str:
 class Measure:
     """What an alert compares with its threshold: the one query a panel showing the alert draws too.
 
-    `query(selector, window)` is the PromQL of the measured value for extra label matchers (the alert's
-    own, or a dashboard's `$cluster`/`$namespace` scope) and a rate window (the config's, or Grafana's
-    `$__rate_interval`); queries on recorded series ignore the window.
+    `query(selector, window)` is the PromQL of the measured value for label matchers and a rate window (the
+    config's, or Grafana's `$__rate_interval`); queries on recorded series ignore the window. What `selector`
+    holds is the measure's own contract: extra matchers on a recorded series (a dashboard's `$cluster`/
+    `$namespace` scope), or the whole selector of the raw series it reads (`job` included).
     """
 
     query: Callable[[str, str], str] = field(compare=False)

@@ -14,10 +14,11 @@ from tests.lint.checks._helpers import alert, record
 HOURLY = "job:errors:ratio_rate1h_hourly"
 
 
-def _messages(tmp_path: Path, reader: dict, interval: str = "1h", same_group: bool = False) -> list[str]:
+def _messages(tmp_path: Path, reader: dict, interval: str = "1h", same_group: str = "") -> list[str]:
+    """`reader` in a group of its own, or (same_group "after"/"before") in the recording group."""
     slow = {"name": "slow", "interval": interval, "rules": [record("avg_over_time(job:errors:ratio_rate5m[1h])", HOURLY)]}
     if same_group:
-        slow["rules"].append(reader)
+        slow["rules"].insert(len(slow["rules"]) if same_group == "after" else 0, reader)
         groups = [slow]
     else:
         groups = [slow, {"name": "fast", "rules": [reader]}]
@@ -41,9 +42,23 @@ def test_ranges_covering_the_interval_pass(expr: str, tmp_path: Path) -> None:
     assert _messages(tmp_path, alert(expr)) == []
 
 
-def test_same_group_and_frequent_groups_pass(tmp_path: Path) -> None:
-    assert _messages(tmp_path, record(f"{HOURLY} * 2", "job:errors:double"), same_group=True) == []
+def test_later_rules_of_the_same_group_and_frequent_groups_pass(tmp_path: Path) -> None:
+    assert _messages(tmp_path, record(f"{HOURLY} * 2", "job:errors:double"), same_group="after") == []
     assert _messages(tmp_path, alert(f"{HOURLY} > 0.01"), interval="5m") == []  # within the lookback delta
+
+
+def test_an_earlier_rule_of_the_same_group_reads_the_last_evaluation(tmp_path: Path) -> None:
+    assert len(_messages(tmp_path, record(f"{HOURLY} * 2", "job:errors:double"), same_group="before")) == 1
+
+
+def test_the_suggested_range_is_a_valid_duration(tmp_path: Path) -> None:
+    (found,) = _messages(tmp_path, alert(f"{HOURLY} > 0.01"), interval="30m")
+    assert "last_over_time(...[35m])" in found, found
+
+
+def test_an_empty_or_invalid_interval_is_not_a_crash(tmp_path: Path) -> None:
+    for interval in ("", "soon", "1x"):
+        assert _messages(tmp_path, alert(f"{HOURLY} > 0.01"), interval=interval) == []
 
 
 def test_disable_annotation(tmp_path: Path) -> None:
