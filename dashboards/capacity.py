@@ -61,7 +61,7 @@ def dashboard(config: Config) -> DashboardDef:
     depth = measure(config, "GiteaProviderWorkQueueDepthHigh")
     g.add(p.timeseries("Queue depth forecast (1h)", "Work queue depth predicted 1h ahead from the last 30m.", "short",
                        # A subquery of the alert's sum: per-pod fits would keep projecting a replaced leader's queue.
-                       [(f"predict_linear(({depth.query(all_prov, '')})[30m:1m], 3600)", "{{name}} in 1h")],
+                       [(f"predict_linear(({depth.query(all_prov, '')})[30m:], 3600)", "{{name}} in 1h")],
                        steps=p.alert_steps(depth)), w=12)
     return DashboardDef("capacity-planning", p.dashboard(
         config, uid=UID, title="Gitea Provider / Capacity Planning",
