@@ -216,7 +216,7 @@ def _latency(config: Config) -> AlertingRule:
     ctrl = config.provider.controllers[0]
     q = num(t.reconcile_latency_quantile)
     labels = td.group_labels(config, job=config.provider.job, controller=ctrl, quantile=q)
-    metric = "controller_runtime_reconcile_time_seconds"
+    metric = rec.RECONCILE_TIME
     return alert(
         config, "GiteaProviderReconcileLatencyHigh", severity="warning", for_=t.reconcile_latency_for,
         measure=Measure(lambda sel, w: sel_series(rec.RECONCILE_LATENCY, sel, f'quantile="{q}"'),

@@ -33,6 +33,9 @@ GITEA_REQUEST_LATENCY = "kind_operation_quantile:gitea_api_request_duration_seco
 RATE_LIMITED_REASON = 'reason="rate_limited"'
 NOT_RATE_LIMITED_REASON = 'reason!="rate_limited"'
 
+RECONCILE_TIME = "controller_runtime_reconcile_time_seconds"  # histograms the quantile records and heatmaps read
+PROBE_DURATION = "gitea_api_probe_duration_seconds"
+
 FAILED_RESULTS = 'result=~"error|requeue"'
 WRITES = 'operation=~"create|update|delete"'  # the proxy's write operations (its other one is observe)
 
@@ -92,7 +95,7 @@ def rules(config: Config) -> RuleFile:
         RecordingRule(RECONCILE_RATE, f"sum by ({by_ctrl}) ({RECONCILE_RATE_BY_RESULT})"),
         RecordingRule(RECONCILE_FAILURE_RATIO,
                       f"sum by ({by_ctrl}) ({RECONCILE_RATE_BY_RESULT}{{{FAILED_RESULTS}}})\n/\n{RECONCILE_RATE}"),
-        quantile_rule(RECONCILE_LATENCY, "controller_runtime_reconcile_time_seconds", by_ctrl, prov,
+        quantile_rule(RECONCILE_LATENCY, RECONCILE_TIME, by_ctrl, prov,
                       t.reconcile_latency_quantile, w),
         # Work-queue depth and worker saturation have no record: a record of a gauge sum is as costly to read
         # as the gauges themselves (bench/scale.py: panels 1.1-4x), so their alerts and panels read the gauges.
@@ -116,7 +119,7 @@ def rules(config: Config) -> RuleFile:
                       f"(\n  sum by ({by_kind_op}) (rate(gitea_api_requests_total{{{exp}, code=\"429\"}}[{w}]))\n"
                       f"  or\n  sum by ({by_kind_op}) (rate(gitea_api_requests_total{{{exp}}}[{w}])) * 0\n)\n"
                       f"/\nsum by ({by_kind_op}) (rate(gitea_api_requests_total{{{exp}}}[{w}]))"),
-        quantile_rule(GITEA_LATENCY, "gitea_api_probe_duration_seconds", by_endpoint, exp, t.gitea_latency_quantile, w),
+        quantile_rule(GITEA_LATENCY, PROBE_DURATION, by_endpoint, exp, t.gitea_latency_quantile, w),
         # Proxy mode (optional): GiteaAPIWriteLatencyHigh and its panel read this, not 24 h of raw buckets.
         # Writes only: nothing reads the observe calls' quantile, and they are a quarter of the buckets.
         quantile_rule(GITEA_REQUEST_LATENCY, "gitea_api_request_duration_seconds", by_kind_op, f"{exp}, {WRITES}",

@@ -184,9 +184,8 @@ def _long_window(d: SLODef, window: str) -> str:
     sum_over_time / count_over_time in one pass. Windows of a day or more read the hourly samples of the 1h
     ratio, each the mean of its own hour, weighted equally: the window's mean when the 5m ratio has a sample
     every minute, shifted back by up to an hour (an hour with gaps or idle spells counts as much as a full one).
-    Until
-    the first hourly sample of a series exists (a new install, cluster or namespace: up to an hour), they are
-    the 1h ratio recorded just before them in the group, which is then all the data there is."""
+    Until the first hourly sample of a series exists (a new install, cluster or namespace: up to an hour), they
+    are the 1h ratio recorded just before them in the group, which is then all the data there is."""
     if not hourly(window):
         return f"avg_over_time({d.record(SHORT_WINDOW)}[{window}])"
     return f"avg_over_time({d.hourly_record}[{window}])\nor\n{d.record(HOUR)}"

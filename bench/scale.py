@@ -747,6 +747,12 @@ def rule_key(group: str, rule: dict) -> str:
     return f"{group}: {rule['name']}" + (f"{{{labels}}}" if labels else "")
 
 
+def model_rule_key(group: str, rule: dict) -> str:
+    """rule_key for one of our rules as `to_dict()` writes it."""
+    return rule_key(group, {"name": rule.get("record") or rule["alert"], "labels": rule.get("labels"),
+                            "type": "recording" if "record" in rule else "alerting"})
+
+
 def rule_query_times(prom: Prometheus, model, repeats: int) -> dict[str, float]:
     """Each rule's expression run alone as an instant query at now (median of `repeats`, after the rules are
     unloaded): what the query itself costs, next to what the rule manager reports for the rule."""
@@ -756,8 +762,7 @@ def rule_query_times(prom: Prometheus, model, repeats: int) -> dict[str, float]:
         for g in rf.groups:
             for r in g.rules:
                 d = r.to_dict()
-                key = rule_key(g.name, {"name": d.get("record") or d["alert"], "labels": d.get("labels"),
-                                        "type": "recording" if "record" in d else "alerting"})
+                key = model_rule_key(g.name, d)
                 out[key] = statistics.median(prom.query(d["expr"], end=now)[0] for _ in range(repeats))
     return out
 
@@ -807,8 +812,7 @@ def live_rule_durations(prom: Prometheus, config: Config, model, evaluations: in
         g = groups_by_name[name]
         for r in g.rules:
             d = r.to_dict()
-            key = rule_key(name, {"name": d.get("record") or d["alert"], "labels": d.get("labels"),
-                                  "type": "recording" if "record" in d else "alerting"})
+            key = model_rule_key(name, d)
             prom.query(d["expr"], end=time.time())  # warm-up
             rules[key] = statistics.median(prom.query(d["expr"], end=time.time())[2] for _ in range(evaluations))
         row = f"{name} (not run in the wait: its queries run alone)"

@@ -9,7 +9,6 @@ from gitea_provider_monitoring.model.config import Config
 from gitea_provider_monitoring.model.dashboard import DashboardDef
 
 UID = "gitea-provider-gitea-api"
-PROBE_DURATION = "gitea_api_probe_duration_seconds"
 
 
 def dashboard(config: Config) -> DashboardDef:
@@ -26,12 +25,12 @@ def dashboard(config: Config) -> DashboardDef:
     g.add(p.timeseries("Latency quantiles", "Quantiles of probe latency per endpoint, from the raw buckets over "
                        f"the panel's interval; the red line is the threshold GiteaAPILatencyHigh applies to the "
                        f"{p.quantile_label(latency)} (the Overview dashboard draws the recorded series it reads).",
-                       "s", [(rec.histogram_quantile(q, PROBE_DURATION, "endpoint", exp, "$__rate_interval"),
+                       "s", [(rec.histogram_quantile(q, rec.PROBE_DURATION, "endpoint", exp, "$__rate_interval"),
                               f"{{{{endpoint}}}} {p.percentile(q)}") for q in quantiles],
                        steps=p.alert_steps(latency),
                        links=p.runbook_links(config, "GiteaAPILatencyHigh")), w=12)
     g.add(p.heatmap("Latency distribution", "Distribution of probe latency (selected endpoints).", "s",
-                    rec.bucket_rates(PROBE_DURATION, "le", exp, "$__rate_interval")), w=12)
+                    rec.bucket_rates(rec.PROBE_DURATION, "le", exp, "$__rate_interval")), w=12)
     g.row("Availability")
     errors = measure(config, "GiteaAPIErrorRatioHigh")
     g.add(p.timeseries("Success ratio", "Share of probes that succeeded per endpoint; red under 1 - the "

@@ -21,7 +21,7 @@ def dashboard(config: Config) -> DashboardDef:
                        "ops", [(rec.reconcile_rate("controller, result", prov, "$__rate_interval"), "{{controller}} {{result}}")],
                        stack=True), w=12)
     g.add(p.heatmap("Reconcile latency", "Distribution of reconcile time (all selected controllers).", "s",
-                    rec.bucket_rates("controller_runtime_reconcile_time_seconds", "le", prov, "$__rate_interval")),
+                    rec.bucket_rates(rec.RECONCILE_TIME, "le", prov, "$__rate_interval")),
           w=12)
     g.row("Work queue")
     depth = measure(config, "GiteaProviderWorkQueueDepthHigh")
