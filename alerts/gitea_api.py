@@ -7,6 +7,7 @@ Every replica of the provider runs an exporter; alerts take the view of all repl
 from __future__ import annotations
 
 from gitea_provider_monitoring.alerts import recording as rec
+from gitea_provider_monitoring.model import provider_facts as facts
 from gitea_provider_monitoring.model import testdata as td
 from gitea_provider_monitoring.model.alerting import alert
 from gitea_provider_monitoring.model.config import Config, duration_seconds
@@ -471,8 +472,9 @@ def _write_latency(config: Config) -> AlertingRule:
             impact="Reconciles slow down; at 30 s the provider's client gives up and the resource requeues.",
             diagnosis=("Compare with the probes: a slow write but fast `healthz` points at Gitea's database or "
                        "git operations (repository creation runs git).",),
-            mitigation=("Scale or tune Gitea and its storage; lower the provider's --max-reconcile-rate to ease "
-                        "the load.",),
+            mitigation=("Scale or tune Gitea and its storage.",
+                        f"Ease the load: a longer `{facts.effective_flag('poll')}` (default {facts.flag('poll').default}) "
+                        "in the provider container's args polls each healthy resource less often.",),
         ),
         cases=td.latency_cases(config, td.exporter, "gitea_api_request_duration_seconds", t.proxy_latency_seconds,
                                t.proxy_latency_quantile, t.proxy_latency_for, labels, kind="Webhook", operation="update"),
@@ -550,9 +552,10 @@ def _rate_limited(config: Config) -> AlertingRule:
             mitigation=(
                 "Raise the limiter's budget for the provider (its source IP or token), or exempt the provider's "
                 "pod: it calls Gitea once per managed resource per poll interval.",
-                "Or lower the provider's call rate: a longer `--poll` (default 1m) and a lower "
-                "`--max-reconcile-rate` (default 100, also the provider's concurrent reconciles) in the Provider's "
-                "DeploymentRuntimeConfig args.",
+                f"Or lower the provider's call rate: a longer `{facts.effective_flag('poll')}` (default "
+                f"{facts.flag('poll').default}) in the provider container's args of the Provider's "
+                "DeploymentRuntimeConfig. (`--max-reconcile-rate` changes nothing in provider "
+                f"{facts.SOURCE_VERSION}: no controller reads it.)",
                 "Point the provider (and the exporter's `gitea_url`) at Gitea's in-cluster Service instead of an "
                 "external ingress, where no rate limit applies.",
             ),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from gitea_provider_monitoring.alerts import recording as rec
+from gitea_provider_monitoring.model import provider_facts as facts
 from gitea_provider_monitoring.model import testdata as td
 from gitea_provider_monitoring.model.alerting import alert, kubectl_logs, kubectl_pods
 from gitea_provider_monitoring.model.config import Config, duration_seconds
@@ -131,7 +132,7 @@ def _no_leader(config: Config) -> AlertingRule:
     n = tm.steps(at)
     three_up = [td.provider(config, "up", td.gauge(1, n), i) for i in range(3)]
     leader = lambda replica, values: td.provider(config, "leader_election_master_status", values, replica,  # noqa: E731
-                                                 name="gitea")
+                                                 name=facts.LEASE_NAME)
     cases = [
         fires("three replicas up, none leader", tm.at(at), [*three_up, *[leader(i, td.gauge(0, n)) for i in range(3)]],
               Expected(labels, 3), interval=tm.interval),
@@ -149,10 +150,16 @@ def _no_leader(config: Config) -> AlertingRule:
         description="{{ $value | humanize }} replica(s) of {{ $labels.job }} in {{ $labels.namespace }} are up, "
                     f"but none has been leader for {t.no_leader_for}; only the leader reconciles.",
         runbook=Runbook(
-            meaning="Leader election is on and no replica reports leader_election_master_status == 1.",
+            meaning="Leader election is on (`provider.leader_election`, which passes the provider's "
+                    f"`{facts.flag('leader-election').option}`) and no replica reports leader_election_master_status "
+                    "== 1. This alert exists only in builds with leader election on: the provider's default is off, "
+                    "and then no replica exports the metric at all.",
             impact="No replica reconciles: managed resources are neither created, updated nor deleted.",
             diagnosis=(kubectl_logs(config) + " Look for `leaderelection` and `failed to acquire lease` lines.",
-                       f"Inspect the lease: `kubectl -n {config.provider.namespace} get lease`.",
+                       f"Inspect the lease: `kubectl -n {config.provider.namespace} get lease {facts.LEASE_NAME} "
+                       "-o yaml` (holderIdentity, renewTime).",
+                       "Check that the Provider's pods run with the flag: `kubectl get deploymentruntimeconfig "
+                       f"{config.exporter.runtime_config_name} -o yaml` lists it under the provider's container args.",
                        "Check RBAC for coordination.k8s.io leases and the Kubernetes API health."),
             mitigation=("Delete a stuck lease holder pod so another replica can acquire the lease.",
                         "Fix RBAC or API server problems reported in the logs."),
@@ -277,8 +284,12 @@ def _queue_depth(config: Config) -> AlertingRule:
             diagnosis=(f"Depth per queue: `{measure.query(config.provider_selector, '')}`; worker saturation: "
                        f"`{workers_saturation(config).query(config.provider_selector, '')}`.",
                        "Check reconcile latency and Gitea API latency: slow calls keep workers busy."),
-            mitigation=("Fix the slowness upstream (Gitea), or raise `--max-reconcile-rate` of the provider "
-                        "through the DeploymentRuntimeConfig args.",),
+            mitigation=("Fix the slowness upstream (Gitea): each controller has one worker "
+                        f"({facts.SOURCE_VERSION} sets no concurrency, and `--max-reconcile-rate` reaches no "
+                        "controller), so a queue drains only as fast as single reconciles finish.",
+                        f"Lower the work: a longer `{facts.effective_flag('poll')}` (default "
+                        f"{facts.flag('poll').default}) in the DeploymentRuntimeConfig's provider container args "
+                        "polls each healthy resource less often.",),
         ),
         cases=[
             fires(f"{deep} items stay queued (over threshold x 1.5)", tm.at(at), depth(deep), Expected(labels, deep),
@@ -309,7 +320,9 @@ def _queue_wait(config: Config) -> AlertingRule:
             impact="Changes to managed resources are applied late.",
             diagnosis=(f"Wait time per queue: `{rec.WORKQUEUE_WAIT}`.",
                        f"Saturation: `{workers_saturation(config).query(config.provider_selector, '')}`."),
-            mitigation=("Fix slow reconciles (usually a slow Gitea) or raise the provider's concurrency.",),
+            mitigation=("Fix slow reconciles (usually a slow Gitea): the provider has one worker per controller and no "
+                        "flag raises it.",
+                        f"Fewer polls of healthy resources: a longer `{facts.effective_flag('poll')}`.",),
         ),
         cases=td.latency_cases(config, td.provider, metric, t.workqueue_wait_seconds, t.workqueue_wait_quantile,
                                t.workqueue_wait_for, labels, name=ctrl, controller=ctrl),
@@ -381,12 +394,17 @@ def _workers(config: Config) -> AlertingRule:
         description="{{ $value | humanizePercentage }} of the workers of controller {{ $labels.controller }} in "
                     f"{{{{ $labels.namespace }}}} are busy (threshold {num(t.workers_saturation_ratio * 100)}%).",
         runbook=Runbook(
-            meaning="Active workers are close to max_concurrent_reconciles on the leader.",
+            meaning="Active workers are close to max_concurrent_reconciles on the leader. The provider runs "
+                    f"{facts.WORKERS_PER_CONTROLLER} worker per controller ({facts.SOURCE_VERSION}), so saturation "
+                    "is 0 or 100% at any instant: firing means the one worker was busy at every evaluation for the "
+                    "`for` duration, i.e. reconciles of that kind run back to back.",
             impact="New work waits in the queue; latency of changes grows.",
             diagnosis=(f"Saturation: `{measure.query(config.provider_selector, '')}`; queue depth: "
                        f"`{queue_depth(config).query(config.provider_selector, '')}`.",
                        "Check reconcile and Gitea API latency: slow calls hold workers."),
-            mitigation=("Fix the slow dependency, or raise the provider's `--max-reconcile-rate`.",),
+            mitigation=("Fix the slow dependency (usually Gitea's latency): no flag of the provider raises its "
+                        "concurrency (`--max-reconcile-rate` reaches no controller).",
+                        f"Fewer polls of healthy resources: a longer `{facts.effective_flag('poll')}`.",),
         ),
         cases=[
             fires(f"leader uses {busy} of {size} workers (3 replicas)", tm.at(at), pool(busy, size),

@@ -63,6 +63,7 @@ from gitea_provider_monitoring.exporters.gitea_api.metrics import (  # noqa: E40
 )
 from gitea_provider_monitoring.model.config import Config, duration_seconds  # noqa: E402
 from gitea_provider_monitoring.model.dashboard import substitute_variables  # noqa: E402
+from gitea_provider_monitoring.model.provider_facts import LEASE_NAME  # noqa: E402
 from gitea_provider_monitoring.render.compiler import build, load_model  # noqa: E402
 from tests.sim.processes import free_port, wait_http  # noqa: E402
 from tests.sim.provider import QUEUE_BUCKETS as WORKQUEUE_BUCKETS  # noqa: E402  (controller-runtime's layouts)
@@ -200,7 +201,7 @@ def installation_series(i: int, config: Config) -> Iterator[Series]:
                                    ("409", "PUT", 0)):
             yield Series("rest_client_requests_total" + _labels(**base, code=code, method=method,
                                                                 host="10.96.0.1:443"), rate=rate, seed=r)
-        yield Series("leader_election_master_status" + _labels(**base, name="provider-gitea-leader-election"),
+        yield Series("leader_election_master_status" + _labels(**base, name=LEASE_NAME),
                      value=1 if leader else 0)
         yield Series("process_cpu_seconds_total" + _labels(**base), rate=300, scale=0.001, seed=r)
         yield Series("process_resident_memory_bytes" + _labels(**base), value=48e6)

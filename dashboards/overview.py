@@ -21,11 +21,18 @@ def dashboard(config: Config) -> DashboardDef:
                  [(rec.replicas_up("", prov), "up"), (rec.replicas_known("", prov), "known")],
                  steps=p.thresholds((None, p.RED), (1, p.GREEN)),
                  links=p.runbook_links(config, "GiteaProviderDown")), w=4, h=5)
-    g.add(p.stat("Leader", "Replicas holding the leader lease (exactly 1 with leader election on).", "none",
-                 [(f"sum(max by (pod) (leader_election_master_status{{{prov}}}))", "leaders")],
-                 steps=p.thresholds((None, p.RED), (1, p.GREEN), (2, p.RED)), no_value="no leader metric",
-                 links=p.runbook_links(config, "GiteaProviderNoLeader") if config.provider.leader_election else []),
-          w=4, h=5)
+    if config.provider.leader_election:
+        g.add(p.stat("Leader", "Replicas holding the leader lease (exactly 1 with leader election on).", "none",
+                     [(f"sum(max by (pod) (leader_election_master_status{{{prov}}}))", "leaders")],
+                     steps=p.thresholds((None, p.RED), (1, p.GREEN), (2, p.RED)), no_value="no leader metric",
+                     links=p.runbook_links(config, "GiteaProviderNoLeader")), w=4, h=5)
+    else:
+        # The provider's default: no lease, no leader metric; what shows it works is its controllers running.
+        g.add(p.stat("Controllers", "Controllers the provider runs (each with its own worker). Leader election is "
+                     "off (the provider's default), so there is no leader to show.", "none",
+                     [(f"count(max by (controller) (controller_runtime_max_concurrent_reconciles{{{prov}}}))",
+                       "controllers")],
+                     steps=p.thresholds((None, p.RED), (1, p.GREEN)), no_value="no controller metrics"), w=4, h=5)
     restarts = measure(config, "GiteaProviderRestarting")
     g.add(p.stat(f"Restarts ({t.restarts_window})", f"Container restarts of the provider pods over the last "
                  f"{t.restarts_window}, the window of GiteaProviderRestarting (kube-state-metrics).",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from gitea_provider_monitoring.alerts import measure
 from gitea_provider_monitoring.alerts import recording as rec
 from gitea_provider_monitoring.model import panels as p
+from gitea_provider_monitoring.model import provider_facts as facts
 from gitea_provider_monitoring.model.config import Config
 from gitea_provider_monitoring.model.dashboard import DashboardDef
 
@@ -28,11 +29,14 @@ def dashboard(config: Config) -> DashboardDef:
     g.add(p.timeseries("Queue depth", "Items waiting per queue.", "short",
                        [(depth.query(queue, ""), "{{name}}")],
                        steps=p.alert_steps(depth), links=p.runbook_links(config, "GiteaProviderWorkQueueDepthHigh")), w=8)
-    g.add(p.timeseries("Adds and retries", "Items added to and re-added (after a failure) to the queue per second.",
+    g.add(p.timeseries("Adds and delayed adds", "Items added to the queue per second, and those added with a delay. "
+                       "workqueue_retries_total counts every delayed add: a healthy resource's next poll (requeue_after) "
+                       "as well as a failed one's back-off, so about one per resource per poll interval when all is well.",
                        "ops", [(f"sum by (name) (rate(workqueue_adds_total{{{queue}}}[$__rate_interval]))", "{{name}} adds"),
                                (f"sum by (name) (rate(workqueue_retries_total{{{queue}}}[$__rate_interval]))",
-                                "{{name}} retries")]), w=8)
-    g.add(p.timeseries("Active vs max workers", "Busy workers against the pool size on the leader.", "short",
+                                "{{name}} delayed")]), w=8)
+    g.add(p.timeseries("Active vs max workers", "Busy workers against the pool size (one worker per controller in "
+                       f"provider {facts.SOURCE_VERSION}: 0 or 1 at any instant).", "short",
                        [(f"max by (controller) (controller_runtime_active_workers{{{prov}}})", "{{controller}} active"),
                         (f"max by (controller) (controller_runtime_max_concurrent_reconciles{{{prov}}})",
                          "{{controller}} max")]), w=8)

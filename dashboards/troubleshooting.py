@@ -27,7 +27,10 @@ def dashboard(config: Config) -> DashboardDef:
                          "[$__rate_interval]))", "{{controller}} terminal")],
                        links=p.runbook_links(config, "GiteaProviderReconcilePanics",
                                              "GiteaProviderTerminalReconcileErrors")), w=8)
-    g.add(p.timeseries("Retries", "Items re-queued after a failure, per queue.", "ops",
+    g.add(p.timeseries("Delayed adds", "Items re-added to a queue with a delay, per queue: failed reconciles' "
+                       "back-offs AND healthy resources' next polls (workqueue_retries_total counts both), so the "
+                       "steady state is about one per resource per poll interval; a failure shows as a change from it.",
+                       "ops",
                        [(f"sum by (name) (rate(workqueue_retries_total{{{queue}}}[$__rate_interval]))", "{{name}}")]), w=8)
     stuck = measure(config, "GiteaProviderWorkQueueStuck")
     g.add(p.timeseries("Unfinished work", "Seconds of work in progress not yet finished per queue, which "

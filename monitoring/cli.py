@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from gitea_provider_monitoring import __version__
 from gitea_provider_monitoring.check.promtool import REPO_ROOT
-from gitea_provider_monitoring.model.config import load_config
+from gitea_provider_monitoring.model.config import config_warnings, load_config
 from gitea_provider_monitoring.model.errors import MonitoringError
 
 
@@ -25,6 +25,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
         kinds[top] = kinds.get(top, 0) + 1
     summary = ", ".join(f"{n} in {k}/" for k, n in sorted(kinds.items()))
     print(f"gitea-monitoring: wrote {len(files)} files to {args.out}/ ({summary})")
+    for warning in config_warnings(config):
+        print(f"gitea-monitoring: warning: {warning}", file=sys.stderr)
     _note_unreachable(config)
     return 0
 

@@ -170,7 +170,7 @@ def test_for_and_threshold_overrides_change_the_alert_and_its_cases(example_buil
     assert fires["alert_rule_test"][0]["eval_time"] == "40m"
     assert fires["input_series"][0]["values"] == "0+4x50"
     # Other alerts keep the global values.
-    assert rules["GiteaProviderNoLeader"]["for"] == Config().thresholds.no_leader_for
+    assert rules["GiteaProviderReplicasChanged"]["for"] == Config().thresholds.replicas_changed_for
 
 
 def test_a_for_override_only_changes_that_alert() -> None:

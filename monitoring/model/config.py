@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from gitea_provider_monitoring import __version__
-from gitea_provider_monitoring.model import bounded_load
+from gitea_provider_monitoring.model import bounded_load, provider_facts
 from gitea_provider_monitoring.model.errors import ConfigError, ConfigFileError
 from gitea_provider_monitoring.model.overrides import Overrides
 
@@ -36,13 +36,7 @@ def duration_seconds(value: str) -> float:
     return sum(int(n) * _UNIT_SECONDS[u] for n, u in re.findall(r"(\d+)(ms|y|w|d|h|m|s)", value))
 
 
-DEFAULT_CONTROLLERS = (
-    "managed/repository",
-    "managed/organization",
-    "managed/user",
-    "managed/webhook",
-    "providerconfig.gitea.crossplane.io",
-)
+DEFAULT_CONTROLLERS = provider_facts.CONTROLLERS
 
 
 @dataclass(frozen=True)
@@ -57,7 +51,12 @@ class ProviderConfig:
     container: str = "package-runtime"
     metrics_port: int = 8080
     controllers: tuple[str, ...] = DEFAULT_CONTROLLERS
-    leader_election: bool = True
+    # Off by default, as in the provider (`--leader-election`, cmd/provider/main.go): no replica then exports
+    # leader_election_master_status. On: GiteaProviderNoLeader exists and the runtime config passes the flag.
+    leader_election: bool = provider_facts.LEADER_ELECTION_DEFAULT
+    # Provider pods the exporter component's DeploymentRuntimeConfig asks for (Crossplane's default is 1).
+    # More than one without leader_election: every replica reconciles every resource (the build warns).
+    replicas: int = 1
     package_name: str = "provider-gitea"  # the Provider object's name (pods carry pkg.crossplane.io/provider=<it>)
     package_ref: str = "ghcr.io/rossigee/provider-gitea:v0.15.9"  # the package the example Provider installs
 
@@ -573,6 +572,7 @@ FIELD_CHECKS: tuple[tuple[str, Check], ...] = (
     ("provider.pod_regex", _regex),
     ("provider.container", _selector_value),
     ("provider.controllers", _not_empty),
+    ("provider.replicas", _positive),
     ("provider.controllers", _selector_value),
     ("exporter.job", _selector_value),
     ("exporter.mode", _one_of("probe", "proxy", "both")),
@@ -675,3 +675,15 @@ def validate_config(config: Config, path: str = "<config>") -> None:
         raise ConfigError(path, "slo.gitea_latency.latency_seconds",
                           f"{latency:g} is not a bucket boundary of gitea_api_probe_duration_seconds, so its "
                           f'le="{latency:g}" selector would match nothing', f"use {_nearest(latency, BUCKETS)}")
+
+
+def config_warnings(config: Config) -> list[str]:
+    """Valid but probably unintended settings: the build prints them and goes on."""
+    p = config.provider
+    out = []
+    if p.replicas > 1 and not p.leader_election:
+        out.append(f"provider.replicas is {p.replicas} but provider.leader_election is off: every replica would "
+                   "reconcile every resource (the provider's --leader-election defaults to false); turn "
+                   "provider.leader_election on, or keep one replica")
+    return out
+

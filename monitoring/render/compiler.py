@@ -9,7 +9,7 @@ from pathlib import Path
 
 from gitea_provider_monitoring import __version__, alerts, dashboards
 from gitea_provider_monitoring.exporters.gitea_api.probes import DEFAULT_PROBES
-from gitea_provider_monitoring.model import extensions, overrides
+from gitea_provider_monitoring.model import extensions, overrides, provider_facts
 from gitea_provider_monitoring.model.config import Config
 from gitea_provider_monitoring.model.errors import ConfigError
 from gitea_provider_monitoring.model.grafana_model import for_grafana
@@ -125,6 +125,8 @@ def sidecar_settings(config: Config) -> k8s.SidecarSettings:
         probes_per_round=len(DEFAULT_PROBES),
         interval_seconds=probe_timing(config),
         labels={**config.kubernetes.labels, **config.kubernetes.runtime_config_labels},
+        provider_args=(provider_facts.flag("leader-election").option,) if p.leader_election else (),
+        replicas=p.replicas,
     )
 
 

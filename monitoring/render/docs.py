@@ -21,7 +21,10 @@ def _section(name: str) -> re.Pattern:
 
 def expected_docs(config: Config, root: Path) -> dict[str, str]:
     """Path -> the text the generated docs should have now (our definitions only, never extensions)."""
-    model = load_model(dataclasses.replace(config, extensions=(), entry_point_extensions=False))
+    # Every alert a config can switch on has its runbook here: alerts link to this page by anchor, whatever
+    # their config. (GiteaProviderNoLeader exists only with provider.leader_election, off by default.)
+    every_alert = dataclasses.replace(config, provider=dataclasses.replace(config.provider, leader_election=True))
+    model = load_model(dataclasses.replace(every_alert, extensions=(), entry_point_extensions=False))
     out = {RUNBOOKS: runbooks.render(model.rule_files)}
     readme_path = root / README
     if readme_path.exists():

@@ -63,6 +63,8 @@ class SidecarSettings:
     probes_per_round: int = 4
     interval_seconds: float = 15.0
     labels: dict[str, str] = field(default_factory=dict)
+    provider_args: tuple[str, ...] = ()  # args of the provider's own container (e.g. --leader-election)
+    replicas: int = 1  # provider pods; Crossplane's default (1) is left implicit
 
 
 TOKEN_DIR = "/etc/gitea-api-exporter"
@@ -269,6 +271,8 @@ def deployment_runtime_config(s: SidecarSettings) -> dict:
         },
         "volumeMounts": [{"name": "gitea-token", "mountPath": TOKEN_DIR, "readOnly": True}],
     }
+    # Crossplane adds the provider's container itself; naming it here merges these args into it.
+    runtime = [{"name": s.runtime_container, "args": list(s.provider_args)}] if s.provider_args else []
     return {
         "apiVersion": "pkg.crossplane.io/v1beta1",
         "kind": "DeploymentRuntimeConfig",
@@ -277,13 +281,14 @@ def deployment_runtime_config(s: SidecarSettings) -> dict:
         "spec": {
             "deploymentTemplate": {
                 "spec": {
+                    **({"replicas": s.replicas} if s.replicas != 1 else {}),
                     "selector": {},
                     "template": {
                         "metadata": {
                             "annotations": {"kubectl.kubernetes.io/default-container": s.runtime_container},
                         },
                         "spec": {
-                            "containers": [container],
+                            "containers": [*runtime, container],
                             "volumes": [{
                                 "name": "gitea-token",
                                 "secret": {

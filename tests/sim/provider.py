@@ -44,8 +44,10 @@ RECONCILE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 
 # controller-runtime pkg/internal/metrics/workqueue.go: queue and work duration buckets are
 # prometheus.ExponentialBuckets(10e-9, 10, 12), i.e. 1e-8 .. 1e3 s (12 buckets, x10).
 QUEUE_BUCKETS = tuple(10.0 ** e for e in range(-8, 4))
-LEASE_NAME = "provider-gitea-leader-election"
-MAX_WORKERS = 10  # crossplane-runtime providers default to --max-reconcile-rate=10
+# cmd/provider/main.go of b5b30da: LeaderElectionID; the controllers set no concurrency, so controller-runtime's
+# default of one worker (internal/controller/*/ Setup: no WithOptions; --max-reconcile-rate reaches none).
+LEASE_NAME = "crossplane-leader-election-provider-gitea"
+MAX_WORKERS = 1
 KUBE_HOST = "10.96.0.1:443"
 
 
@@ -183,7 +185,7 @@ class Replica:
                                                          else random.uniform(5, 9))
             backlog = mode == "backlog" and managed
             self.depth.labels(c, c).set(800 if backlog else random.choice((0, 0, 1)))
-            self.active.labels(c).set(MAX_WORKERS if backlog else random.choice((0, 0, 1, 2)))
+            self.active.labels(c).set(MAX_WORKERS if backlog else random.choice((0, 0, 0, 1)))
             self.unfinished.labels(c, c).set(0)
             self.longest.labels(c, c).set(0)
 
