@@ -7,6 +7,7 @@ is aggregated over replicas before a ratio or a quantile is taken.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from gitea_provider_monitoring.alerts import recording as rec
@@ -168,12 +169,26 @@ def _no_leader(config: Config) -> AlertingRule:
     )
 
 
+def reconcile_failures(config: Config) -> Measure:
+    """Share of reconciles ending in error or requeue per controller over the alert's own long window (whatever
+    window a caller passes): a panel shows what the alert compares. `selector`: the raw series' whole selector."""
+    window, by = config.thresholds.reconcile_failure_window, config.by("job", "controller")
+    return Measure(lambda s, w: f"sum by ({by}) (increase(controller_runtime_reconcile_total{{{s}, {rec.FAILED_RESULTS}}}"
+                                f"[{window}]))\n/\nsum by ({by}) (increase(controller_runtime_reconcile_total{{{s}}}"
+                                f"[{window}]))", config.thresholds.reconcile_failure_ratio)
+
+
 def _failure_ratio(config: Config) -> AlertingRule:
+    """Re-decided on the real provider (#27): per-item back-off (5 ms doubling to 1000 s) thins a failing resource's
+    reconciles to a few an hour, so a 5m window may hold none (NaN, and `for` restarts) and one failing resource
+    among healthy ones never moves the ratio; a create is a `requeue` too. The window therefore spans the back-off
+    cap, the severity is warning, and the resource-condition alerts name failing resources."""
     t = config.thresholds
     ctrl = config.provider.controllers[0]
     labels = td.group_labels(config, job=config.provider.job, controller=ctrl)
     pct = num(t.reconcile_failure_ratio * 100)
-    tm = td.timing(config)
+    window = duration_seconds(t.reconcile_failure_window)
+    tm = dataclasses.replace(td.timing(config), rate_window=window)
     at = tm.held(t.reconcile_failure_for)
     n = tm.steps(at)
     high, low = td.above(t.reconcile_failure_ratio, 1), td.below(t.reconcile_failure_ratio)
@@ -181,6 +196,10 @@ def _failure_ratio(config: Config) -> AlertingRule:
     ok_bad, ok_total = td.per_step(low)
     # Half errors, half requeues: each alone is under the threshold, together they are above it.
     half = bad // 2
+    # Every resource failing and backing off: one attempt every `sparse` samples, and no successful reconcile.
+    sparse = max(2, math.ceil(window / 4 / tm.step))
+    backing_off = [td.provider(config, "controller_runtime_reconcile_total", f"0+0x{sparse - 1} " + " ".join(
+        f"{k}+0x{sparse - 1}" for k in range(1, n // sparse + 1)), controller=ctrl, result="requeue")]
     cases = [
         fires(f"{num(high * 100)}% of reconciles requeue (threshold x 1.5)", tm.at(at),
               _reconciles(config, ctrl, requeue=bad, error=0, good=total - bad, steps=n), Expected(labels, float(high)),
@@ -188,30 +207,56 @@ def _failure_ratio(config: Config) -> AlertingRule:
         fires("errors and requeues add up", tm.at(at),
               _reconciles(config, ctrl, requeue=half, error=bad - half, good=total - bad, steps=n),
               Expected(labels, float(high)), interval=tm.interval),
+        fires(f"Gitea down: every resource backs off (an attempt every {td.fmt_duration(sparse * tm.step)}, "
+              "none succeeds)", tm.at(at), backing_off, Expected(labels, 1.0), interval=tm.interval),
         silent(f"{num(low * 100)}% failures is under the threshold (threshold x 0.5)", tm.at(at),
                _reconciles(config, ctrl, requeue=ok_bad, error=0, good=ok_total - ok_bad, steps=n), interval=tm.interval),
         silent("healthy steady state (requeue_after only)", tm.at(at),
                _reconciles(config, ctrl, requeue=0, error=0, good=10, steps=n), interval=tm.interval),
     ]
+    # A bulk create: every resource's create is a requeue, and its annotation update triggers a second reconcile
+    # at once, both before the resources poll (requeue_after) once per `--poll`. Silent when the window dilutes
+    # the burst below half the threshold: 2 / (2 + polls per window).
+    polls = window / facts.POLL_SECONDS
+    if 2 / (2 + polls) < t.reconcile_failure_ratio / 2:
+        resources, burst_at = 50, round(window / 2 / tm.step)
+        per_poll = facts.POLL_SECONDS / tm.step
+        created = td.flip("0", str(2 * resources), burst_at, n)
+        polled = " ".join(num(resources * max(0, math.floor((k - burst_at) / per_poll))) for k in range(n))
+        cases.append(silent(f"{resources} resources created at once, then polled every {td.fmt_duration(facts.POLL_SECONDS)}",
+                            tm.at(at), [td.provider(config, "controller_runtime_reconcile_total", created,
+                                                    controller=ctrl, result="requeue"),
+                                        td.provider(config, "controller_runtime_reconcile_total", polled,
+                                                    controller=ctrl, result="requeue_after")], interval=tm.interval))
+    measure = reconcile_failures(config)
     return alert(
-        config, "GiteaProviderReconcileFailureRatioHigh", severity="critical", for_=t.reconcile_failure_for,
-        measure=Measure(lambda sel, w: sel_series(rec.RECONCILE_FAILURE_RATIO, sel), t.reconcile_failure_ratio),
+        config, "GiteaProviderReconcileFailureRatioHigh", severity="warning", for_=t.reconcile_failure_for,
+        measure=measure, expr=measure.expr(config.provider_selector, config.rate_window),
         summary="Many reconciles of a Gitea provider controller fail (error or requeue).",
         description="{{ $value | humanizePercentage }} of reconciles of controller {{ $labels.controller }} in "
-                    f"{{{{ $labels.namespace }}}} failed over {config.rate_window} (threshold {pct}%). A failed Gitea call "
-                    "counts as a requeue, not as an error.",
+                    f"{{{{ $labels.namespace }}}} failed over {t.reconcile_failure_window} (threshold {pct}%). A failed "
+                    "Gitea call counts as a requeue, not as an error.",
         runbook=Runbook(
-            meaning="The share of reconciles that end in `error` or `requeue` is above the threshold. "
-                    "crossplane-runtime returns a requeue (and sets Synced=False) when a Gitea call fails, so "
-                    "this is the alert that sees Gitea failures; `reconcile_errors_total` does not.",
+            meaning="The share of reconciles that end in `error` or `requeue` over "
+                    f"{t.reconcile_failure_window} is above the threshold. crossplane-runtime returns a requeue "
+                    "(and sets Synced=False) when a Gitea call fails, so this sees most of a kind failing, e.g. Gitea "
+                    "down or the token rejected; `reconcile_errors_total` stays 0. What it cannot see: a failing "
+                    f"resource is retried with per-item back-off ({num(facts.BACKOFF_BASE_SECONDS * 1000)} ms doubling "
+                    f"to {num(facts.BACKOFF_CAP_SECONDS)} s), a few reconciles an hour against one a "
+                    f"{td.fmt_duration(facts.POLL_SECONDS)} poll for each healthy one, so one resource failing among "
+                    "healthy ones does not move it: the resource-condition alerts (Synced) name those. A successful "
+                    "create, a requested delete and a 409 conflict are requeues too; the long window dilutes a bulk "
+                    "create.",
             impact="Managed resources of this kind are not converging: creates, updates or deletes are failing.",
-            diagnosis=(f"Failure ratio per controller: `{rec.RECONCILE_FAILURE_RATIO}`.",
+            diagnosis=(f"Failure ratio per controller: `{measure.query(config.provider_selector, '')}`.",
                        "Find resources that are not synced: `kubectl get managed -o wide | grep -v 'True.*True'` "
                        "and `kubectl describe` one of them (look at the Synced condition message).",
                        "Check Gitea itself: the GiteaAPI* alerts and the Gitea API dashboard.",
                        kubectl_logs(config)),
             mitigation=("If Gitea rejects calls (401/403), rotate the token in the ProviderConfig's Secret.",
-                        "If Gitea is down or slow, restore Gitea; the provider retries on its own.",
+                        "If Gitea is down or slow, restore Gitea; the provider retries on its own, but each resource "
+                        f"only when its back-off expires (up to {num(facts.BACKOFF_CAP_SECONDS)} s): the ratio "
+                        "falls as they come back, and the alert resolves after the window.",
                         "If one resource is invalid, fix its spec; it does not block the others."),
         ),
         cases=cases,

@@ -161,3 +161,22 @@ def test_replicas_must_be_positive(tmp_path: Path) -> None:
     config_file.write_text("provider:\n  replicas: 0\n")
     with pytest.raises(Exception, match="provider.replicas"):
         load_config(config_file)
+
+
+def test_a_failure_window_shorter_than_the_back_off_cap_warns(tmp_path: Path) -> None:
+    """Per-item back-off reaches 1000 s: a shorter window can hold no reconcile of a failing resource."""
+    assert not any("reconcile_failure_window" in w for w in config_warnings(Config()))
+    config_file = tmp_path / "short.yaml"
+    config_file.write_text("thresholds:\n  reconcile_failure_window: 5m\n")
+    assert any("shorter than the provider's back-off cap" in w for w in config_warnings(load_config(config_file)))
+
+
+def test_the_failure_ratio_alert_sees_a_backed_off_outage_and_not_a_bulk_create() -> None:
+    """The re-decided GiteaProviderReconcileFailureRatioHigh carries a case for each fact it rests on (promtool runs
+    them in make test): every resource backing off fires; 50 resources created at once stay silent."""
+    rule = next(r for rf in load_model(Config()).rule_files for r in rf.alerts()
+                if r.alert == "GiteaProviderReconcileFailureRatioHigh")
+    names = {c.name: c for c in rule.cases}
+    assert any(n.startswith("Gitea down: every resource backs off") and c.expected for n, c in names.items())
+    assert any(n.startswith("50 resources created at once") and not c.expected for n, c in names.items())
+    assert f"[{Config().thresholds.reconcile_failure_window}]" in rule.expr and rule.severity == "warning"

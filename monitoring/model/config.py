@@ -113,6 +113,9 @@ class Thresholds:
     token_scope_for: str = "15m"  # the token is valid but lacks a scope a probe needs
     reconcile_failure_ratio: float = 0.25
     reconcile_failure_for: str = "15m"
+    # Long enough to hold every failing resource's next attempt: the provider backs a failing resource off up to
+    # 1000 s (provider_facts.BACKOFF_CAP_SECONDS), so a 5m window can hold no reconcile at all during an outage.
+    reconcile_failure_window: str = "30m"
     reconcile_latency_quantile: float = 0.99
     reconcile_latency_seconds: float = 10.0
     reconcile_latency_for: str = "15m"
@@ -681,6 +684,12 @@ def config_warnings(config: Config) -> list[str]:
     """Valid but probably unintended settings: the build prints them and goes on."""
     p = config.provider
     out = []
+    window = config.thresholds.reconcile_failure_window
+    needed = provider_facts.BACKOFF_CAP_SECONDS + provider_facts.POLL_SECONDS
+    if duration_seconds(window) < needed:
+        out.append(f"thresholds.reconcile_failure_window is {window}, shorter than the provider's back-off cap plus a "
+                   f"poll ({needed:g}s): while resources back off, windows can hold no reconcile at all and "
+                   "GiteaProviderReconcileFailureRatioHigh's `for` restarts; 30m is the default")
     if p.replicas > 1 and not p.leader_election:
         out.append(f"provider.replicas is {p.replicas} but provider.leader_election is off: every replica would "
                    "reconcile every resource (the provider's --leader-election defaults to false); turn "
