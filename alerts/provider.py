@@ -324,7 +324,10 @@ def _queue_depth(config: Config) -> AlertingRule:
         description="{{ $value | humanize }} items wait in the work queue of {{ $labels.name }} in "
                     f"{{{{ $labels.namespace }}}} (threshold {num(t.workqueue_depth)}).",
         runbook=Runbook(
-            meaning="More items are added to the queue than the workers finish.",
+            meaning="More items are added to the queue than the workers finish. What it cannot see: a resource "
+                    "waiting out its back-off after a failed reconcile is not in the queue (it is re-added when the "
+                    "back-off expires), so on the real provider the depth stayed 0 with Gitea down; failures show "
+                    "in the resources' Synced condition and in GiteaProviderReconcileFailureRatioHigh.",
             impact="Changes wait before they are reconciled.",
             diagnosis=(f"Depth per queue: `{measure.query(config.provider_selector, '')}`; worker saturation: "
                        f"`{workers_saturation(config).query(config.provider_selector, '')}`.",
