@@ -63,6 +63,7 @@ class SidecarSettings:
     probes_per_round: int = 4
     interval_seconds: float = 15.0
     labels: dict[str, str] = field(default_factory=dict)
+    resources: dict | None = None  # None: sidecar_resources() from the benchmark (the chart's default too)
 
 
 TOKEN_DIR = "/etc/gitea-api-exporter"
@@ -257,7 +258,7 @@ def deployment_runtime_config(s: SidecarSettings) -> dict:
         "ports": [{"name": s.port_name, "containerPort": s.port, "protocol": "TCP"}],
         "livenessProbe": {"httpGet": {"path": "/healthz", "port": s.port_name}, "periodSeconds": 20},
         "readinessProbe": {"httpGet": {"path": "/readyz", "port": s.port_name}, "periodSeconds": 10},
-        "resources": sidecar_resources(s),
+        "resources": sidecar_resources(s) if s.resources is None else s.resources,
         "securityContext": {
             "runAsNonRoot": True,
             "runAsUser": 65532,
