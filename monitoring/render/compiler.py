@@ -218,8 +218,8 @@ def kubernetes_files(model: Model, config: Config) -> dict[str, str]:
     return files
 
 
-def helm_files(model: Model, config: Config) -> dict[str, str]:
-    """build/helm/<chart>/: the objects of kubernetes_objects() with the deploy-time choices as values."""
+def helm_chart(model: Model, config: Config) -> helm.Chart:
+    """The chart of kubernetes_objects(): deploy-time choices as values, the rest baked in from the config."""
     from gitea_provider_monitoring.exporters.gitea_api.main import MODES
 
     e, p = config.exporter, config.provider
@@ -229,12 +229,16 @@ def helm_files(model: Model, config: Config) -> dict[str, str]:
     parts = (*BASE, *COMPONENTS)
     objects = helm.chart_objects(model, inputs, values, kubernetes_objects)
     tree = helm.default_values(objects, inputs, values, parts, BASE, manifest_labels(config))
-    schema = helm.values_schema(tree, values, parts)
     facts = {"provider.namespace": p.namespace, "provider.job": p.job, "provider.package_name": p.package_name,
              "exporter.job": e.job, "exporter.port": str(e.port), "exporter.interval": e.interval,
              "scrape_interval": config.scrape_interval, "grafana_folder": config.grafana_folder,
              "kubernetes_namespace (the kustomize base's namespace)": config.kubernetes_namespace}
-    return helm.chart_files(objects, tree, schema, facts, parts, values)
+    return helm.Chart(objects, tree, helm.values_schema(tree, values, parts), facts, parts, values)
+
+
+def helm_files(model: Model, config: Config) -> dict[str, str]:
+    """build/helm/<chart>/: the objects of kubernetes_objects() with the deploy-time choices as values."""
+    return helm.chart_files(helm_chart(model, config))
 
 
 def _uses_records(rule_file: RuleFile, other: RuleFile) -> bool:

@@ -384,9 +384,49 @@ def chart_yaml(version: str = __version__) -> dict:
     }
 
 
-def chart_files(objects: list[ChartObject], tree: dict, schema: dict, facts: dict[str, str],
-                parts: tuple[str, ...], values: tuple[DeployValue, ...]) -> dict[str, str]:
+@dataclass(frozen=True)
+class Chart:
+    objects: list[ChartObject]
+    values: dict  # values.yaml as data
+    schema: dict  # values.schema.json
+    facts: dict[str, str]  # the config's choices that are not values, for values.yaml's header
+    parts: tuple[str, ...]
+    declared: tuple[DeployValue, ...]
+
+
+def values_table(c: Chart) -> str:
+    """docs/helm.md's list of values: key, default, what it controls (from the schema's descriptions)."""
+    rows = ["| Value | Default | What it controls |", "|---|---|---|"]
+
+    def walk(node: dict, schema: dict, prefix: str) -> None:
+        for key, value in node.items():
+            sub = schema.get("properties", {}).get(key, {})
+            path = f"{prefix}{key}"
+            if key == "alerts":
+                severities = ", ".join(SEVERITIES)
+                rows.append("| `alerts.<Alert>.enabled` | `true` | false leaves the alert out of the PrometheusRule "
+                            "(one entry per alert: README's alert list) |")
+                rows.append(f"| `alerts.<Alert>.severity` | the alert's | {severities}: routes the alert |")
+                rows.append("| `alerts.<Alert>.labels` | `{}` | extra labels on the alert (not severity, alertname) |")
+            elif key == "labels":
+                kinds = ", ".join(k for k in value if k != "common")
+                rows.append("| `labels.common` | `{}` | extra labels on every object |")
+                rows.append(f"| `labels.<Kind>` | the config's | extra labels on every object of that kind ({kinds}) |")
+            elif isinstance(value, dict) and value and key != "resources":
+                if sub.get("description") and "enabled" in value:
+                    rows.append(f"| `{path}.enabled` | `{_scalar(value['enabled'])}` | {sub['description']} |")
+                walk({k: v for k, v in value.items() if k != "enabled"}, sub, f"{path}.")
+            else:
+                shown = "the benchmark's" if key == "resources" else f"`{_scalar(value)}`"
+                rows.append(f"| `{path}` | {shown} | {sub.get('description', '')} |")
+
+    walk(c.values, c.schema, "")
+    return "\n".join(rows) + "\n"
+
+
+def chart_files(c: Chart) -> dict[str, str]:
     """Relative path under build/ -> text, for the whole chart."""
+    objects, tree, schema, facts, parts, values = c.objects, c.values, c.schema, c.facts, c.parts, c.declared
     files: dict[str, str] = {}
     index: dict = {"markers": sorted(v.path for v in values if not v.variant), "parts": []}
     for part in parts:
