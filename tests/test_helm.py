@@ -241,7 +241,7 @@ def test_every_combination_equals_kustomize(helm: str, kustomize: str, built: Pa
     combos = [c for n in range(len(COMPONENTS) + 1) for c in itertools.combinations(COMPONENTS, n)]
     for components in combos:
         docs = helm_template(helm, cdir, ns, *_switches((*BASE, *components)))
-        want = render(kustomize, kdir, components, built / "helm-users" / ("-".join(components) or "base-only"))
+        want = render(kustomize, kdir, components, built / "users" / ("helm-" + ("-".join(components) or "base-only")))
         assert _by_key(docs) == _by_key(want), components
     assert len(combos) == 2 ** len(COMPONENTS)
 
