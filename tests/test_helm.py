@@ -183,6 +183,14 @@ def test_chart_objects_with_the_default_values_are_the_kustomize_objects(built: 
     assert _by_key(docs) == _by_key(_kustomize_files(built / "kubernetes", PARTS))
 
 
+def test_lint_of_the_build_leaves_the_chart_out(built: Path) -> None:
+    """Its files hold markers, not deployable objects: `gitea-monitoring lint build/` says so and reads the rest."""
+    from gitea_provider_monitoring.lint.inputs import expand, load
+
+    assert not [p for p in expand([built]) if chart.HELM_DIR in str(p)]
+    assert any(str(chart_dir(built)) in i and "Helm chart" in i for i in load([built]).ignored)
+
+
 def test_markers_are_whole_values_and_every_value_is_used() -> None:
     def render(model: object, inputs: object) -> dict:
         return {"rules": {"x.yaml": {"kind": "ConfigMap", "data": {"a": f"prefix {inputs.kube.namespace}"}}}}
@@ -190,9 +198,15 @@ def test_markers_are_whole_values_and_every_value_is_used() -> None:
     from gitea_provider_monitoring.model.errors import DefinitionError
     from gitea_provider_monitoring.render.compiler import kube_inputs, load_model
 
+    def render_without_exporter(model: object, inputs: object) -> dict:
+        return {"rules": {"x.yaml": {"kind": "ConfigMap", "metadata": {"namespace": inputs.kube.namespace}}}}
+
     model = load_model(Config())
+    inputs, values = kube_inputs(model, Config()), chart.deploy_values(("probe",))
     with pytest.raises(DefinitionError, match="part of a longer string"):
-        chart.chart_objects(model, kube_inputs(model, Config()), chart.deploy_values(("probe",)), render)
+        chart.chart_objects(model, inputs, values, render)
+    with pytest.raises(DefinitionError, match=r"exporter\.image.* reach no object"):
+        chart.chart_objects(model, inputs, values, render_without_exporter)
 
 
 def test_exporter_mode_shares_no_port() -> None:

@@ -232,8 +232,8 @@ def _labels_schema(help: str, names: str = LABEL_KEY, values: str = LABEL_VALUE,
     names_schema: dict = {"pattern": names}
     if reserved:
         names_schema["not"] = {"enum": list(reserved)}
-    return {"type": "object", "description": help, "propertyNames": names_schema,
-            "additionalProperties": {"type": "string", "pattern": values} if values else {"type": "string"}}
+    value_schema = {"type": "string", "pattern": values, "maxLength": 63} if values else {"type": "string"}
+    return {"type": "object", "description": help, "propertyNames": names_schema, "additionalProperties": value_schema}
 
 
 def _object(properties: dict, help: str = "") -> dict:
@@ -246,7 +246,8 @@ def values_schema(tree: dict, values: tuple[DeployValue, ...], parts: tuple[str,
     schema: dict = {"global": {"type": "object", "description": "Helm's values shared with parent charts."}}
     for part in parts:
         enabled = {"type": "boolean", "description": "Render this part."}
-        schema[part_key(part)] = _object({"enabled": enabled}, PART_HELP.get(part, ""))
+        text = PART_HELP.get(part, f"The {part} component (build/kubernetes/components/{part}/).")
+        schema[part_key(part)] = _object({"enabled": enabled}, text)
     for v in values:
         *parents, leaf = v.path.split(".")
         node = schema
