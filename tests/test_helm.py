@@ -224,12 +224,28 @@ def test_exporter_mode_shares_no_port() -> None:
 # With the helm binary
 
 
+HELM_MISSING = "helm not found: `make tools` builds v3 into .tools/bin with go install (needs Go)"
+
+
+def _helm_v4() -> list[str]:
+    """helm v4 builds (`make tools`, .tools/helm-<version>/), run beside v3 by the checks a user's helm does."""
+    return sorted(str(p) for p in (REPO_ROOT / ".tools").glob("helm-4.*/helm") if p.is_file())
+
+
 @pytest.fixture(scope="module")
 def helm() -> str:
     found = find_tool("helm")
     if not found:
-        pytest.skip("helm not found: `make tools` builds v3 into .tools/bin with go install (needs Go)")
+        pytest.skip(HELM_MISSING)
     return found
+
+
+@pytest.fixture(scope="module", params=["v3", *_helm_v4()], ids=lambda p: "helm-v3" if p == "v3" else Path(p).parent.name)
+def any_helm(request: pytest.FixtureRequest) -> str:
+    """Each helm major version `make tools` built: v3 (required for these checks) and v4 when it built."""
+    if request.param == "v3":
+        return request.getfixturevalue("helm")
+    return request.param
 
 
 def helm_template(helm: str, cdir: Path, namespace: str, *args: str) -> list[dict]:
@@ -243,9 +259,9 @@ def _switches(parts: tuple[str, ...]) -> list[str]:
     return [a for p in PARTS for a in ("--set", f"{chart.part_key(p)}.enabled={str(p in parts).lower()}")]
 
 
-def test_helm_lint_strict(helm: str, built: Path) -> None:
+def test_helm_lint_strict(any_helm: str, built: Path) -> None:
     for args in ([], _switches(PARTS), ["-f", str(EXAMPLE)]):
-        out = subprocess.run([helm, "lint", "--strict", str(chart_dir(built)), *args], capture_output=True, text=True)
+        out = subprocess.run([any_helm, "lint", "--strict", str(chart_dir(built)), *args], capture_output=True, text=True)
         assert out.returncode == 0, out.stdout + out.stderr
 
 
@@ -284,12 +300,12 @@ def kps_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_kube_prometheus_stack_example_equals_its_config(helm: str, kustomize: str, built: Path,  # noqa: F811
+def test_kube_prometheus_stack_example_equals_its_config(any_helm: str, kustomize: str, built: Path,  # noqa: F811
                                                          kps_build: Path) -> None:
     """The docs' example values render what the equivalent config renders with kustomize."""
     values = _load(EXAMPLE)
     on = tuple(p for p in COMPONENTS if values.get(chart.part_key(p), {}).get("enabled"))
-    docs = helm_template(helm, chart_dir(built), "monitoring", "-f", str(EXAMPLE))
+    docs = helm_template(any_helm, chart_dir(built), "monitoring", "-f", str(EXAMPLE))
     want = render(kustomize, kps_build / "kubernetes", on, kps_build / "users" / "helm-example")
     assert _by_key(docs) == _by_key(want)
     assert {d["kind"] for d in docs if d["metadata"]["labels"].get("release") == "kube-prometheus-stack"} == \
@@ -317,8 +333,8 @@ def test_exporter_values_reach_the_runtime_config(helm: str, built: Path) -> Non
     (["--set", "alerts.NoSuchAlert.enabled=false"], r"NoSuchAlert"),
     (["--set-string", "rules.enabled=yes"], r"rules/enabled.*boolean"),
 ], ids=["enum", "unknown-key", "unknown-alert", "type"])
-def test_helm_refuses_a_wrong_value(helm: str, built: Path, args: list[str], message: str) -> None:
-    out = subprocess.run([helm, "template", "x", str(chart_dir(built)), *args], capture_output=True, text=True)
+def test_helm_refuses_a_wrong_value(any_helm: str, built: Path, args: list[str], message: str) -> None:
+    out = subprocess.run([any_helm, "template", "x", str(chart_dir(built)), *args], capture_output=True, text=True)
     assert out.returncode != 0
     assert "values don't meet the specifications of the schema" in out.stderr, out.stderr
     assert re.search(message, out.stderr, re.S), out.stderr
