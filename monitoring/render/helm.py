@@ -10,7 +10,7 @@ an object's shape (the exporter's mode adds an environment variable) is rendered
 
 What is not a value stays in the Python config and is baked into the objects: thresholds, `for` windows, selectors
 (the provider's namespace and jobs the rules select on), SLOs, ports. `make build CONFIG=...` builds a chart for a
-config. `DEPLOY_VALUES` declares each value once: its place in values.yaml, its JSON schema (values.schema.json)
+config. `deploy_values()` declares each value once: its place in values.yaml, its JSON schema (values.schema.json)
 and the renderer input it replaces; its default is what the config gives that input.
 """
 
@@ -192,7 +192,7 @@ def _check_markers(objects: list[ChartObject], values: tuple[DeployValue, ...]) 
             walk(variant, f"{o.part}/{o.name}")
     unused = [v.path for v in values if not v.variant and v.path not in seen]
     if unused:
-        raise DefinitionError("monitoring/render/helm.py", "DEPLOY_VALUES", f"{', '.join(unused)} reach no object",
+        raise DefinitionError("monitoring/render/helm.py", "deploy_values()", f"{', '.join(unused)} reach no object",
                               "declare the renderer input the value replaces")
 
 
