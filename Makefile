@@ -33,12 +33,12 @@ $(TOOLS)/blackbox_exporter:
 $(TOOLS)/jsonnet: scripts/fetch-jsonnet
 	scripts/fetch-jsonnet
 
-# Go-built tools (kustomize v5, actionlint), pinned in scripts/go-tools and cached in .tools/bin.
+# Go-built tools (kustomize v5, actionlint, helm v3), pinned in scripts/go-tools and cached in .tools/bin.
 GO_TOOLS_STAMP := .tools/.go-tools
 
 $(GO_TOOLS_STAMP): scripts/go-tools
 	scripts/go-tools
-	@if [ -x $(TOOLS)/kustomize ] && [ -x $(TOOLS)/actionlint ]; then touch $@; fi
+	@if [ -x $(TOOLS)/kustomize ] && [ -x $(TOOLS)/actionlint ] && [ -x $(TOOLS)/helm ]; then touch $@; fi
 
 tools: $(GO_TOOLS_STAMP)
 

@@ -82,3 +82,16 @@ def test_default_image_is_what_the_release_workflow_publishes() -> None:
     assert platforms == "linux/amd64,linux/arm64"
     owner_repo = "/".join(urlsplit(Config().runbook_base_url).path.strip("/").split("/")[:2])
     assert Config().exporter.image == f"ghcr.io/{owner_repo}/gitea-api-exporter:{__version__}"
+
+
+def test_release_pushes_the_chart_with_the_pinned_helm() -> None:
+    """The chart goes to oci://ghcr.io/<owner>/charts, packaged by the helm scripts/go-tools pins (the one make test
+    lints and templates the chart with), and docs/helm.md installs it from there."""
+    workflow = yaml.safe_load((REPO_ROOT / ".github" / "workflows" / "release.yml").read_text())
+    script = next(s["run"] for s in workflow["jobs"]["release"]["steps"] if "registry login ghcr.io" in s.get("run", ""))
+    assert "scripts/go-tools helm" in script and "lint --strict build/helm/gitea-provider-monitoring" in script
+    assert '"oci://ghcr.io/${GITHUB_REPOSITORY_OWNER,,}/charts"' in script
+    assert re.search(r"^\s+\"helm\s+helm\.sh/helm/v3/cmd/helm\s+v3\.", (REPO_ROOT / "scripts" / "go-tools").read_text(), re.M)
+    owner = urlsplit(Config().runbook_base_url).path.strip("/").split("/")[0]
+    docs = (REPO_ROOT / "docs" / "helm.md").read_text()
+    assert f"oci://ghcr.io/{owner}/charts/gitea-provider-monitoring --version {__version__}" in docs

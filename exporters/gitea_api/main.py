@@ -31,6 +31,7 @@ from .server import BoundedHandler, BoundedServer
 DEFAULT_LISTEN = ":9523"
 DEFAULT_PROXY_LISTEN = "127.0.0.1:9524"
 DEFAULT_MAX_BACKOFF = 60.0  # seconds
+MODES = ("probe", "proxy", "both")  # --mode / EXPORTER_MODE; the config and the Helm chart offer these
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)$")
 
 
@@ -106,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "share stays measurable)")
     p.add_argument("--probes", default=env("PROBES_FILE"), help="YAML list of probes {endpoint, path, kind, auth} "
                    "replacing the defaults (PROBES_FILE)")
-    p.add_argument("--mode", choices=("probe", "proxy", "both"), default=env("EXPORTER_MODE", "probe"),
+    p.add_argument("--mode", choices=MODES, default=env("EXPORTER_MODE", "probe"),
                    help="probe: probe Gitea in the background (default); proxy: forward the provider's calls to "
                    "Gitea and measure them; both: one process doing both (EXPORTER_MODE)")
     p.add_argument("--proxy-listen-address", default=env("PROXY_LISTEN_ADDRESS", DEFAULT_PROXY_LISTEN),

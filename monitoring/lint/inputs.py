@@ -81,11 +81,19 @@ class Inputs:
         return len(self.rules) + len(self.dashboards) + len(self.monitors) + len(self.sources)
 
 
+def helm_charts(path: Path) -> list[Path]:
+    """Helm chart folders under `path`: their templates and files are not manifests until `helm template` renders
+    them (lint that output), so a directory walk leaves them out."""
+    return sorted(p.parent for p in path.rglob("Chart.yaml") if p.is_file())
+
+
 def expand(paths: list[Path]) -> list[Path]:
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
-            out += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in SUFFIXES)
+            charts = helm_charts(path)
+            out += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in SUFFIXES
+                          and not any(p.is_relative_to(c) for c in charts))
         elif path.is_file():
             out.append(path)
         else:
@@ -95,6 +103,8 @@ def expand(paths: list[Path]) -> list[Path]:
 
 def load(paths: list[Path]) -> Inputs:
     inputs = Inputs()
+    for chart in (c for p in paths if p.is_dir() for c in helm_charts(p)):
+        inputs.ignored.append(f"{chart}: a Helm chart, not read: lint its rendered output (helm template) instead")
     for path in expand(paths):
         inputs.files += 1
         try:

@@ -547,6 +547,12 @@ def _one_of(*choices: str) -> Check:
     return check
 
 
+def _exporter_mode(value: Any) -> str | None:
+    from gitea_provider_monitoring.exporters.gitea_api.main import MODES  # the exporter's own choices
+
+    return _one_of(*MODES)(value)
+
+
 def _grafana_version(value: Any) -> str | None:
     from gitea_provider_monitoring.model.grafana_model import SCHEMA_VERSIONS  # the converter's versions, written there
 
@@ -578,7 +584,7 @@ FIELD_CHECKS: tuple[tuple[str, Check], ...] = (
     ("provider.replicas", _positive),
     ("provider.controllers", _selector_value),
     ("exporter.job", _selector_value),
-    ("exporter.mode", _one_of("probe", "proxy", "both")),
+    ("exporter.mode", _exporter_mode),
     ("exporter.interval", _exporter_duration),
     ("exporter.timeout", _exporter_duration),
     ("grafana_min_version", _grafana_version),

@@ -14,7 +14,7 @@ from gitea_provider_monitoring.model.config import Config
 from gitea_provider_monitoring.model.errors import ConfigError
 from gitea_provider_monitoring.model.grafana_model import for_grafana
 from gitea_provider_monitoring.model.rules import RuleFile
-from gitea_provider_monitoring.render import alertmanager, mixin, runbooks
+from gitea_provider_monitoring.render import alertmanager, helm, mixin, runbooks
 from gitea_provider_monitoring.render import kubernetes as k8s
 from gitea_provider_monitoring.render.output import to_json, to_yaml, write_tree
 from gitea_provider_monitoring.render.testgen import test_files
@@ -157,45 +157,90 @@ def render(model: Model, config: Config) -> dict[str, str]:
         files[f"{DASHBOARDS_DIR}/{name}.json"] = to_json(dashboard)
 
     files.update(kubernetes_files(model, config))
+    files.update(helm_files(model, config))
     files[ALERTMANAGER_FILE] = to_yaml(alertmanager.config(alertmanager_settings(config, model.rule_files)))
     files["docs/runbooks.md"] = runbooks.render(model.rule_files)
     files.update(mixin.render(model.rule_files, model.dashboards, __version__))
     return files
 
 
+BASE = ("rules", "pod-monitor")  # the kustomize base: applied by `kubectl apply -k build/kubernetes`
 COMPONENTS = ("grafana-sidecar", "grafana-operator", "exporter", "alertmanager-config", "network-policy")
 
 
-def kubernetes_files(model: Model, config: Config) -> dict[str, str]:
-    """build/kubernetes/: the base (rules, PodMonitor) and one kustomize Component per optional part."""
-    settings = kube_settings(config)
-    sidecar = sidecar_settings(config)
-    am = alertmanager_settings(config, model.rule_files)
-    base: dict[str, dict] = {
-        "prometheusrule.yaml": k8s.prometheus_rule(model.rule_files, settings),
-        "podmonitor.yaml": k8s.pod_monitor(settings),
-    }
-    parts: dict[str, dict[str, dict]] = {name: {} for name in COMPONENTS}
+@dataclass(frozen=True)
+class KubeInputs:
+    """What the Kubernetes objects are rendered from. The chart renders the same objects from inputs where the
+    deploy-time fields hold markers (monitoring/render/helm.py), so kustomize and Helm share one renderer."""
+
+    kube: k8s.KubeSettings
+    sidecar: k8s.SidecarSettings
+    alertmanager: alertmanager.AlertmanagerSettings
+
+
+def kube_inputs(model: Model, config: Config) -> KubeInputs:
+    return KubeInputs(kube_settings(config), sidecar_settings(config), alertmanager_settings(config, model.rule_files))
+
+
+def kubernetes_objects(model: Model, inputs: KubeInputs) -> dict[str, dict[str, dict]]:
+    """Part (BASE, then COMPONENTS) -> file name -> object: the one set of objects kustomize and Helm ship."""
+    settings, sidecar = inputs.kube, inputs.sidecar
+    parts: dict[str, dict[str, dict]] = {name: {} for name in (*BASE, *COMPONENTS)}
+    parts["rules"]["prometheusrule.yaml"] = k8s.prometheus_rule(model.rule_files, settings)
+    parts["pod-monitor"]["podmonitor.yaml"] = k8s.pod_monitor(settings)
     for name, dashboard in sorted(model.dashboards.items()):
         parts["grafana-sidecar"][f"configmap-{name}.yaml"] = k8s.dashboard_configmap(name, dashboard, settings)
         parts["grafana-operator"][f"grafanadashboard-{name}.yaml"] = k8s.grafana_dashboard(name, dashboard, settings)
     parts["grafana-operator"]["grafanafolder.yaml"] = k8s.grafana_folder(settings)
     parts["exporter"]["runtimeconfig.yaml"] = k8s.deployment_runtime_config(sidecar)
-    am_meta = k8s.object_metadata("gitea-provider-monitoring", config.provider.namespace, "AlertmanagerConfig", settings)
-    parts["alertmanager-config"]["alertmanagerconfig.yaml"] = alertmanager.alertmanager_config(am, am_meta)
+    am_meta = k8s.object_metadata("gitea-provider-monitoring", settings.provider_namespace, "AlertmanagerConfig",
+                                  settings)
+    parts["alertmanager-config"]["alertmanagerconfig.yaml"] = alertmanager.alertmanager_config(inputs.alertmanager,
+                                                                                               am_meta)
     parts["network-policy"]["networkpolicy.yaml"] = k8s.network_policy(settings)
+    return parts
 
+
+def kubernetes_files(model: Model, config: Config) -> dict[str, str]:
+    """build/kubernetes/: the base (rules, PodMonitor) and one kustomize Component per optional part."""
+    inputs = kube_inputs(model, config)
+    parts = kubernetes_objects(model, inputs)
+    base = {rel: manifest for name in BASE for rel, manifest in parts[name].items()}
     files: dict[str, str] = {}
     for rel, manifest in base.items():
         files[f"{KUBERNETES_DIR}/{rel}"] = to_yaml(manifest)
     files[f"{KUBERNETES_DIR}/kustomization.yaml"] = to_yaml(k8s.kustomization(list(base)))
-    for name, manifests in parts.items():
+    for name in COMPONENTS:
+        manifests = parts[name]
         for rel, manifest in manifests.items():
             files[f"{KUBERNETES_DIR}/components/{name}/{rel}"] = to_yaml(manifest)
         files[f"{KUBERNETES_DIR}/components/{name}/kustomization.yaml"] = to_yaml(k8s.component(list(manifests)))
     # Not in the kustomization: users merge runtimeConfigRef into the Provider they already have.
-    files[f"{KUBERNETES_DIR}/examples/provider.yaml"] = to_yaml(k8s.provider(sidecar))
+    files[f"{KUBERNETES_DIR}/examples/provider.yaml"] = to_yaml(k8s.provider(inputs.sidecar))
     return files
+
+
+def helm_chart(model: Model, config: Config) -> helm.Chart:
+    """The chart of kubernetes_objects(): deploy-time choices as values, the rest baked in from the config."""
+    from gitea_provider_monitoring.exporters.gitea_api.main import MODES
+
+    e, p = config.exporter, config.provider
+    inputs = kube_inputs(model, config)
+    # Proxy modes need their own port: a config sharing it offers only probe mode.
+    values = helm.deploy_values(MODES if e.port != e.proxy_port else ("probe",))
+    parts = (*BASE, *COMPONENTS)
+    objects = helm.chart_objects(model, inputs, values, kubernetes_objects)
+    tree = helm.default_values(objects, inputs, values, parts, BASE, manifest_labels(config))
+    facts = {"provider.namespace": p.namespace, "provider.job": p.job, "provider.package_name": p.package_name,
+             "exporter.job": e.job, "exporter.port": str(e.port), "exporter.interval": e.interval,
+             "scrape_interval": config.scrape_interval, "grafana_folder": config.grafana_folder,
+             "kubernetes_namespace (the kustomize base's namespace)": config.kubernetes_namespace}
+    return helm.Chart(objects, tree, helm.values_schema(tree, values, parts), facts, parts, values)
+
+
+def helm_files(model: Model, config: Config) -> dict[str, str]:
+    """build/helm/<chart>/: the objects of kubernetes_objects() with the deploy-time choices as values."""
+    return helm.chart_files(helm_chart(model, config))
 
 
 def _uses_records(rule_file: RuleFile, other: RuleFile) -> bool:

@@ -1,4 +1,4 @@
-"""The committed, generated documentation: docs/runbooks.md and the README's generated sections."""
+"""The committed, generated documentation: docs/runbooks.md, the README's generated sections, docs/helm.md's values."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import re
 from pathlib import Path
 
 from gitea_provider_monitoring.model.config import Config
-from gitea_provider_monitoring.render import runbooks
-from gitea_provider_monitoring.render.compiler import load_model
+from gitea_provider_monitoring.render import helm, runbooks
+from gitea_provider_monitoring.render.compiler import helm_chart, load_model
 from gitea_provider_monitoring.render.output import write_file_atomic
 
 RUNBOOKS = "docs/runbooks.md"
 README = "README.md"
+HELM = "docs/helm.md"
 
 
 def _section(name: str) -> re.Pattern:
@@ -33,6 +34,10 @@ def expected_docs(config: Config, root: Path) -> dict[str, str]:
         for name, body in sections.items():
             readme = _section(name).sub(lambda m, body=body: m.group(1) + body + m.group(3), readme)
         out[README] = readme
+    helm_path = root / HELM
+    if helm_path.exists():
+        table = helm.values_table(helm_chart(model, config))
+        out[HELM] = _section("helm-values").sub(lambda m: m.group(1) + table + m.group(3), helm_path.read_text())
     return out
 
 

@@ -65,6 +65,7 @@ class SidecarSettings:
     labels: dict[str, str] = field(default_factory=dict)
     provider_args: tuple[str, ...] = ()  # args of the provider's own container (e.g. --leader-election)
     replicas: int = 1  # provider pods; Crossplane's default (1) is left implicit
+    resources: dict | None = None  # None: sidecar_resources() from the benchmark (the chart's default too)
 
 
 TOKEN_DIR = "/etc/gitea-api-exporter"
@@ -259,7 +260,7 @@ def deployment_runtime_config(s: SidecarSettings) -> dict:
         "ports": [{"name": s.port_name, "containerPort": s.port, "protocol": "TCP"}],
         "livenessProbe": {"httpGet": {"path": "/healthz", "port": s.port_name}, "periodSeconds": 20},
         "readinessProbe": {"httpGet": {"path": "/readyz", "port": s.port_name}, "periodSeconds": 10},
-        "resources": sidecar_resources(s),
+        "resources": sidecar_resources(s) if s.resources is None else s.resources,
         "securityContext": {
             "runAsNonRoot": True,
             "runAsUser": 65532,
