@@ -16,8 +16,13 @@ PROXY_KINDS = ("Repository", "Organization", "User", "Webhook", "other")
 PROXY_OPERATIONS = ("observe", "create", "update", "delete")
 # valid: Gitea accepts the token; missing: there is no token to send (Secret absent or empty), so the
 # authenticated probes are skipped; rejected: 401 (or a 403 on the token probe that names no scope);
+# blocked: Gitea knows the token but its account may not sign in (403 "This account is prohibited from signing
+# in...", "You must change your password...", "This account is not activated."; Gitea's routers/api/v1/api.go
+# verifyAuthWithOptions), so every call fails as with a rejected token;
 # insufficient_scope: a valid token whose 403 names a scope a probe needs.
-TOKEN_STATES = ("valid", "missing", "rejected", "insufficient_scope")
+# The one list of states: the metric catalog (monitoring/model/catalog.py) and the alerts read it from here.
+TOKEN_STATES = ("valid", "missing", "rejected", "blocked", "insufficient_scope")
+REFUSED_STATES = ("rejected", "blocked")  # gitea_api_token_valid 0: every authenticated call of the provider fails
 
 
 class UnknownUntilSet(Collector):
@@ -64,7 +69,7 @@ class Metrics:
                                   ["check"], registry=r)
         self.token_valid = UnknownUntilSet("gitea_api_token_valid", "1 when Gitea accepts the provider's token.", r)
         self.token_state = Gauge("gitea_api_token_state", "The provider's token as Gitea sees it: 1 for the current "
-                                 "state (valid, missing, rejected, insufficient_scope), 0 for the others.", ["state"],
+                                 f"state ({', '.join(TOKEN_STATES)}), 0 for the others.", ["state"],
                                  registry=r)
         self.tls_expiry = UnknownUntilSet("gitea_api_tls_cert_expiry_timestamp_seconds",
                                           "Expiry of the TLS certificate Gitea presents (https only).", r)
@@ -98,13 +103,14 @@ class Metrics:
 
     def set_token_state(self, state: str) -> None:
         """One state at 1, the others 0; absent until the first verdict. gitea_api_token_valid follows: 1 for a
-        token Gitea authenticates (even one lacking a scope), 0 when rejected, absent when there is none."""
+        token Gitea lets through (even one lacking a scope), 0 when rejected or its account is blocked, absent when
+        there is none."""
         for name in TOKEN_STATES:
             self.token_state.labels(state=name).set(1 if name == state else 0)
         if state == "missing":
             self.token_valid.unset()
         else:
-            self.token_valid.set(0 if state == "rejected" else 1)
+            self.token_valid.set(0 if state in REFUSED_STATES else 1)
 
     def set_version(self, version: str) -> None:
         """One gitea_api_info series: the current version only."""

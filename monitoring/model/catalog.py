@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from gitea_provider_monitoring.exporters.gitea_api.metrics import TOKEN_STATES  # one list: the exporter sets them
+
 COUNTER, GAUGE, HISTOGRAM, SUMMARY, INFO = "counter", "gauge", "histogram", "summary", "info"
 
 # Sources
@@ -46,7 +48,6 @@ RECONCILE_RESULTS = ("success", "error", "requeue", "requeue_after")
 PROBE_FAILURE_REASONS = ("timeout", "connection", "tls", "rate_limited", "http_4xx", "http_5xx", "invalid_response")
 OPERATIONS = ("observe", "create", "update", "delete")
 KINDS = ("Repository", "Organization", "User", "Webhook", "other")
-TOKEN_STATES = ("valid", "missing", "rejected", "insufficient_scope")
 
 _C = "controller"
 
