@@ -14,6 +14,13 @@ REASONS = ("timeout", "connection", "tls", "rate_limited", "http_4xx", "http_5xx
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 PROXY_KINDS = ("Repository", "Organization", "User", "Webhook", "other")
 PROXY_OPERATIONS = ("observe", "create", "update", "delete")
+# Why the proxy answered a request itself instead of forwarding it (gitea_api_proxy_refused_total{reason}):
+# absolute_form, authority_form, asterisk_form: a request-target other than origin-form (RFC 9112 section 3.2);
+# invalid_target: a target in no form at all; missing_host: HTTP/1.1 without Host; outside_api: a path outside
+# Gitea's API (/api/v1/...), or with dot-segments that could leave it; framing: an ambiguous or malformed
+# message (http11.py); stalled_upload: a body that stopped arriving (408).
+PROXY_REFUSAL_REASONS = ("absolute_form", "authority_form", "asterisk_form", "invalid_target", "missing_host",
+                         "outside_api", "framing", "stalled_upload")
 # valid: Gitea accepts the token; missing: there is no token to send (Secret absent or empty), so the
 # authenticated probes are skipped; rejected: 401 (or a 403 on the token probe that names no scope);
 # blocked: Gitea knows the token but its account may not sign in (403 "This account is prohibited from signing
@@ -94,6 +101,11 @@ class Metrics:
             for kind in PROXY_KINDS:
                 for operation in PROXY_OPERATIONS:
                     self.request_duration.labels(kind=kind, operation=operation)
+            self.refused = Counter("gitea_api_proxy_refused", "Requests the proxy answered itself and never forwarded "
+                                   "to Gitea, by reason (" + ", ".join(PROXY_REFUSAL_REASONS) + ").", ["reason"],
+                                   registry=r)
+            for reason in PROXY_REFUSAL_REASONS:
+                self.refused.labels(reason=reason)
         # Pre-create every series so rates and ratios exist (as 0) before the first failure.
         for endpoint in endpoints:
             self.probes.labels(endpoint=endpoint)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from gitea_provider_monitoring.exporters.gitea_api.metrics import TOKEN_STATES  # one list: the exporter sets them
+# One list of each: the exporter sets them.
+from gitea_provider_monitoring.exporters.gitea_api.metrics import PROXY_REFUSAL_REASONS, TOKEN_STATES
 
 COUNTER, GAUGE, HISTOGRAM, SUMMARY, INFO = "counter", "gauge", "histogram", "summary", "info"
 
@@ -125,6 +126,9 @@ METRICS: tuple[Metric, ...] = (
     Metric("gitea_api_request_duration_seconds", HISTOGRAM, ("kind", "operation"), EXPORTER_PROXY,
            "Time to response headers of provider calls to Gitea.", optional=True,
            label_values={"operation": OPERATIONS, "kind": KINDS}),
+    Metric("gitea_api_proxy_refused_total", COUNTER, ("reason",), EXPORTER_PROXY,
+           "Requests the proxy refused and never forwarded (not an API call, not origin-form, no Host, bad framing).",
+           optional=True, label_values={"reason": PROXY_REFUSAL_REASONS}),
     # kube-state-metrics and cAdvisor: restarts and container resources.
     Metric("kube_pod_container_status_restarts_total", COUNTER, (), KUBE_STATE_METRICS, "Container restarts."),
     Metric("kube_pod_container_resource_limits", GAUGE, ("resource", "unit"), KUBE_STATE_METRICS,
