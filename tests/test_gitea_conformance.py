@@ -186,6 +186,19 @@ def format_table(rows: dict[tuple[str, str], tuple[Answer, Answer]]) -> str:
     return "\n".join(lines)
 
 
+def markdown_matrix(rows: dict[tuple[str, str], tuple[Answer, Answer]]) -> str:
+    """Request x token state; a cell is the status both gave, or `real≠sim` where they differ (for the docs)."""
+    lines = ["| request | " + " | ".join(STATES) + " |", "|---|" + "---|" * len(STATES)]
+    for req in TABLE:
+        cells = []
+        for state in STATES:
+            real, sim = rows[(req.name, state)]
+            cells.append(str(real[0]) if real == sim else f"**{real[0]}≠{sim[0]}**" if real[0] != sim[0]
+                         else f"**{real[0]} (wording)**")
+        lines.append(f"| {req.method} {req.path.replace('/api/v1', '')} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 @pytest.fixture
 def strict_sim():
     sim = GiteaSimulator(spec_file("gitea-swagger.json"), "", version="1.27.3", world=World(lenient=False))
@@ -211,7 +224,7 @@ def test_real_gitea_and_the_simulator_answer_the_table_alike(strict_sim: GiteaSi
     sim_answers = run_table(sim_target)
     rows = {key: (real_answers[key], sim_answers[key]) for key in real_answers}
     if os.environ.get("GITEA_CONFORMANCE_TABLE"):  # where to write the whole table (for a report)
-        Path(os.environ["GITEA_CONFORMANCE_TABLE"]).write_text(format_table(rows) + "\n")
+        Path(os.environ["GITEA_CONFORMANCE_TABLE"]).write_text(format_table(rows) + "\n\n" + markdown_matrix(rows) + "\n")
     different = {k: v for k, v in rows.items() if v[0] != v[1]}
     assert not different, f"{len(different)} of {len(rows)} answers differ:\n" + format_table(different)
 
