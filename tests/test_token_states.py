@@ -19,6 +19,7 @@ from gitea_provider_monitoring.render.testgen import expected_alert
 from tests.sim.gitea import GiteaSimulator
 from tests.sim.openapi import spec_file
 from tests.sim.processes import ExporterProcess, sample
+from tests.sim.real_gitea import RealGitea, find_gitea
 from tests.test_exporter import FAST, TOKEN, wait_for
 
 
@@ -101,6 +102,38 @@ def test_blocked_account_is_its_own_state_with_giteas_message(flag: str, tmp_pat
     assert "HTTP 403: " + expected in logs  # the failing probe's line quotes Gitea too, not just "HTTP 403"
     assert blocked_token not in logs and TOKEN not in logs and "Traceback" not in logs
     assert not sim.violations
+
+
+def test_blocked_account_on_real_gitea(tmp_path: Path) -> None:
+    """The same on real Gitea 1.27.3: an administrator disables sign-in for the token's account."""
+    binary = find_gitea()
+    if binary is None:
+        pytest.skip("real Gitea 1.27.3 not built (make tools builds it): the blocked state not checked on it")
+    real = RealGitea(binary, tmp_path / "gitea")
+    real.start()
+    proc = None
+    try:
+        real.create_admin("root")
+        admin = {"Authorization": f"token {real.token('root', 'all')}"}
+        made = requests.post(real.url + "/api/v1/admin/users", headers=admin, timeout=30, json={
+            "username": "robot", "email": "robot@example.com", "password": "Pw-robot-0123456789",
+            "must_change_password": False})
+        assert made.status_code == 201, made.text
+        token = real.token("robot", "read:user,read:repository")
+        proc = ExporterProcess(real.url, tmp_path / "log", *FAST, env={"GITEA_TOKEN": token})
+        wait_for(lambda: _state(proc.metrics())["valid"] == 1, "token_state valid")
+        blocked = requests.patch(real.url + "/api/v1/admin/users/robot", headers=admin, timeout=30,
+                                 json={"source_id": 0, "login_name": "robot", "prohibit_login": True})
+        assert blocked.status_code == 200, blocked.text
+        wait_for(lambda: _state(proc.metrics())["blocked"] == 1, "token_state blocked")
+        assert sample(proc.metrics(), "gitea_api_token_valid") == 0
+    finally:
+        if proc is not None:
+            assert proc.stop() == 0
+        real.stop()
+    logs = proc.logs()
+    assert 'msg="token blocked"' in logs and "This account is prohibited from signing in" in logs, logs
+    assert token not in logs and "Traceback" not in logs
 
 
 @pytest.mark.parametrize("setup", ["no_file", "empty_file", "no_token_at_all"])

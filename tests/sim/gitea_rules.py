@@ -467,10 +467,13 @@ def _org_hook(world: World, req: _Request, step: str) -> None:
 
 
 def _team(world: World, req: _Request, step: str) -> None:
+    """orgAssignment(false, true): the team, then its organization (so reqOrgOwnership/reqOrgMembership see an
+    organization and answer 403 with their wording, not 404)."""
     team = world.team(req.params["id"])
     if team is None:
         raise _Refused(404, NOT_FOUND)
     req.team = team
+    req.org = world.account(team.org) if team.org or world.lenient else None
 
 
 def _team_read(world: World, req: _Request, step: str) -> None:
