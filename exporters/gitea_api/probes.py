@@ -196,7 +196,7 @@ class Prober:
         self._last_reason: dict[str, str | None] = {}
         self._tls_error: str | None = None
         self.ready = threading.Event()  # set after the first full cycle
-        # Per authenticated endpoint: valid | rejected | insufficient_scope (from answers only).
+        # Per authenticated endpoint: valid | rejected | blocked | insufficient_scope (from answers only).
         self._token_verdicts: dict[str, str] = {}
         self._token_scopes: dict[str, tuple[str, ...]] = {}
         self._token_messages: dict[str, tuple[int, str]] = {}  # endpoint -> (status, Gitea's message) of its verdict
