@@ -10,13 +10,14 @@ admin CLI on the real one for what the API cannot do: the first admin and tokens
 
 Token states: `valid` (the site admin, scope all), `read-only` (the admin, read scopes only: every write lacks a
 scope), `outsider` (a valid all-scope token of a user who owns nothing: private objects are 404 to it),
-`anonymous` (no Authorization header), `unknown` (a token Gitea never issued or has revoked: both are "not
-found" to models/auth/access_token.go GetAccessTokenBySHA), `prohibited` and `must-change` (a blocked account:
+`anonymous` (no Authorization header), `unknown` (a token Gitea never issued), `revoked` (one it issued, that
+was used, then deleted: both are "not found" to models/auth/access_token.go GetAccessTokenBySHA, which re-reads a
+cached token from the database), `prohibited` and `must-change` (a blocked account:
 prohibit_login, must_change_password; routers/api/v1/api.go verifyAuthWithOptions).
 
 Compared: the status, the error `message` (the server's own URL written as <ROOT_URL>) and the error body's keys.
 Not compared: success bodies (the simulator answers sample bodies, checked against the swagger instead) and
-`GET /api/healthz`'s body. Known differences, kept out of the comparison: none (all 217 answers agree with
+`GET /api/healthz`'s body. Known differences, kept out of the comparison: none (all 248 answers agree with
 Gitea 1.27.3, docs/gitea-conformance.md); a new one fails the test with the table of differences.
 
 Without the binary (`make tools` builds it, scripts/build-real-stack) the real side skips with one line; the
@@ -40,7 +41,7 @@ from tests.sim.gitea_rules import World
 from tests.sim.openapi import spec_file
 from tests.sim.real_gitea import RealGitea, find_gitea
 
-STATES = ("anonymous", "unknown", "prohibited", "must-change", "read-only", "outsider", "valid")
+STATES = ("anonymous", "unknown", "revoked", "prohibited", "must-change", "read-only", "outsider", "valid")
 ADMIN = "root"
 HOOK = {"type": "gitea", "config": {"url": "https://ci.example.com/hook", "content_type": "json"}, "events": ["push"],
         "active": False}
@@ -103,8 +104,9 @@ Answer = tuple[int, str, tuple[str, ...]]  # status, error message (<ROOT_URL> f
 class Target:
     """One Gitea (real or simulated) set up by setup(): its URL, the token of each state and the ids it made."""
 
-    def __init__(self, url: str, make_admin: Callable[[str], None], make_token: Callable[[str, str], str]) -> None:
-        self.url, self.make_admin, self.make_token = url, make_admin, make_token
+    def __init__(self, url: str, make_admin: Callable[[str], None], make_token: Callable[[str, str], str],
+                 revoke: Callable[[str], None]) -> None:
+        self.url, self.make_admin, self.make_token, self.revoke = url, make_admin, make_token, revoke
         self.tokens: dict[str, str | None] = {}
         self.ids: dict[str, int] = {}
 
@@ -146,6 +148,9 @@ def setup(t: Target) -> None:
     for state in ("outsider", "prohibited", "must-change"):
         t.tokens[state] = t.make_token(state, "all")
     t.tokens["read-only"] = t.make_token(ADMIN, "read:admin,read:organization,read:repository,read:user")
+    t.tokens["revoked"] = t.make_token("outsider", "all")
+    assert t.call("GET", "/api/v1/user", t.tokens["revoked"]).status_code == 200  # used (and cached) before
+    t.revoke(t.tokens["revoked"])
     t.admin("PATCH", "/api/v1/admin/users/prohibited", {"source_id": 0, "login_name": "prohibited", "prohibit_login": True})
     t.admin("PATCH", "/api/v1/admin/users/must-change", {"source_id": 0, "login_name": "must-change",
                                                          "must_change_password": True})
@@ -175,7 +180,31 @@ def simulated_target(sim: GiteaSimulator) -> Target:
         sim.world.add_token(token, user, scopes)
         return token
 
-    return Target(sim.url, make_admin, make_token)
+    def revoke(token: str) -> None:
+        del sim.world.tokens[token]
+
+    return Target(sim.url, make_admin, make_token, revoke)
+
+
+def real_target(real: RealGitea) -> Target:
+    """Tokens from the admin CLI; a revoked one is deleted through the API (DELETE /users/{user}/tokens/{id}
+    takes basic auth: routers/api/v1/api.go reqBasicOrRevProxyAuth) with the password setup() gave its user."""
+    names: dict[str, tuple[str, str]] = {}  # token -> (user, token name)
+
+    def make_token(user: str, scopes: str) -> str:
+        name = f"t{secrets.token_hex(4)}"
+        token = real.cli("admin", "user", "generate-access-token", "--username", user, "--token-name", name,
+                         "--scopes", scopes, "--raw").strip()
+        names[token] = (user, name)
+        return token
+
+    def revoke(token: str) -> None:
+        user, name = names[token]
+        r = requests.delete(f"{real.url}/api/v1/users/{user}/tokens/{name}", auth=(user, f"Pw-{user}-0123456789"),
+                            timeout=30)
+        assert r.status_code == 204, f"revoking a token: {r.status_code} {r.text[:200]}"
+
+    return Target(real.url, real.create_admin, make_token, revoke)
 
 
 def format_table(rows: dict[tuple[str, str], tuple[Answer, Answer]]) -> str:
@@ -214,9 +243,9 @@ def test_real_gitea_and_the_simulator_answer_the_table_alike(strict_sim: GiteaSi
     real = RealGitea(binary, tmp_path / "gitea")
     real.start()
     try:
-        real_target = Target(real.url, real.create_admin, real.token)
-        setup(real_target)
-        real_answers = run_table(real_target)
+        target = real_target(real)
+        setup(target)
+        real_answers = run_table(target)
     finally:
         real.stop()
     sim_target = simulated_target(strict_sim)
@@ -241,6 +270,7 @@ EXPECTED = {
     ("user", "anonymous"): (401, "token is required"),
     ("repo delete", "anonymous"): (401, "token is required"),
     ("user", "unknown"): (401, "invalid username, password or token"),
+    ("repos_search", "revoked"): (401, "invalid username, password or token"),
     ("version", "prohibited"): (403, "This account is prohibited from signing in, please contact your site administrator."),
     ("user", "must-change"): (403, "You must change your password. Change it at: <ROOT_URL>//user/change_password"),
     ("repo update", "read-only"): (403, "token does not have at least one of required scope(s), required=[write:repository], "
