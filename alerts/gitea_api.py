@@ -96,29 +96,50 @@ def _token(config: Config) -> AlertingRule:
     return alert(
         config, "GiteaAPITokenRejected", severity="critical", for_=t.token_rejected_for,
         expr=f"max by ({config.by()}) (gitea_api_token_valid{{{sel}}}) == 0",
-        summary="Gitea rejects the provider's API token (401).",
-        description="Gitea answers 401 to the provider's token in {{ $labels.namespace }} "
+        summary="Gitea refuses the provider's API token: rejected (401) or its account blocked (403).",
+        description="Gitea refuses the provider's token in {{ $labels.namespace }} "
                     f"for {t.token_rejected_for}: every authenticated call of the provider fails.",
         runbook=Runbook(
             meaning="`GET /api/v1/user` (or another authenticated probe) with the token of the ProviderConfig's "
-                    "Secret returns 401: the token is revoked, expired or wrong. A missing token and a token that "
-                    "only lacks a scope have their own alerts and never fire this one.",
+                    "Secret is refused. `gitea_api_token_state` says how: `rejected` is a 401 (the token is revoked, "
+                    "expired or wrong); `blocked` is a 403 for a token Gitea knows whose account may not sign in "
+                    "(an administrator disabled sign-in, the account is inactive, or it must change its password). "
+                    "A missing token and a token that only lacks a scope have their own alerts and never fire this one.",
             impact="The provider cannot manage any resource; reconciles requeue.",
-            diagnosis=("Status code: `gitea_api_last_status_code{endpoint=\"user\"}`; state: `gitea_api_token_state`.",
+            diagnosis=("State: `gitea_api_token_state` (`rejected` or `blocked`); status code: "
+                       "`gitea_api_last_status_code{endpoint=\"user\"}`.",
+                       _exporter_logs(config) + " The `token rejected` / `token blocked` line quotes Gitea's message "
+                       "(e.g. `This account is prohibited from signing in...`, `You must change your password...`).",
                        "Check the Secret referenced by the ProviderConfig and the token in Gitea "
                        "(Settings > Applications): revoked or expired?"),
-            mitigation=("Create a new token with the needed scopes and update the Secret; the exporter re-reads "
-                        "the token file, the provider picks it up on its next reconcile.",),
+            mitigation=("rejected: create a new token with the needed scopes and update the Secret; the exporter "
+                        "re-reads the token file, the provider picks it up on its next reconcile.",
+                        "blocked: a Gitea administrator re-enables the account (Site Administration > User Accounts: "
+                        "clear `Disable Sign-In`, mark it active) or clears the password-change demand "
+                        "(`gitea admin user must-change-password --unset <user>`); the token itself stays valid."),
         ),
         cases=[
             *_gauge_cases(config, t.token_rejected_for, "gitea_api_token_valid", "token revoked",
                           "one replica still has a valid token", Expected(labels, 0),
                           "rejected for half the for duration"),
+            # A blocked account: the exporter sets gitea_api_token_valid 0 beside state="blocked" (metrics.py).
+            *_blocked_cases(config, t.token_rejected_for, Expected(labels, 0)),
             # The exporter leaves gitea_api_token_valid absent without a token, and at 1 for a valid token
             # lacking a scope (exporters/gitea_api/metrics.py set_token_state).
             *_token_silent_cases(config, t.token_rejected_for),
         ],
     )
+
+
+def _blocked_cases(config: Config, for_: str, expected: Expected) -> td.Cases:
+    """A blocked account on both replicas pages like a revoked token (every call of the provider fails)."""
+    tm = td.gauge_timing(config, for_)
+    at = tm.held(for_)
+    n = tm.steps(at)
+    return [fires("account blocked", tm.at(at),
+                  [*_two_replicas(config, "gitea_api_token_valid", td.gauge(0, n)),
+                   *_two_replicas(config, "gitea_api_token_state", td.gauge(1, n), state="blocked")],
+                  expected, interval=tm.interval)]
 
 
 def _token_silent_cases(config: Config, for_: str) -> td.Cases:

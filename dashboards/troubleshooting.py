@@ -47,9 +47,10 @@ def dashboard(config: Config) -> DashboardDef:
     g.row("Gitea API")
     g.add(p.gitea_failures(config, exp, "Gitea probe failures by endpoint and reason"), w=12)
     g.add(p.gitea_health_checks(exp, "Gitea health checks"), w=12)
-    g.add(p.state_timeline("Token validity", "Whether Gitea accepts the provider's token.",
+    g.add(p.state_timeline("Token validity", "Whether Gitea accepts the provider's token; when it refuses it, "
+                           "gitea_api_token_state says whether the token is rejected (401) or its account blocked (403).",
                            [(f"max(gitea_api_token_valid{{{exp}}})", "token")], pass_text="valid",
-                           fail_text="rejected"), w=12, h=5)
+                           fail_text="refused"), w=12, h=5)
     g.add(p.table("Recent restarts", "Provider container restarts in the selected range, per pod.", "none",
                   [(f"sum by (pod) (increase(kube_pod_container_status_restarts_total{{{p.pod_sel(config)}}}[$__range]))",
                     "")], no_value="no restarts", links=p.runbook_links(config, "GiteaProviderRestarting")), w=12, h=5)

@@ -4,7 +4,9 @@ A proxy that frames a request differently from the server behind it lets a clien
 in the body (request smuggling). So anything ambiguous is refused before a byte goes to Gitea:
 both Content-Length and Transfer-Encoding (section 6.1), Transfer-Encoding in HTTP/1.0 (6.1), more than one
 or a non-numeric Content-Length (6.3, 8.6), a coding other than chunked (501, 6.1), obs-fold (5.2), a bare CR
-(2.2), whitespace before a field name's colon (5.1), an invalid chunk size or chunk end (7.1).
+(2.2), whitespace before a field name's colon (5.1), an invalid chunk size or chunk end (7.1). And anything a
+Gitea API client does not send is refused too (check_target): request-targets other than origin-form (3.2),
+HTTP/1.1 without Host (3.2), paths outside the API.
 Chunked bodies are decoded in pieces of bounded size however large a chunk says it is.
 """
 
@@ -38,6 +40,45 @@ class BodyEnded(FramingError):
 
     def __init__(self) -> None:
         super().__init__(400, "the request body ended before its declared end")
+
+
+class TargetRefused(FramingError):
+    """A well-framed request that is not what a Gitea API client sends: answered `status`, counted as `label`."""
+
+    def __init__(self, status: int, reason: str, label: str) -> None:
+        super().__init__(status, reason)
+        self.label = label
+
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_AUTHORITY = re.compile(r"^[^/?#@\s]+:[0-9]{1,5}$")
+_DOT_SEGMENT = re.compile(r"(?:^|/)(?:\.|%2e){1,2}(?:/|$)", re.IGNORECASE)
+
+
+def check_target(method: str, target: str, version: str, hosts: int, prefix: str) -> None:
+    """Only origin-form targets under `prefix`, with a Host in HTTP/1.1 (RFC 9112 section 3.2): TargetRefused if not.
+
+    absolute-form (`GET http://host/path`) is what a client sends to a forward proxy, authority-form
+    (`CONNECT host:443`) asks for a tunnel, asterisk-form (`OPTIONS *`) asks about the server: none is a Gitea
+    API call, and forwarding them would make this sidecar an open proxy carrying the provider's token. A path
+    with dot-segments (`/api/v1/../../`, also percent-encoded) could resolve outside the prefix upstream.
+    """
+    if version == "HTTP/1.1" and hosts == 0:
+        raise TargetRefused(400, "HTTP/1.1 request without Host (RFC 9112 section 3.2)", "missing_host")
+    if target == "*":
+        raise TargetRefused(400, "asterisk-form request-target (OPTIONS *) is not forwarded; only origin-form "
+                                 f"{prefix}/...", "asterisk_form")
+    if method == "CONNECT" or _AUTHORITY.match(target):
+        raise TargetRefused(400, "authority-form request-target (CONNECT) is not forwarded: this is not a forward "
+                                 "proxy", "authority_form")
+    if _SCHEME.match(target):
+        raise TargetRefused(400, "absolute-form request-target is not forwarded: this is not a forward proxy; send "
+                                 f"origin-form {prefix}/...", "absolute_form")
+    if not target.startswith("/"):
+        raise TargetRefused(400, "request-target is not origin-form (it must start with /)", "invalid_target")
+    path = target.split("?", 1)[0]
+    if not path.startswith(prefix + "/") or _DOT_SEGMENT.search(path):
+        raise TargetRefused(403, f"only Gitea's API ({prefix}/...) is forwarded", "outside_api")
 
 
 def _line(rfile: BinaryIO, limit: int, what: str) -> bytes:

@@ -14,10 +14,22 @@ REASONS = ("timeout", "connection", "tls", "rate_limited", "http_4xx", "http_5xx
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 PROXY_KINDS = ("Repository", "Organization", "User", "Webhook", "other")
 PROXY_OPERATIONS = ("observe", "create", "update", "delete")
+# Why the proxy answered a request itself instead of forwarding it (gitea_api_proxy_refused_total{reason}):
+# absolute_form, authority_form, asterisk_form: a request-target other than origin-form (RFC 9112 section 3.2);
+# invalid_target: a target in no form at all; missing_host: HTTP/1.1 without Host; outside_api: a path outside
+# Gitea's API (/api/v1/...), or with dot-segments that could leave it; framing: an ambiguous or malformed
+# message (http11.py); stalled_upload: a body that stopped arriving (408).
+PROXY_REFUSAL_REASONS = ("absolute_form", "authority_form", "asterisk_form", "invalid_target", "missing_host",
+                         "outside_api", "framing", "stalled_upload")
 # valid: Gitea accepts the token; missing: there is no token to send (Secret absent or empty), so the
 # authenticated probes are skipped; rejected: 401 (or a 403 on the token probe that names no scope);
+# blocked: Gitea knows the token but its account may not sign in (403 "This account is prohibited from signing
+# in...", "You must change your password...", "This account is not activated."; Gitea's routers/api/v1/api.go
+# verifyAuthWithOptions), so every call fails as with a rejected token;
 # insufficient_scope: a valid token whose 403 names a scope a probe needs.
-TOKEN_STATES = ("valid", "missing", "rejected", "insufficient_scope")
+# The one list of states: the metric catalog (monitoring/model/catalog.py) and the alerts read it from here.
+TOKEN_STATES = ("valid", "missing", "rejected", "blocked", "insufficient_scope")
+REFUSED_STATES = ("rejected", "blocked")  # gitea_api_token_valid 0: every authenticated call of the provider fails
 
 
 class UnknownUntilSet(Collector):
@@ -64,7 +76,7 @@ class Metrics:
                                   ["check"], registry=r)
         self.token_valid = UnknownUntilSet("gitea_api_token_valid", "1 when Gitea accepts the provider's token.", r)
         self.token_state = Gauge("gitea_api_token_state", "The provider's token as Gitea sees it: 1 for the current "
-                                 "state (valid, missing, rejected, insufficient_scope), 0 for the others.", ["state"],
+                                 f"state ({', '.join(TOKEN_STATES)}), 0 for the others.", ["state"],
                                  registry=r)
         self.tls_expiry = UnknownUntilSet("gitea_api_tls_cert_expiry_timestamp_seconds",
                                           "Expiry of the TLS certificate Gitea presents (https only).", r)
@@ -89,6 +101,11 @@ class Metrics:
             for kind in PROXY_KINDS:
                 for operation in PROXY_OPERATIONS:
                     self.request_duration.labels(kind=kind, operation=operation)
+            self.refused = Counter("gitea_api_proxy_refused", "Requests the proxy answered itself and never forwarded "
+                                   "to Gitea, by reason (" + ", ".join(PROXY_REFUSAL_REASONS) + ").", ["reason"],
+                                   registry=r)
+            for reason in PROXY_REFUSAL_REASONS:
+                self.refused.labels(reason=reason)
         # Pre-create every series so rates and ratios exist (as 0) before the first failure.
         for endpoint in endpoints:
             self.probes.labels(endpoint=endpoint)
@@ -98,13 +115,14 @@ class Metrics:
 
     def set_token_state(self, state: str) -> None:
         """One state at 1, the others 0; absent until the first verdict. gitea_api_token_valid follows: 1 for a
-        token Gitea authenticates (even one lacking a scope), 0 when rejected, absent when there is none."""
+        token Gitea lets through (even one lacking a scope), 0 when rejected or its account is blocked, absent when
+        there is none."""
         for name in TOKEN_STATES:
             self.token_state.labels(state=name).set(1 if name == state else 0)
         if state == "missing":
             self.token_valid.unset()
         else:
-            self.token_valid.set(0 if state == "rejected" else 1)
+            self.token_valid.set(0 if state in REFUSED_STATES else 1)
 
     def set_version(self, version: str) -> None:
         """One gitea_api_info series: the current version only."""

@@ -79,6 +79,8 @@ class Outcome:
     seconds: float | None = None  # request sent -> body read; None when there was no response
     missing_scopes: tuple[str, ...] = ()  # a 403 naming scopes the token lacks: an answer, not a failure
     retry_after: float | None = None  # seconds a 429 answer asked us to wait (Retry-After), when it said
+    message: str = ""  # Gitea's own `message` of a 4xx answer, bounded and redacted (gitea_message)
+    blocked: bool = False  # a 403 saying the token's account may not sign in (account_blocked)
 
 
 # Gitea's answer to a token without the scope a route needs (routers/api/v1/api.go, tokenRequiresScopes):
@@ -99,6 +101,38 @@ def missing_scopes(body: bytes) -> tuple[str, ...]:
     found = _SCOPE_MESSAGE.search(message[:1000])
     scopes = tuple(x for x in (found.group(1).split() if found else ()) if _SCOPE_NAME.match(x))[:5]
     return scopes or ("unknown",)
+
+
+# Gitea's answers to a known token whose account may not sign in (routers/api/v1/api.go verifyAuthWithOptions,
+# Gitea 1.27.3), on every API route: the account is prohibited from signing in or inactive, must change its
+# password, or is not activated. The beginning of each message, as Gitea writes it.
+BLOCKED_MESSAGES = ("This account is prohibited from signing in", "You must change your password",
+                    "This account is not activated")
+MAX_MESSAGE_CHARS = 200
+# Anything that looks like a credential is not logged: Gitea's tokens are 40 hex digits; long runs of
+# base64/hex characters (a JWT, a key) are cut out as well.
+_SECRET_LIKE = re.compile(r"[A-Za-z0-9+_=-]{32,}(?:\.[A-Za-z0-9+_=-]{8,}){0,2}")
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def gitea_message(body: bytes, secret: str | None = None) -> str:
+    """Gitea's `message` from an error body, for the log: at most MAX_MESSAGE_CHARS printable characters, with the
+    token (and anything shaped like a credential) replaced by <redacted>; "" when the body has none."""
+    data = _json(body)
+    message = data.get("message") if isinstance(data, dict) else None
+    if not isinstance(message, str):
+        return ""
+    text = message[:4 * MAX_MESSAGE_CHARS]
+    if secret:
+        text = text.replace(secret, "<redacted>")
+    text = _SECRET_LIKE.sub("<redacted>", text)
+    text = _UNPRINTABLE.sub(" ", text).strip()
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[:MAX_MESSAGE_CHARS - 3] + "..."
+
+
+def account_blocked(message: str) -> bool:
+    """True when a 403's message says the token's account may not sign in (BLOCKED_MESSAGES)."""
+    return message.startswith(BLOCKED_MESSAGES)
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -162,9 +196,10 @@ class Prober:
         self._last_reason: dict[str, str | None] = {}
         self._tls_error: str | None = None
         self.ready = threading.Event()  # set after the first full cycle
-        # Per authenticated endpoint: valid | rejected | insufficient_scope (from answers only).
+        # Per authenticated endpoint: valid | rejected | blocked | insufficient_scope (from answers only).
         self._token_verdicts: dict[str, str] = {}
         self._token_scopes: dict[str, tuple[str, ...]] = {}
+        self._token_messages: dict[str, tuple[int, str]] = {}  # endpoint -> (status, Gitea's message) of its verdict
         self.token_state: str | None = None
         self.token_detail = ""
 
@@ -247,7 +282,13 @@ class Prober:
             return Outcome(0, "invalid_response", detail=cause(exc))
         if status == 429:
             return self._throttled(status, body, retry_after, server, seconds)
-        return dataclasses.replace(self._classify(probe, status, body), seconds=seconds)
+        outcome = self._classify(probe, status, body)
+        if 400 <= status < 500:
+            message = gitea_message(body, token)
+            blocked = status == 403 and probe.auth and account_blocked(message)
+            detail = f"{outcome.detail}: {message}" if message and outcome.detail else outcome.detail
+            outcome = dataclasses.replace(outcome, message=message, blocked=blocked, detail=detail)
+        return dataclasses.replace(outcome, seconds=seconds)
 
     @staticmethod
     def _throttled(status: int, body: bytes, retry_after: str | None, server: str | None, seconds: float) -> Outcome:
@@ -318,7 +359,9 @@ class Prober:
 
     def _token_answer(self, probe: Probe, outcome: Outcome) -> None:
         """Only an answer about the token changes its state; a timeout or a 5xx says nothing about it."""
-        if outcome.status == 401 or (outcome.status == 403 and probe.kind == "token" and not outcome.missing_scopes):
+        if outcome.blocked:
+            verdict = "blocked"
+        elif outcome.status == 401 or (outcome.status == 403 and probe.kind == "token" and not outcome.missing_scopes):
             verdict = "rejected"
         elif outcome.missing_scopes:
             verdict = "insufficient_scope"
@@ -328,21 +371,29 @@ class Prober:
             return
         self._token_verdicts[probe.endpoint] = verdict
         self._token_scopes[probe.endpoint] = outcome.missing_scopes
+        self._token_messages[probe.endpoint] = (outcome.status, outcome.message)
         verdicts = set(self._token_verdicts.values())
-        state = next(s for s in ("rejected", "insufficient_scope", "valid") if s in verdicts)
+        state = next(s for s in ("rejected", "blocked", "insufficient_scope", "valid") if s in verdicts)
         self._set_token_state(state)
 
     def _set_token_state(self, state: str) -> None:
         if state == "missing":
             self._token_verdicts.clear()
             self._token_scopes.clear()
+            self._token_messages.clear()
             why = getattr(self.token, "problem", None) or "no token configured"
             detail = f"no Gitea token ({why}); authenticated probes are skipped"
         elif state == "insufficient_scope":
             lacking = {e: " ".join(s) for e, s in sorted(self._token_scopes.items()) if s}
             detail = "token is valid but lacks " + ", ".join(f"{s} (probe {e})" for e, s in lacking.items())
-        else:
-            detail = {"valid": "", "rejected": "Gitea rejects the token (401)"}[state]
+        elif state == "valid":
+            detail = ""
+        else:  # rejected, blocked: say what Gitea answered, in its words
+            status, message = next((self._token_messages.get(e, (0, "")) for e, v in sorted(self._token_verdicts.items())
+                                    if v == state), (0, ""))
+            what = ("Gitea rejects the token" if state == "rejected"
+                    else "Gitea knows the token but its account may not sign in")
+            detail = f"{what} (HTTP {status})" + (f": {message}" if message else "")
         self.metrics.set_token_state(state)
         if (state, detail) != (self.token_state, self.token_detail):
             if state == "valid":
@@ -360,7 +411,7 @@ class Prober:
         """
         if not self.ready.is_set():
             return False, "first probe round pending"
-        if self.token_state in ("missing", "insufficient_scope", "rejected"):
+        if self.token_state in ("missing", "insufficient_scope", "rejected", "blocked"):
             return True, f"ready, degraded: {self.token_detail}"
         return True, "ready"
 

@@ -9,6 +9,11 @@ an upload that stalls is cut and answered 408; redirects are passed back, not fo
 forwarded and never logged or recorded. When Gitea cannot be reached the proxy answers 502, when it does
 not answer in time 504, with a one-line body that says so.
 
+Only what a Gitea API client sends is forwarded (http11.check_target): an origin-form request-target under
+/api/v1/, with a Host in HTTP/1.1. Absolute-form, authority-form (CONNECT) and asterisk-form targets, HTTP/1.1
+without Host and any other path are answered 400 or 403 by the proxy, never forwarded (the sidecar must not be an
+open proxy carrying the provider's token), and counted in gitea_api_proxy_refused_total{reason}.
+
 Labels are bounded: `kind` comes from matching the path against the Gitea API route templates below
 (Repository, Organization, User, Webhook, else `other`), `operation` from the method; owner, repository,
 user names and ids never become label values.
@@ -33,7 +38,9 @@ from .http11 import (
     BodyEnded,
     Framing,
     FramingError,
+    TargetRefused,
     check_request_line,
+    check_target,
     framing,
     read_chunked,
     read_exact,
@@ -139,7 +146,7 @@ class _Upstream:
 
 def make_handler(settings: ProxySettings, metrics: Metrics) -> type[BaseHTTPRequestHandler]:
     upstream = _Upstream(settings)
-    state = {"error": None}  # last upstream failure, to log once per change
+    state = {"error": None, "refused": None}  # last upstream failure, last refusal: each logged once per change
 
     class ProxyHandler(BoundedHandler):
         protocol_version = "HTTP/1.1"
@@ -172,8 +179,10 @@ def make_handler(settings: ProxySettings, metrics: Metrics) -> type[BaseHTTPRequ
             finally:
                 self.rfile = wire
             try:
-                if len(self.headers.get_all("Host") or []) > 1:
+                hosts = len(self.headers.get_all("Host") or [])
+                if hosts > 1:
                     raise FramingError(400, "more than one Host")  # RFC 9112 section 3.2
+                check_target(self.command, self.path, self.request_version, hosts, API_PREFIX)
                 self.framing = framing(self.headers, self.request_version)
             except FramingError as exc:
                 return self._refuse(exc)
@@ -253,11 +262,20 @@ def make_handler(settings: ProxySettings, metrics: Metrics) -> type[BaseHTTPRequ
                 raise BodyEnded from None
 
         def _refuse(self, exc: FramingError | UploadStalled) -> bool:
-            """Answer the client ourselves (400, 408, 413, 431, 501) and close: Gitea sees nothing more."""
+            """Answer the client ourselves (400, 403, 408, 413, 431, 501) and close: Gitea sees nothing more.
+            Every refusal counts in gitea_api_proxy_refused_total{reason}; a malformed or stalled provider call
+            also in gitea_api_requests_total (a request that is no API call at all is not a provider call)."""
             code = exc.status
-            method, _, rest = self.raw_requestline.decode("latin-1").partition(" ")
-            kind, operation = classify(method, rest.split(" ", 1)[0] or "/")
-            metrics.requests.labels(kind=kind, operation=operation, code=str(code)).inc()
+            label = exc.label if isinstance(exc, TargetRefused) else (
+                "stalled_upload" if isinstance(exc, UploadStalled) else "framing")
+            metrics.refused.labels(reason=label).inc()
+            if not isinstance(exc, TargetRefused):
+                method, _, rest = self.raw_requestline.decode("latin-1").partition(" ")
+                kind, operation = classify(method, rest.split(" ", 1)[0] or "/")
+                metrics.requests.labels(kind=kind, operation=operation, code=str(code)).inc()
+            if state["refused"] != label:  # one line per change of reason, not one per request
+                log.warning(event("proxy refused a request", reason=label, code=code, detail=exc.reason))
+                state["refused"] = label
             self.close_connection = True
             try:
                 self._answer(code, f"gitea-api-exporter proxy: {exc.reason}\n", close=True)

@@ -9,6 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+# One list of each: the exporter sets them.
+from gitea_provider_monitoring.exporters.gitea_api.metrics import PROXY_REFUSAL_REASONS, TOKEN_STATES
+
 COUNTER, GAUGE, HISTOGRAM, SUMMARY, INFO = "counter", "gauge", "histogram", "summary", "info"
 
 # Sources
@@ -46,7 +49,6 @@ RECONCILE_RESULTS = ("success", "error", "requeue", "requeue_after")
 PROBE_FAILURE_REASONS = ("timeout", "connection", "tls", "rate_limited", "http_4xx", "http_5xx", "invalid_response")
 OPERATIONS = ("observe", "create", "update", "delete")
 KINDS = ("Repository", "Organization", "User", "Webhook", "other")
-TOKEN_STATES = ("valid", "missing", "rejected", "insufficient_scope")
 
 _C = "controller"
 
@@ -124,6 +126,9 @@ METRICS: tuple[Metric, ...] = (
     Metric("gitea_api_request_duration_seconds", HISTOGRAM, ("kind", "operation"), EXPORTER_PROXY,
            "Time to response headers of provider calls to Gitea.", optional=True,
            label_values={"operation": OPERATIONS, "kind": KINDS}),
+    Metric("gitea_api_proxy_refused_total", COUNTER, ("reason",), EXPORTER_PROXY,
+           "Requests the proxy refused and never forwarded (not an API call, not origin-form, no Host, bad framing).",
+           optional=True, label_values={"reason": PROXY_REFUSAL_REASONS}),
     # kube-state-metrics and cAdvisor: restarts and container resources.
     Metric("kube_pod_container_status_restarts_total", COUNTER, (), KUBE_STATE_METRICS, "Container restarts."),
     Metric("kube_pod_container_resource_limits", GAUGE, ("resource", "unit"), KUBE_STATE_METRICS,

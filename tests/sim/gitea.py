@@ -36,6 +36,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import jsonschema
 
+from tests.sim.gitea_rules import World, decide
 from tests.sim.openapi import SwaggerSpec
 
 HEALTHZ_SCHEMA = {
@@ -85,7 +86,9 @@ HOOK = {"id": 9, "type": "gitea", "name": "", "branch_filter": "*", "config": {"
         "content_type": "json"}, "events": ["push"], "authorization_header": "", "active": True,
         "created_at": "2026-11-27T00:00:00Z", "updated_at": "2026-11-27T00:00:00Z"}
 # Sample bodies for the provider's routes, by the definition their success response refers to.
-SAMPLES = {"Repository": None, "User": None, "Organization": ORGANIZATION, "Hook": HOOK}
+TEAM = {"id": 5, "name": "devs", "description": "", "organization": ORGANIZATION, "includes_all_repositories": False,
+        "permission": "read", "units": ["repo.code"], "units_map": {"repo.code": "read"}, "can_create_org_repo": False}
+SAMPLES = {"Repository": None, "User": None, "Organization": ORGANIZATION, "Hook": HOOK, "Team": TEAM}
 REPOSITORY = {"id": 7, "name": "platform", "full_name": "crossplane/platform", "owner": USER, "private": False,
               "fork": False, "empty": False, "archived": False, "size": 42, "default_branch": "main",
               "html_url": "https://gitea.example.com/crossplane/platform",
@@ -115,6 +118,8 @@ API_ROUTES: dict[str, tuple[str, bool]] = {
     "/users/{username}": ("User", False),
     "/admin/users": ("User", True),
     "/admin/users/{username}": ("User", False),
+    "/teams/{id}": ("Team", False),
+    "/orgs/{org}/teams": ("Team", True),
     "/repos/{owner}/{repo}/contents/{filepath}": ("FileResponse", False),
     "/repos/{owner}/{repo}/raw/{filepath}": ("raw", False),
 }
@@ -146,10 +151,18 @@ def simulated_gitea(spec_path: Path | None, token: str, hang_seconds: float = 5.
 
 class GiteaSimulator:
     def __init__(self, spec_path: Path | None, token: str, version: str = "1.26.3", tls: tuple[str, str] | None = None,
-                 port: int = 0) -> None:
+                 port: int = 0, world: World | None = None) -> None:
         self.spec = SwaggerSpec(spec_path) if spec_path else None  # None: behave the same, validate nothing
         self.error_schema = {"$ref": "#/definitions/APIError"}
         self.token, self.version, self.tls = token, version, tls
+        # Who may call what (tests/sim/gitea_rules.py). By default a lenient world: every object named in a path
+        # exists, and `token` belongs to the site admin `crossplane` with every scope.
+        if world is None:
+            world = World(lenient=True)
+            world.add_user(USER["login"], admin=True)
+        if token:
+            world.add_token(token, next(a.name for a in world.accounts.values() if a.admin), "all")
+        self.world = world
         self.fault = "none"
         self.fault_paths: tuple[str, ...] = ()  # empty: the fault applies to every path
         self.latency = 0.0
@@ -208,6 +221,7 @@ class GiteaSimulator:
             context.load_cert_chain(*self.tls)
             server.socket = context.wrap_socket(server.socket, server_side=True)
         self.port = server.server_address[1]
+        self.world.app_url = self.url + "/"  # Gitea's ROOT_URL: in its error URLs and the change-password message
         self._server = server
         threading.Thread(target=server.serve_forever, daemon=True).start()
 
@@ -329,13 +343,26 @@ class GiteaSimulator:
         length = int(h.headers.get("Content-Length") or 0)
         return h.rfile.read(length) if length else b""
 
+    def _decide(self, method: str, path: str, authorization: str | None, body_in: bytes = b""):
+        """Gitea's access rules for an API path (tests/sim/gitea_rules.py); None when they have no rule for it."""
+        try:
+            body = json.loads(body_in) if body_in else None
+        except ValueError:
+            body = None
+        with self._lock:
+            return decide(self.world, method, path[len(API_BASE):], authorization, body)
+
     def _provider_route(self, h: BaseHTTPRequestHandler, method: str, path: str, body_in: bytes) -> None:
-        """The calls the provider makes: answer with the documented success status and a sample body."""
+        """The calls the provider makes: Gitea's access rules, then the documented success status and a sample body."""
         fault = self._delay_or_drop(h, path)
         if fault is None or self._throttle(h, fault):
             return
-        if h.headers.get("Authorization") != f"token {self.token}":
+        decision = self._decide(method, path, h.headers.get("Authorization"), body_in)
+        if decision is None and h.headers.get("Authorization") != f"token {self.token}":
+            # Routes without a rule (the file routes the proxy tests stream): only the simulator's own token.
             return self._send_checked(h, method, path, 401, {"message": "token is required", "url": ""})
+        if decision is not None and decision.status >= 400:
+            return self._send_checked(h, method, path, decision.status, decision.payload)
         if fault == "http_500":
             return self._send_checked(h, method, path, 500, {"message": "internal server error", "url": ""})
         if fault == "redirect_loop":
@@ -349,6 +376,9 @@ class GiteaSimulator:
             data = bytes(range(256)) * (self.raw_size // 256)
             return self._send(h, 200, data, headers={"Content-Type": "application/octet-stream"})
         payload = None if status == 204 else self._sample(kind, collection and method == "GET", body_in)
+        made = decision.created if decision is not None else None
+        if isinstance(payload, dict) and made is not None:  # a strict world's create: the id it made
+            payload = {**payload, "id": made if isinstance(made, int) else getattr(made, "id", payload.get("id"))}
         self._send_checked(h, method, path, status, payload)
 
     @staticmethod
@@ -379,11 +409,15 @@ class GiteaSimulator:
             if failing:
                 doc["checks"]["database:ping"][0]["output"] = "database is locked"
             return (424 if failing else 200), json.dumps(doc).encode()
+        if path in ("/api/v1/version", "/api/v1/user", "/api/v1/repos/search"):
+            if fault == "http_401":
+                return 401, json.dumps({"message": "invalid username, password or token", "url": ""}).encode()
+            decision = self._decide("GET", path, authorization)
+            if decision is not None and decision.status >= 400:
+                return decision.status, json.dumps(decision.payload).encode()
         if path == "/api/v1/version":
             return 200, json.dumps({"version": self.version}).encode()
         if path in ("/api/v1/user", "/api/v1/repos/search"):
-            if fault == "http_401" or authorization != f"token {self.token}":
-                return 401, json.dumps({"message": "user does not exist [uid: 0, name: ]", "url": ""}).encode()
             if fault == "http_403":
                 # Gitea's current wording (routers/api/v1/api.go, tokenRequiresScopes); the scope the route's
                 # category needs at read level: user -> read:user, repos -> read:repository.

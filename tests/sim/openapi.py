@@ -147,6 +147,10 @@ class SwaggerSpec:
             schema = fallback_error
         else:
             return [f"{method} {op.template}: status {status} is not documented"]
+        if schema is None and status >= 400 and fallback_error is not None and body:
+            # Gitea's swagger writes the fields of `forbidden` and `notFound` as headers, but Gitea sends them as a
+            # JSON body (services/context/api.go APIError, APIErrorNotFound): check that body as an error.
+            schema = fallback_error
         if schema is None:
             return [] if not body else [f"{method} {op.template}: {status} has a body the spec does not describe"]
         if schema.get("type") == "file":
