@@ -21,8 +21,9 @@ from gitea_provider_monitoring.render.compiler import build, load_model
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOT = ROOT.parent / "shared" / "upstream" / "provider-gitea-b5b30da.tar.gz"
 CONFIGS = sorted((ROOT / "tests" / "configs").glob("*.yaml"))
-# Flags of other programs a runbook may name (kubectl logs); the exporter's come from its own parser.
-OTHER_TOOLS_FLAGS = {"--previous", "--since", "--prefix", "--overwrite", "--all-containers", "--tail"}
+# Flags of other programs a runbook may name (kubectl; `gitea admin user must-change-password --unset`, Gitea 1.27
+# cmd/admin_user_must_change_password.go); the exporter's come from its own parser.
+OTHER_TOOLS_FLAGS = {"--previous", "--since", "--prefix", "--overwrite", "--all-containers", "--tail", "--unset"}
 FLAG_RE = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
 
 
