@@ -16,6 +16,7 @@ from gitea_provider_monitoring.model.grafana_model import for_grafana
 from gitea_provider_monitoring.model.rules import RuleFile
 from gitea_provider_monitoring.render import alertmanager, mixin, runbooks
 from gitea_provider_monitoring.render import kubernetes as k8s
+from gitea_provider_monitoring.render import resource_state
 from gitea_provider_monitoring.render.output import to_json, to_yaml, write_tree
 from gitea_provider_monitoring.render.testgen import test_files
 from gitea_provider_monitoring.render.validate import validate_dashboards, validate_rules, validate_runbook_links
@@ -25,6 +26,9 @@ TESTS_DIR = "tests"
 DASHBOARDS_DIR = "grafana/dashboards"
 KUBERNETES_DIR = "kubernetes"
 ALERTMANAGER_FILE = "alertmanager/alertmanager.yml"
+KSM_DIR = "kube-state-metrics"
+KSM_CONFIG_FILE = f"{KSM_DIR}/custom-resource-state.yaml"
+KSM_VALUES_FILE = f"{KSM_DIR}/kube-prometheus-stack-values.yaml"
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,30 @@ def manifest_labels(config: Config) -> dict[str, dict[str, str]]:
             "ConfigMap": k.dashboard_configmap_labels, "GrafanaDashboard": k.grafana_dashboard_labels,
             "GrafanaFolder": k.grafana_dashboard_labels, "AlertmanagerConfig": k.alertmanager_config_labels,
             "NetworkPolicy": k.network_policy_labels, "DeploymentRuntimeConfig": k.runtime_config_labels}
+
+
+def resource_state_settings(config: Config) -> resource_state.ResourceStateSettings:
+    r = config.resource_state
+    return resource_state.ResourceStateSettings(
+        job=r.job, namespace=r.namespace, service_account=r.service_account,
+        service_labels=r.service_labels, port_name=r.port_name, config_map_name=r.config_map_name,
+        scrape_interval=config.scrape_interval, kube=kube_settings(config))
+
+
+def custom_resource_state_text(config: Config) -> str:
+    """The kube-state-metrics CustomResourceStateMetrics config of `config` as YAML text."""
+    return to_yaml(resource_state.custom_resource_state())
+
+
+def write_custom_resource_state(path: str | Path, config: Config | None = None) -> Path:
+    """Write the kube-state-metrics config to `path` (atomically), for a harness that starts the real
+    kube-state-metrics with --custom-resource-state-config-file=<path>. Returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(custom_resource_state_text(config or Config()), encoding="utf-8")
+    tmp.replace(path)
+    return path
 
 
 def probe_timing(config: Config) -> float:
@@ -155,13 +183,15 @@ def render(model: Model, config: Config) -> dict[str, str]:
         files[f"{DASHBOARDS_DIR}/{name}.json"] = to_json(dashboard)
 
     files.update(kubernetes_files(model, config))
+    files[KSM_CONFIG_FILE] = custom_resource_state_text(config)
+    files[KSM_VALUES_FILE] = to_yaml(resource_state.helm_values(resource_state_settings(config)))
     files[ALERTMANAGER_FILE] = to_yaml(alertmanager.config(alertmanager_settings(config, model.rule_files)))
     files["docs/runbooks.md"] = runbooks.render(model.rule_files)
     files.update(mixin.render(model.rule_files, model.dashboards, __version__))
     return files
 
 
-COMPONENTS = ("grafana-sidecar", "grafana-operator", "exporter", "alertmanager-config", "network-policy")
+COMPONENTS = ("grafana-sidecar", "grafana-operator", "exporter", "alertmanager-config", "network-policy", "resource-state")
 
 
 def kubernetes_files(model: Model, config: Config) -> dict[str, str]:
@@ -182,6 +212,11 @@ def kubernetes_files(model: Model, config: Config) -> dict[str, str]:
     am_meta = k8s.object_metadata("gitea-provider-monitoring", config.provider.namespace, "AlertmanagerConfig", settings)
     parts["alertmanager-config"]["alertmanagerconfig.yaml"] = alertmanager.alertmanager_config(am, am_meta)
     parts["network-policy"]["networkpolicy.yaml"] = k8s.network_policy(settings)
+    rs = resource_state_settings(config)
+    parts["resource-state"]["configmap.yaml"] = resource_state.config_map(rs, custom_resource_state_text(config))
+    parts["resource-state"]["clusterrole.yaml"] = resource_state.cluster_role(rs)
+    parts["resource-state"]["clusterrolebinding.yaml"] = resource_state.cluster_role_binding(rs)
+    parts["resource-state"]["servicemonitor.yaml"] = resource_state.service_monitor(rs)
 
     files: dict[str, str] = {}
     for rel, manifest in base.items():
