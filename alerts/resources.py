@@ -51,7 +51,7 @@ def _by(config: Config, *labels: str) -> str:
 def _per_kind(config: Config, inner: str) -> str:
     """Count per kind, labelled with the provider's namespace like every alert of this project (routing and
     inhibition in Alertmanager are by namespace); the resources' own namespaces are in the description."""
-    return (f"label_replace(\n  count by ({_by(config, *_SCOPE)}) (\n    {inner}\n  ),\n"
+    return (f"label_replace(\n  count by ({_by(config, *_SCOPE)}) (\n    {inner}\n  ) > 0,\n"
             f'  "namespace", "{config.provider.namespace}", "", ""\n)')
 
 
@@ -427,7 +427,7 @@ def _package(config: Config) -> AlertingRule:
     inner = (f'{pkg}{{{sel}, {managed.KIND_LABEL}="{managed.PROVIDER.kind}", name="{name}", type=~"Installed|Healthy", '
              f'status!="True"}}\n    or\n    {pkg}{{{sel}, {managed.KIND_LABEL}="{managed.PROVIDER_REVISION.kind}", '
              f'package="{name}", desired_state="Active", type="Healthy", status!="True"}}')
-    expr = (f"label_replace(\n  count by ({by}) (\n    {inner}\n  ),\n"
+    expr = (f"label_replace(\n  count by ({by}) (\n    {inner}\n  ) > 0,\n"
             f'  "namespace", "{config.provider.namespace}", "", ""\n)')
     tm = td.gauge_timing(config, t.provider_package_unhealthy_for)
     at = tm.held(t.provider_package_unhealthy_for)

@@ -14,9 +14,8 @@ from gitea_provider_monitoring.model.config import Config
 from gitea_provider_monitoring.model.errors import ConfigError
 from gitea_provider_monitoring.model.grafana_model import for_grafana
 from gitea_provider_monitoring.model.rules import RuleFile
-from gitea_provider_monitoring.render import alertmanager, mixin, runbooks
+from gitea_provider_monitoring.render import alertmanager, mixin, resource_state, runbooks
 from gitea_provider_monitoring.render import kubernetes as k8s
-from gitea_provider_monitoring.render import resource_state
 from gitea_provider_monitoring.render.output import to_json, to_yaml, write_tree
 from gitea_provider_monitoring.render.testgen import test_files
 from gitea_provider_monitoring.render.validate import validate_dashboards, validate_rules, validate_runbook_links
