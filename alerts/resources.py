@@ -316,8 +316,9 @@ def _stuck_deleting(config: Config) -> AlertingRule:
                     + _names(config, info, matchers, detail="deletion_timestamp") + ".",
         runbook=Runbook(
             meaning="The resource has a deletion timestamp but its finalizer (finalizer.managedresource.crossplane.io) "
-                    "is still there: the provider has not confirmed the object is gone from Gitea. With "
-                    "`deletionPolicy: Orphan` (or managementPolicies without Delete) it only removes the finalizer.",
+                    "is still there: the provider has not confirmed the object is gone from Gitea. When "
+                    "`spec.managementPolicies` lacks Delete (or, in the cluster-scoped groups, `spec.deletionPolicy` is "
+                    "Orphan) it only removes the finalizer.",
             impact="The Kubernetes object stays; a new resource of the same name cannot be created. The Gitea object "
                    "may or may not exist.",
             diagnosis=(*_describe(), "Read the Synced condition's message (delete failed: ...): "
