@@ -46,8 +46,10 @@ def _managed_crds() -> list[dict]:
     crds = [yaml.safe_load(text) for text in _snapshot_files(r"package/crds/[^/]+\.yaml$").values()]
     assert crds, "no CRDs under package/crds/ in the snapshot"
     # Managed kinds are the ones with spec.forProvider (pullrequests.gitea.crossplane.io lacks the category).
-    return [c for c in crds if any("forProvider" in v["schema"]["openAPIV3Schema"]["properties"].get("spec", {}).get("properties", {})
-                                   for v in c["spec"]["versions"])]
+    def spec(version: dict) -> dict:
+        return version["schema"]["openAPIV3Schema"]["properties"].get("spec", {}).get("properties", {})
+
+    return [c for c in crds if any("forProvider" in spec(v) for v in c["spec"]["versions"])]
 
 
 def test_managed_kinds_match_the_provider_crds() -> None:
