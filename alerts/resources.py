@@ -25,6 +25,7 @@ from gitea_provider_monitoring.model.rules import (
     Runbook,
     Series,
     fires,
+    num,
     silent,
 )
 from gitea_provider_monitoring.model.templates import resource_list
@@ -56,11 +57,19 @@ def _per_kind(config: Config, inner: str) -> str:
 
 
 def condition_measure(config: Config, type_: str, extra: str = "") -> Measure:
-    """Resources per kind whose condition `type_` is not True (a panel draws the same count)."""
+    """Resources per kind whose condition `type_` is not True, 0 for kinds whose resources all are (so a panel
+    draws every kind); the alert keeps the counts above 0."""
     cond = _metric(config, managed.CONDITION)
     extra = f", {extra}" if extra else ""
-    return Measure(lambda s, w: f'count by ({_by(config, *_SCOPE)}) ({cond}{{{s}, type="{type_}", status!="True"{extra}}})',
-                   0)
+    by = _by(config, *_SCOPE)
+    return Measure(lambda s, w: f'count by ({by}) ({cond}{{{s}, type="{type_}", status!="True"{extra}}})\nor\n'
+                                f'0 * count by ({by}) ({cond}{{{s}, type="{type_}"}})', 0)
+
+
+def _measured(config: Config, measure: Measure) -> str:
+    """The alert's expression: the measure over the kube-state-metrics series, above its threshold, per kind."""
+    return (f"label_replace(\n  ({measure.query(config.resource_state_selector, '')}) > {num(measure.threshold)},\n"
+            f'  "namespace", "{config.provider.namespace}", "", ""\n)')
 
 
 def _names(config: Config, metric: str, matchers: str, detail: str = "reason") -> str:
@@ -183,7 +192,7 @@ def _not_synced(config: Config) -> AlertingRule:
     t = config.thresholds
     cond = _metric(config, managed.CONDITION)
     measure = condition_measure(config, "Synced")
-    expr = _per_kind(config, f'{cond}{{{config.resource_state_selector}, type="Synced", status!="True"}}')
+    expr = _measured(config, measure)
     tm = td.gauge_timing(config, t.resource_not_synced_for)
     at = tm.held(t.resource_not_synced_for)
     n = tm.steps(at)
@@ -200,7 +209,8 @@ def _not_synced(config: Config) -> AlertingRule:
     three, seven = failing(3), failing(FIRST + 2)
     # The reason changes halfway: a new series starts, the count per kind holds.
     half = max(1, round(at / tm.step / 2))
-    swapped = [_condition(config, repo, "repo-bad-0", "Synced", "False", "ReconcileError", f"300x{half - 1}"),
+    # `stale` ends the old series as a scrape without it would (promtool keeps an ended series for 5m otherwise).
+    swapped = [_condition(config, repo, "repo-bad-0", "Synced", "False", "ReconcileError", f"300x{half - 1} stale"),
                _condition(config, repo, "repo-bad-0", "Synced", "False", "Unavailable", f"_x{half - 1} 400x{n - half + 1}")]
     cases = [
         fires("3 of 23 repositories fail (Gitea rejects them)", tm.at(at), healthy + three,
@@ -250,7 +260,7 @@ def _not_ready(config: Config) -> AlertingRule:
     cond = _metric(config, managed.CONDITION)
     matchers = 'type="Ready", status!="True", reason!="Deleting"'
     measure = condition_measure(config, "Ready", 'reason!="Deleting"')
-    expr = _per_kind(config, f"{cond}{{{config.resource_state_selector}, {matchers}}}")
+    expr = _measured(config, measure)
     tm = td.gauge_timing(config, t.resource_not_ready_for)
     at = tm.held(t.resource_not_ready_for)
     n = tm.steps(at)

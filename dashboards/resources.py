@@ -104,12 +104,12 @@ def _managed_resources(config: Config, g: p.Grid) -> None:
     g.add(p.timeseries("Not Synced per kind", "Resources whose Synced condition is not True (their last reconcile "
                        "failed), the count GiteaResourceNotSynced alerts on once it holds for "
                        f"{config.thresholds.resource_not_synced_for}. " + hint, "short",
-                       [(not_synced.query(sel, ""), legend)], steps=p.count_steps(not_synced), no_value="0",
+                       [(not_synced.query(sel, ""), legend)], steps=p.alert_steps(not_synced), no_value="0",
                        links=p.runbook_links(config, "GiteaResourceNotSynced")), w=8)
     not_ready = measure(config, "GiteaResourceNotReady")
     g.add(p.timeseries("Not Ready per kind", "Resources whose Ready condition is not True, deletions aside, the count "
                        f"GiteaResourceNotReady alerts on once it holds for {config.thresholds.resource_not_ready_for}. "
-                       + hint, "short", [(not_ready.query(sel, ""), legend)], steps=p.count_steps(not_ready),
+                       + hint, "short", [(not_ready.query(sel, ""), legend)], steps=p.alert_steps(not_ready),
                        no_value="0", links=p.runbook_links(config, "GiteaResourceNotReady")), w=8)
     columns = {managed.KIND_LABEL: "kind", managed.GROUP_LABEL: "group", "namespace": "namespace", "name": "name",
                "type": "condition", "reason": "reason", "Value": "since"}

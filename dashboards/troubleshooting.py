@@ -62,7 +62,7 @@ def dashboard(config: Config) -> DashboardDef:
 def _one_resource(config: Config, g: p.Grid) -> None:
     """The selected resource ($kind, $resource): its Synced and Ready conditions over time, and each state's age."""
     cond = managed.metric(managed.CONDITION)
-    sel = p.resource_sel(config, f'{managed.KIND_LABEL}="$kind", name="$resource"')
+    sel = p.resource_sel(config, f'{managed.KIND_LABEL}=~"$kind", name=~"$resource"')
     by = "namespace, name, type"
     hint = p.OPTIONAL_HINT.format(what="kube-state-metrics reads the managed resources (docs/resource-state.md)")
     g.row("One managed resource ($kind $resource)")

@@ -37,6 +37,10 @@ class ResourceStateSettings:
     kube: KubeSettings | None = None  # the user's extra labels for every object and kind
 
 
+# The user's per-kind labels these objects take (config kubernetes.*_labels): only the ones for every object,
+# so the config's ConfigMap never carries the dashboard ConfigMaps' grafana_dashboard label. The ServiceMonitor
+# takes pod_monitor_labels: Prometheus selects ServiceMonitors and PodMonitors by the same release label.
+LABELS_KIND = "resource-state"
 CONFIG_KEY = "config.yaml"  # the ConfigMap key, mounted as a file for --custom-resource-state-config-file
 
 
@@ -130,19 +134,19 @@ def config_map(s: ResourceStateSettings, text: str) -> dict:
     """The config for a kube-state-metrics the user runs: mount it and pass
     --custom-resource-state-config-file=/etc/<dir>/config.yaml (docs/resource-state.md)."""
     return {"apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": object_metadata(s.config_map_name, s.namespace, "ConfigMap", s.kube),
+            "metadata": object_metadata(s.config_map_name, s.namespace, LABELS_KIND, s.kube),
             "data": {CONFIG_KEY: text}}
 
 
 def cluster_role(s: ResourceStateSettings) -> dict:
     return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-            "metadata": object_metadata(s.config_map_name, None, "ClusterRole", s.kube),
+            "metadata": object_metadata(s.config_map_name, None, LABELS_KIND, s.kube),
             "rules": rbac_rules()}
 
 
 def cluster_role_binding(s: ResourceStateSettings) -> dict:
     return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-            "metadata": object_metadata(s.config_map_name, None, "ClusterRoleBinding", s.kube),
+            "metadata": object_metadata(s.config_map_name, None, LABELS_KIND, s.kube),
             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": s.config_map_name},
             "subjects": [{"kind": "ServiceAccount", "name": s.service_account, "namespace": s.namespace}]}
 
@@ -156,7 +160,7 @@ def service_monitor(s: ResourceStateSettings) -> dict:
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "ServiceMonitor",
-        "metadata": object_metadata(s.config_map_name, s.namespace, "ServiceMonitor", s.kube),
+        "metadata": object_metadata(s.config_map_name, s.namespace, "PodMonitor", s.kube),
         "spec": {
             "selector": {"matchLabels": dict(sorted(s.service_labels.items()))},
             "namespaceSelector": {"matchNames": [s.namespace]},
