@@ -214,16 +214,17 @@ def _not_synced(config: Config) -> AlertingRule:
                _condition(config, repo, "repo-bad-0", "Synced", "False", "Unavailable", f"_x{half - 1} 400x{n - half + 1}")]
     cases = [
         fires("3 of 23 repositories fail (Gitea rejects them)", tm.at(at), healthy + three,
-              Expected(labels, 3, tuple(_sample(s, 200 + i) for i, s in enumerate(three)))),
+              Expected(labels, 3, tuple(_sample(s, 200 + i) for i, s in enumerate(three))), interval=tm.interval),
         fires(f"{FIRST + 2} fail: the description names the {FIRST} failing longest", tm.at(at), seven,
-              Expected(labels, FIRST + 2, tuple(_sample(s, 200 + i) for i, s in enumerate(seven)))),
+              Expected(labels, FIRST + 2, tuple(_sample(s, 200 + i) for i, s in enumerate(seven))), interval=tm.interval),
         fires("the reason changes while it fails (a new series): for holds on the count", tm.at(at), healthy + swapped,
-              Expected(labels, 1, (_sample(swapped[1], 400),))),
-        silent("every repository is Synced", tm.at(at), healthy),
+              Expected(labels, 1, (_sample(swapped[1], 400),)), interval=tm.interval),
+        silent("every repository is Synced", tm.at(at), healthy, interval=tm.interval),
     ]
     if (start := _half_start(tm, at, t.resource_not_synced_for)) is not None:
         cases.append(silent("one repository failing for half the for duration", tm.at(at), healthy + [
-            _condition(config, repo, "repo-bad", "Synced", "False", "ReconcileError", f"_x{start} 500x{n - start}")]))
+            _condition(config, repo, "repo-bad", "Synced", "False", "ReconcileError", f"_x{start} 500x{n - start}")],
+            interval=tm.interval))
     return alert(
         config, "GiteaResourceNotSynced", severity="critical", for_=t.resource_not_synced_for, expr=expr,
         measure=measure,
@@ -271,13 +272,14 @@ def _not_ready(config: Config) -> AlertingRule:
     deleting = _condition(config, repo, "repo-gone", "Ready", "False", "Deleting", td.gauge(300, n))
     cases = [
         fires("a repository whose owner does not exist stays Creating", tm.at(at), [*ready, creating],
-              Expected(labels, 1, (_sample(creating, 300),))),
-        silent("a repository being deleted (GiteaResourceStuckDeleting's case)", tm.at(at), [*ready, deleting]),
-        silent("every repository Ready", tm.at(at), ready),
+              Expected(labels, 1, (_sample(creating, 300),)), interval=tm.interval),
+        silent("a repository being deleted (GiteaResourceStuckDeleting's case)", tm.at(at), [*ready, deleting],
+               interval=tm.interval),
+        silent("every repository Ready", tm.at(at), ready, interval=tm.interval),
     ]
     if (start := _half_start(tm, at, t.resource_not_ready_for)) is not None:
         cases.append(silent("Creating for half the for duration", tm.at(at), [*ready, _condition(
-            config, repo, "repo-new", "Ready", "False", "Creating", f"_x{start} 500x{n - start}")]))
+            config, repo, "repo-new", "Ready", "False", "Creating", f"_x{start} 500x{n - start}")], interval=tm.interval))
     return alert(
         config, "GiteaResourceNotReady", severity="warning", for_=t.resource_not_ready_for, expr=expr, measure=measure,
         summary="Gitea managed resources are not Ready.",
@@ -312,12 +314,12 @@ def _stuck_deleting(config: Config) -> AlertingRule:
     stuck = _info(config, repo, "repo-gone", td.gauge(1, n), deleting="2026-01-01T01:00:00Z")
     cases = [
         fires("a repository keeps its deletion timestamp", tm.at(at), [*present, stuck],
-              Expected(labels, 1, (_sample(stuck, 1),))),
-        silent("nothing being deleted", tm.at(at), present),
+              Expected(labels, 1, (_sample(stuck, 1),)), interval=tm.interval),
+        silent("nothing being deleted", tm.at(at), present, interval=tm.interval),
     ]
     if (start := _half_start(tm, at, t.resource_deleting_for)) is not None:
         cases.append(silent("deleting for half the for duration", tm.at(at), [*present, _info(
-            config, repo, "repo-going", f"_x{start} 1x{n - start}", deleting="2026-01-01T01:00:00Z")]))
+            config, repo, "repo-going", f"_x{start} 1x{n - start}", deleting="2026-01-01T01:00:00Z")], interval=tm.interval))
     return alert(
         config, "GiteaResourceStuckDeleting", severity="warning", for_=t.resource_deleting_for, expr=expr,
         summary="Gitea managed resources are stuck deleting.",
@@ -359,12 +361,12 @@ def _not_served(config: Config) -> AlertingRule:
     action = _info(config, unserved, "build", td.gauge(1, n))
     cases = [
         fires("an Action (no controller in this provider) never gets a Synced condition", tm.at(at), [*repos, action],
-              Expected(labels, 1, (_sample(action, 1),))),
-        silent("every resource reconciled", tm.at(at), repos),
+              Expected(labels, 1, (_sample(action, 1),)), interval=tm.interval),
+        silent("every resource reconciled", tm.at(at), repos, interval=tm.interval),
     ]
     if (start := _half_start(tm, at, t.resource_unserved_for)) is not None:
         cases.append(silent("a new repository without conditions for half the for duration", tm.at(at), [
-            *repos, _info(config, served, "repo-new", f"_x{start} 1x{n - start}")]))
+            *repos, _info(config, served, "repo-new", f"_x{start} 1x{n - start}")], interval=tm.interval))
     served_list = ", ".join(f"{k.kind} ({k.group})" for k in managed.MANAGED_KINDS if k.served)
     return alert(
         config, "GiteaResourceKindNotServed", severity="warning", for_=t.resource_unserved_for, expr=expr,
@@ -424,8 +426,9 @@ def _provider_config_changed(config: Config) -> AlertingRule:
             mitigation=("None if intended; otherwise restore the previous spec.",),
         ),
         cases=[
-            fires("generation 1 -> 2 within the window", tm.at(at), [pc(td.flip("1", "2", jump, n))], Expected(labels, 1)),
-            silent("unchanged", tm.at(at), [pc(td.gauge(3, n))]),
+            fires("generation 1 -> 2 within the window", tm.at(at), [pc(td.flip("1", "2", jump, n))], Expected(labels, 1),
+                  interval=tm.interval),
+            silent("unchanged", tm.at(at), [pc(td.gauge(3, n))], interval=tm.interval),
         ],
     )
 
@@ -486,9 +489,10 @@ def _package(config: Config) -> AlertingRule:
         cases=[
             fires("the active revision is unhealthy", tm.at(at), unhealthy,
                   Expected(lab(managed.PROVIDER.kind, name), 1),
-                  Expected(lab(managed.PROVIDER_REVISION.kind, revision), 1)),
-            silent("installed and healthy", tm.at(at), healthy),
-            silent("an inactive old revision and another provider are unhealthy", tm.at(at), [*healthy, old, other]),
+                  Expected(lab(managed.PROVIDER_REVISION.kind, revision), 1), interval=tm.interval),
+            silent("installed and healthy", tm.at(at), healthy, interval=tm.interval),
+            silent("an inactive old revision and another provider are unhealthy", tm.at(at), [*healthy, old, other],
+                   interval=tm.interval),
         ],
     )
 
