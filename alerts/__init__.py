@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import difflib
 
-from gitea_provider_monitoring.alerts import gitea_api, provider, recording, slo
+from gitea_provider_monitoring.alerts import gitea_api, provider, recording, resources, slo
 from gitea_provider_monitoring.model.config import Config
 from gitea_provider_monitoring.model.errors import DefinitionError
 from gitea_provider_monitoring.model.rules import AlertingRule, Measure, RuleFile, _caller
 
-RULE_MODULES = (recording, slo, provider, gitea_api)
+RULE_MODULES = (recording, slo, provider, gitea_api, resources)
 
 
 def rule_files(config: Config) -> list[RuleFile]:

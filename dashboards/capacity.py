@@ -39,6 +39,19 @@ def dashboard(config: Config) -> DashboardDef:
     g.add(p.gauge("Open file descriptors", "Open fds against the process limit, worst replica.", "percentunit",
                   [(f"max(process_open_fds{{{prov}}} / process_max_fds{{{prov}}})", "fds")],
                   steps=p.thresholds((None, p.GREEN), (0.8, p.YELLOW), (0.9, p.RED))), w=8)
+    g.row("Network")
+    net = p.pod_network_sel(config)
+    rate = lambda m: f"sum by (pod) (rate({m}{{{net}}}[$__rate_interval]))"  # noqa: E731
+    g.add(p.timeseries("Network receive / transmit", "Bytes per second the provider's pods receive and send, all "
+                       "interfaces (cAdvisor counts per pod: the provider and the exporter sidecar together).", "Bps",
+                       [(rate("container_network_receive_bytes_total"), "{{pod}} receive"),
+                        (rate("container_network_transmit_bytes_total"), "{{pod}} transmit")]), w=12)
+    g.add(p.timeseries("Network errors and drops", "Receive and transmit errors and dropped packets per second of "
+                       "the provider's pods; anything but 0 points at the node or the CNI.", "pps",
+                       [(rate("container_network_receive_errors_total"), "{{pod}} receive errors"),
+                        (rate("container_network_transmit_errors_total"), "{{pod}} transmit errors"),
+                        (rate("container_network_receive_packets_dropped_total"), "{{pod}} receive drops"),
+                        (rate("container_network_transmit_packets_dropped_total"), "{{pod}} transmit drops")]), w=12)
     g.row("Throughput and saturation")
     all_prov = p.provider_sel(config)
     workers = measure(config, "GiteaProviderWorkersSaturated")
@@ -65,6 +78,6 @@ def dashboard(config: Config) -> DashboardDef:
                        steps=p.alert_steps(depth)), w=12)
     return DashboardDef("capacity-planning", p.dashboard(
         config, uid=UID, title="Gitea Provider / Capacity Planning",
-        description="CPU and memory against requests and limits, throttling, goroutines, fds, worker saturation, "
+        description="CPU and memory against requests and limits, throttling, goroutines, fds, network, worker saturation, "
                     "throughput against capacity and forecasts.",
         grid=g, templating=p.variables(config), time_from="now-7d", refresh="5m"))

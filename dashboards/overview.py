@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from gitea_provider_monitoring.alerts import measure, slo
 from gitea_provider_monitoring.alerts import recording as rec
+from gitea_provider_monitoring.dashboards import resources
+from gitea_provider_monitoring.model import managed
 from gitea_provider_monitoring.model import panels as p
 from gitea_provider_monitoring.model.config import Config
 from gitea_provider_monitoring.model.dashboard import DashboardDef
@@ -50,6 +52,19 @@ def dashboard(config: Config) -> DashboardDef:
     g.add(p.stat("Firing alerts", "Alerts of this provider firing now.", "none",
                  [(f"count({p.firing_alerts(config)}) or vector(0)",
                    "firing")], steps=p.thresholds((None, p.GREEN), (1, p.RED))), w=4, h=5)
+
+    g.row("Managed resources")
+    rs = p.resource_sel(config)
+    to_table = [p.dashboard_link(f"Resource Management: {resources.FAILING_TITLE}", resources.UID,
+                                 "Which resources fail, with reason and since when")]
+    g.add(p.stat("Managed resources", "Gitea managed resources that exist, all kinds (kube-state-metrics).", "none",
+                 [(f"count({managed.metric(managed.INFO)}{{{rs}}}) or vector(0)", "resources")], links=to_table),
+          w=8, h=4)
+    for alert, title in (("GiteaResourceNotSynced", "Resources not Synced"), ("GiteaResourceNotReady", "Resources not Ready")):
+        m = measure(config, alert)
+        g.add(p.stat(title, f"Resources whose condition is not True now, all kinds: what {alert} counts per kind. "
+                     "The link opens the failing resources.", "none", [(f"sum({m.query(rs, '')}) or vector(0)", "")],
+                     steps=p.count_steps(m), links=to_table + p.runbook_links(config, alert)), w=8, h=4)
 
     g.row("Reconciles")
     g.add(p.timeseries("Reconcile rate by result", "Reconciles per second per controller and result. Steady state "

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from gitea_provider_monitoring.alerts import measure
 from gitea_provider_monitoring.alerts import recording as rec
+from gitea_provider_monitoring.dashboards import troubleshooting
+from gitea_provider_monitoring.model import managed
 from gitea_provider_monitoring.model import panels as p
 from gitea_provider_monitoring.model import provider_facts as facts
 from gitea_provider_monitoring.model.config import Config
@@ -17,6 +19,7 @@ def dashboard(config: Config) -> DashboardDef:
     queue = p.provider_sel(config, 'name=~"$controller"')
     exp = p.exporter_sel(config)
     g = p.Grid()
+    _managed_resources(config, g)
     g.row("Reconciles")
     g.add(p.timeseries("Reconcile rate by result", "Reconciles per second by result for the selected controllers.",
                        "ops", [(rec.reconcile_rate("controller, result", prov, "$__rate_interval"), "{{controller}} {{result}}")],
@@ -81,6 +84,44 @@ def dashboard(config: Config) -> DashboardDef:
 
     return DashboardDef("resource-management", p.dashboard(
         config, uid=UID, title="Gitea Provider / Resource Management",
-        description="Per controller: reconciles by result, latency, work queue and workers; managed-resource and "
+        description="Per kind: managed resources, how many are Synced and Ready, and the failing ones (from "
+                    "kube-state-metrics); per controller: reconciles by result, latency, work queue and workers; "
                     "per-kind Gitea operations when available.",
         grid=g, templating=p.variables(config, controller=True)))
+
+
+FAILING_TITLE = "Failing resources"
+
+
+def _managed_resources(config: Config, g: p.Grid) -> None:
+    """Per kind Synced / Ready / total, and the failing resources, from the resources' own conditions."""
+    sel = p.resource_sel(config)
+    hint = p.OPTIONAL_HINT.format(what="kube-state-metrics reads the managed resources (docs/resource-state.md)")
+    cond, info = managed.metric(managed.CONDITION), managed.metric(managed.INFO)
+    kind = f"{managed.KIND_LABEL}, {managed.GROUP_LABEL}"
+    legend = "{{" + managed.KIND_LABEL + "}} ({{" + managed.GROUP_LABEL + "}})"
+    g.row("Managed resources (kube-state-metrics)")
+    g.add(p.timeseries("Resources per kind", "Managed resources of each kind and API group that exist. " + hint,
+                       "short", [(f"count by ({kind}) ({info}{{{sel}}})", legend)], no_value="no resource-state metrics"),
+          w=8)
+    not_synced = measure(config, "GiteaResourceNotSynced")
+    g.add(p.timeseries("Not Synced per kind", "Resources whose Synced condition is not True (their last reconcile "
+                       "failed), the count GiteaResourceNotSynced alerts on once it holds for "
+                       f"{config.thresholds.resource_not_synced_for}. " + hint, "short",
+                       [(not_synced.query(sel, ""), legend)], steps=p.alert_steps(not_synced), no_value="0",
+                       links=p.runbook_links(config, "GiteaResourceNotSynced")), w=8)
+    not_ready = measure(config, "GiteaResourceNotReady")
+    g.add(p.timeseries("Not Ready per kind", "Resources whose Ready condition is not True, deletions aside, the count "
+                       f"GiteaResourceNotReady alerts on once it holds for {config.thresholds.resource_not_ready_for}. "
+                       + hint, "short", [(not_ready.query(sel, ""), legend)], steps=p.alert_steps(not_ready),
+                       no_value="0", links=p.runbook_links(config, "GiteaResourceNotReady")), w=8)
+    columns = {managed.KIND_LABEL: "kind", managed.GROUP_LABEL: "group", "namespace": "namespace", "name": "name",
+               "type": "condition", "reason": "reason", "Value": "since"}
+    g.add(p.table(FAILING_TITLE, "Every resource whose Synced or Ready condition is not True now, with the reason and "
+                  "how long ago the condition changed (kubectl describe the resource for the message). " + hint, "s",
+                  [(f'time() - {cond}{{{sel}, type=~"{"|".join(managed.CONDITION_TYPES)}", status!="True"}}', "")],
+                  no_value="none failing", columns=columns,
+                  links=[p.dashboard_link("Troubleshooting: one resource's conditions over time", troubleshooting.UID,
+                                          "Pick the kind and resource there")]
+                  + p.runbook_links(config, "GiteaResourceNotSynced", "GiteaResourceNotReady",
+                                        "GiteaResourceStuckDeleting", "GiteaResourceKindNotServed")), w=24, h=9)

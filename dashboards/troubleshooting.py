@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gitea_provider_monitoring.alerts import measure
+from gitea_provider_monitoring.model import managed
 from gitea_provider_monitoring.model import panels as p
 from gitea_provider_monitoring.model.config import Config
 from gitea_provider_monitoring.model.dashboard import DashboardDef
@@ -54,7 +55,30 @@ def dashboard(config: Config) -> DashboardDef:
     g.add(p.table("Recent restarts", "Provider container restarts in the selected range, per pod.", "none",
                   [(f"sum by (pod) (increase(kube_pod_container_status_restarts_total{{{p.pod_sel(config)}}}[$__range]))",
                     "")], no_value="no restarts", links=p.runbook_links(config, "GiteaProviderRestarting")), w=12, h=5)
+    _one_resource(config, g)
     return DashboardDef("troubleshooting", p.dashboard(
         config, uid=UID, title="Gitea Provider / Troubleshooting",
-        description="What fails and where: errors, panics, retries, stuck workers, API server errors, Gitea failures.",
-        grid=g, templating=p.variables(config, controller=True), time_from="now-1h", refresh="30s"))
+        description="What fails and where: errors, panics, retries, stuck workers, API server errors, Gitea failures, "
+                    "and one managed resource's conditions over time.",
+        grid=g, templating=p.variables(config, controller=True, resource=True), time_from="now-1h", refresh="30s"))
+
+
+def _one_resource(config: Config, g: p.Grid) -> None:
+    """The selected resource ($kind, $resource): its Synced and Ready conditions over time, and each state's age."""
+    cond = managed.metric(managed.CONDITION)
+    sel = p.resource_sel(config, f'{managed.KIND_LABEL}=~"$kind", name=~"$resource"')
+    by = "namespace, name, type"
+    hint = p.OPTIONAL_HINT.format(what="kube-state-metrics reads the managed resources (docs/resource-state.md)")
+    g.row("One managed resource ($kind $resource)")
+    # status is a label (value: the transition time): 1 while the True series exists, 0 while another does.
+    g.add(p.state_timeline("Conditions of $kind $resource", "Synced and Ready of the selected resource over time "
+                           "(True or not). A fix shows up only after the resource's next reconcile: up to its back-off "
+                           "(about 17 minutes) unless forced (runbook of GiteaResourceNotSynced). " + hint,
+                           [(f'max by ({by}) ({cond}{{{sel}, status="True"}} > bool 0 or {cond}{{{sel}, status!="True"}} * 0)',
+                             "{{type}}")], pass_text="True", fail_text="not True", no_value="select a kind and resource"),
+          w=12, h=6)
+    g.add(p.timeseries("State and reason of $kind $resource", "How long the resource has been in each state "
+                       "(condition, status, reason); a line that restarts at 0 is a new transition. Reasons: "
+                       "ReconcileSuccess / ReconcileError (Synced), Available / Creating / Deleting / Unavailable "
+                       "(Ready). " + hint, "s", [(f"time() - {cond}{{{sel}}}", "{{type}} {{status}} {{reason}}")],
+                       links=p.runbook_links(config, "GiteaResourceNotSynced", "GiteaResourceNotReady")), w=12, h=6)

@@ -344,6 +344,8 @@ def test_panels_linking_an_alert_draw_its_threshold(path: Path) -> None:
     checked = 0
     for panel in _panels(model.dashboards):
         for link in panel.get("links", []):
+            if not link["title"].startswith("Runbook: "):
+                continue  # a link to another dashboard (Overview -> Resource Management)
             name = link["title"].removeprefix("Runbook: ")
             assert name in alerts, f"panel {panel['title']!r} links to unknown alert {name}"
             measure = alerts[name].measure

@@ -21,7 +21,8 @@ COMBINATIONS = [c for n in range(len(COMPONENTS) + 1) for c in itertools.combina
 # Kinds each component adds to the base (PrometheusRule, PodMonitor).
 ADDS = {"grafana-sidecar": {"ConfigMap"}, "grafana-operator": {"GrafanaDashboard", "GrafanaFolder"},
         "exporter": {"DeploymentRuntimeConfig"}, "alertmanager-config": {"AlertmanagerConfig"},
-        "network-policy": {"NetworkPolicy"}}
+        "network-policy": {"NetworkPolicy"},
+        "resource-state": {"ConfigMap", "ClusterRole", "ClusterRoleBinding", "ServiceMonitor"}}
 
 
 @pytest.fixture(scope="module")
@@ -106,14 +107,16 @@ def test_release_label_reaches_prometheusrule_and_podmonitor(kube_prometheus_sta
     docs = _docs(kube_prometheus_stack_build / "kubernetes")
     for doc in docs:
         labels = doc["metadata"].get("labels", {})
-        if doc["kind"] in ("PrometheusRule", "PodMonitor"):
+        if doc["kind"] in ("PrometheusRule", "PodMonitor", "ServiceMonitor"):
             assert labels["release"] == "kube-prometheus-stack", doc["kind"]
         elif doc["kind"] != "Provider":  # the example Provider is the user's, not ours
             assert "release" not in labels, doc["kind"]  # per kind: nothing else is selected by it
         if doc["kind"] != "Provider":
             assert labels["team"] == "platform" and labels["app.kubernetes.io/part-of"] == "gitea-provider-monitoring"
-        if doc["kind"] == "ConfigMap":
+        if doc["kind"] == "ConfigMap" and doc["metadata"]["name"].startswith("grafana-dashboard-"):
             assert labels["extra"] == "cm" and labels["grafana_dashboard"] == "1"
+        elif doc["kind"] == "ConfigMap":  # the kube-state-metrics config: not a dashboard for the sidecar
+            assert "grafana_dashboard" not in labels
 
 
 def test_namespaced_objects_go_where_they_act(kube_prometheus_stack_build: Path) -> None:
@@ -123,8 +126,10 @@ def test_namespaced_objects_go_where_they_act(kube_prometheus_stack_build: Path)
         ns = doc["metadata"].get("namespace")
         if doc["kind"] in ("NetworkPolicy", "AlertmanagerConfig"):
             assert ns == "crossplane", doc["kind"]
-        elif doc["kind"] in ("DeploymentRuntimeConfig", "Provider"):
+        elif doc["kind"] in ("DeploymentRuntimeConfig", "Provider", "ClusterRole", "ClusterRoleBinding"):
             assert ns is None  # cluster-scoped
+        elif doc["metadata"]["name"] == Config().resource_state.config_map_name:
+            assert ns == Config().resource_state.namespace, doc["kind"]  # beside the user's kube-state-metrics
         else:
             assert ns == "monitoring", doc["kind"]
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 # One list of each: the exporter sets them.
 from gitea_provider_monitoring.exporters.gitea_api.metrics import PROXY_REFUSAL_REASONS, TOKEN_STATES
+from gitea_provider_monitoring.model import managed as _managed
 
 COUNTER, GAUGE, HISTOGRAM, SUMMARY, INFO = "counter", "gauge", "histogram", "summary", "info"
 
@@ -51,6 +52,7 @@ OPERATIONS = ("observe", "create", "update", "delete")
 KINDS = ("Repository", "Organization", "User", "Webhook", "other")
 
 _C = "controller"
+_CR = (_managed.GROUP_LABEL, _managed.KIND_LABEL, _managed.VERSION_LABEL)
 
 METRICS: tuple[Metric, ...] = (
     # controller-runtime, served by the provider.
@@ -141,6 +143,28 @@ METRICS: tuple[Metric, ...] = (
     Metric("container_cpu_usage_seconds_total", COUNTER, (), CADVISOR, "CPU time."),
     Metric("container_cpu_cfs_periods_total", COUNTER, (), CADVISOR, "CFS periods."),
     Metric("container_cpu_cfs_throttled_periods_total", COUNTER, (), CADVISOR, "Throttled CFS periods."),
+    # cAdvisor per pod network (the pod's sandbox: container="" or "POD", not the provider's container).
+    Metric("container_network_receive_bytes_total", COUNTER, ("interface",), CADVISOR, "Bytes received."),
+    Metric("container_network_transmit_bytes_total", COUNTER, ("interface",), CADVISOR, "Bytes sent."),
+    Metric("container_network_receive_errors_total", COUNTER, ("interface",), CADVISOR, "Errors receiving."),
+    Metric("container_network_transmit_errors_total", COUNTER, ("interface",), CADVISOR, "Errors sending."),
+    Metric("container_network_receive_packets_dropped_total", COUNTER, ("interface",), CADVISOR,
+           "Received packets dropped."),
+    Metric("container_network_transmit_packets_dropped_total", COUNTER, ("interface",), CADVISOR,
+           "Sent packets dropped."),
+    # kube-state-metrics custom-resource-state, with the config this project generates
+    # (monitoring/render/resource_state.py; names in monitoring/model/managed.py).
+    Metric(_managed.metric(_managed.CONDITION), GAUGE, (*_CR, "name", "type", "status", "reason"), KUBE_STATE_METRICS,
+           "A managed resource's condition; value: its lastTransitionTime.",
+           label_values={"type": _managed.CONDITION_TYPES, "status": ("True", "False", "Unknown")}),
+    Metric(_managed.metric(_managed.INFO), INFO, (*_CR, "name", "created", "deletion_timestamp", "external_name"),
+           KUBE_STATE_METRICS, "A managed resource: created, deletion timestamp, external name."),
+    Metric(_managed.metric(_managed.PROVIDER_CONFIG_GENERATION), GAUGE, (*_CR, "name"), KUBE_STATE_METRICS,
+           "metadata.generation of a ProviderConfig."),
+    Metric(_managed.metric(_managed.PACKAGE_CONDITION), GAUGE,
+           (*_CR, "name", "type", "status", "reason", "package", "desired_state"), KUBE_STATE_METRICS,
+           "A condition of Crossplane's Provider / ProviderRevision; value: its lastTransitionTime.",
+           label_values={"status": ("True", "False", "Unknown")}),
     # Prometheus itself.
     Metric("up", GAUGE, (), PROMETHEUS, "1 when the last scrape of the target succeeded."),
     Metric("ALERTS", GAUGE, ("alertname", "alertstate", "severity"), PROMETHEUS, "Pending and firing alerts."),

@@ -156,6 +156,30 @@ class Thresholds:
     tls_expiry_for: str = "1h"
     change_window: str = "1h"
     replicas_changed_for: str = "10m"
+    # Managed resources' conditions, read by kube-state-metrics (alerts/resources.py, docs/resource-state.md).
+    resource_not_synced_for: str = "10m"  # critical: a resource's Synced condition is not True
+    resource_not_ready_for: str = "30m"  # a resource is not Ready (Creating, Unavailable): longer than a create takes
+    resource_deleting_for: str = "30m"  # a resource has a deletion timestamp but is still there
+    resource_unserved_for: str = "15m"  # a resource no controller ever reconciled (no Synced condition)
+    provider_package_unhealthy_for: str = "10m"  # Provider / ProviderRevision not Installed or not Healthy
+
+
+@dataclass(frozen=True)
+class ResourceStateConfig:
+    """kube-state-metrics reading the managed resources' Synced/Ready conditions (docs/resource-state.md).
+
+    The provider does not export them itself; kube-state-metrics' custom-resource-state config, generated
+    for every managed kind (monitoring/model/managed.py), turns them into series. `job` is the job label of
+    the scrape that reads them: kube-prometheus-stack's own kube-state-metrics, or the ServiceMonitor of the
+    resource-state component for one you run (`namespace`, `service_account`, `service_labels`, `port_name`).
+    """
+
+    job: str = "kube-state-metrics"
+    namespace: str = "monitoring"  # where that kube-state-metrics runs (its ConfigMap and ServiceMonitor go there)
+    service_account: str = "kube-state-metrics"  # its ServiceAccount: the component's ClusterRoleBinding names it
+    service_labels: dict[str, str] = field(default_factory=lambda: {"app.kubernetes.io/name": "kube-state-metrics"})
+    port_name: str = "http"  # the Service port serving /metrics (the kube-state-metrics chart calls it http)
+    config_map_name: str = "gitea-provider-resource-state"
 
 
 @dataclass(frozen=True)
@@ -243,6 +267,7 @@ class Config:
     thresholds: Thresholds = Thresholds()
     slo: SLOConfig = SLOConfig()
     alertmanager: AlertmanagerConfig = AlertmanagerConfig()
+    resource_state: ResourceStateConfig = field(default_factory=ResourceStateConfig)
     # Your own definitions: Python modules to load (see docs/extending.md), plus any installed package
     # registering one in the `gitea_monitoring.extensions` entry-point group unless switched off.
     extensions: tuple[str, ...] = ()
@@ -258,6 +283,11 @@ class Config:
     @property
     def exporter_selector(self) -> str:
         return f'job="{self.exporter.job}", namespace="{self.provider.namespace}"'
+
+    @property
+    def resource_state_selector(self) -> str:
+        """kube-state-metrics series of the managed resources, ProviderConfigs and the provider package."""
+        return f'job="{self.resource_state.job}"'
 
     @property
     def provider_pod_selector(self) -> str:
@@ -584,6 +614,9 @@ FIELD_CHECKS: tuple[tuple[str, Check], ...] = (
     ("provider.replicas", _positive),
     ("provider.controllers", _selector_value),
     ("exporter.job", _selector_value),
+    ("resource_state.job", _selector_value),
+    ("resource_state.namespace", _selector_value),
+    ("resource_state.port_name", _not_empty),
     ("exporter.mode", _exporter_mode),
     ("exporter.interval", _exporter_duration),
     ("exporter.timeout", _exporter_duration),

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import grafanalib.core as G
 
+from gitea_provider_monitoring.model import managed
 from gitea_provider_monitoring.model.config import Config
 from gitea_provider_monitoring.model.dashboard import RUNBOOK_LINK_PREFIX
 from gitea_provider_monitoring.model.grafana_model import DATASOURCE_REF
@@ -46,6 +47,26 @@ def scope(config: Config, extra: str = "") -> str:
     """Matchers for recorded series (which carry cluster and namespace but may not carry job)."""
     base = f'{config.cluster_label}=~"$cluster", namespace=~"$namespace"'
     return f"{base}, {extra}" if extra else base
+
+
+def resource_sel(config: Config, extra: str = "") -> str:
+    """kube-state-metrics series of the managed resources (monitoring/model/managed.py) in the selected cluster.
+
+    Not scoped by `$namespace`: a resource's `namespace` label is its own, not the provider's."""
+    base = f'{config.resource_state_selector}, {config.cluster_label}=~"$cluster"'
+    return f"{base}, {extra}" if extra else base
+
+
+def pod_network_sel(config: Config) -> str:
+    """cAdvisor's network series of the provider's pods: per pod (its sandbox), so no container matcher."""
+    return f'{config.cluster_label}=~"$cluster", namespace=~"$namespace", pod=~"$pod"'
+
+
+def dashboard_link(title: str, uid: str, tooltip: str) -> dict:
+    """A panel link to another dashboard of the project, keeping the time range and the cluster."""
+    return {"title": title, "url": f"/d/{uid}?${{__url_time_range}}&${{cluster:queryparam}}", "targetBlank": False,
+            "type": "link", "icon": "dashboard", "tooltip": tooltip, "tags": [], "asDropdown": False,
+            "includeVars": False, "keepTime": False}
 
 
 def pod_sel(config: Config) -> str:
@@ -88,6 +109,11 @@ def alert_steps(m: Measure) -> dict:
     if m.op == "<":
         return thresholds((None, RED), (m.threshold, GREEN))
     return alert_threshold(m.threshold)
+
+
+def count_steps(m: Measure) -> dict:
+    """For an alert on a count (`> N`): green up to N, red from the first count that fires (N + 1)."""
+    return thresholds((None, GREEN), (m.threshold + 1, RED))
 
 
 def quantile_label(m: Measure) -> str:
@@ -166,12 +192,19 @@ def bargauge(title: str, description: str, unit: str, queries: list[tuple[str, s
 
 
 def table(title: str, description: str, unit: str, queries: list[tuple[str, str]], *,
-          no_value: str | None = None, links: list[dict] | None = None) -> G.Table:
+          no_value: str | None = None, links: list[dict] | None = None, columns: dict[str, str] | None = None
+          ) -> G.Table:
+    """An instant table; `columns` (field -> header) keeps only those fields, in that order."""
+    transformations: list[dict] = [{"id": "labelsToFields", "options": {}}]
+    if columns:
+        transformations.append({"id": "organize", "options": {
+            "includeByName": {name: True for name in columns}, "indexByName": {name: i for i, name in enumerate(columns)},
+            "renameByName": dict(columns)}})
     return G.Table(
         title=title, description=description, targets=targets(*queries, instant=True), links=links or [],
         extraJson={"fieldConfig": _field_config(unit, NO_THRESHOLD, {"custom": {"align": "auto"}}, no_value),
                    "options": {"showHeader": True, "cellHeight": "sm"},
-                   "transformations": [{"id": "labelsToFields", "options": {}}]},
+                   "transformations": transformations},
     )
 
 
@@ -277,7 +310,8 @@ def _query_var(name: str, label: str, query: str, *, include_all: bool = True, m
     return var
 
 
-def variables(config: Config, *, controller: bool = False, endpoint: bool = False) -> G.Templating:
+def variables(config: Config, *, controller: bool = False, endpoint: bool = False, resource: bool = False
+              ) -> G.Templating:
     prov = f'job="{config.provider.job}"'
     cl = config.cluster_label
     items = [
@@ -299,6 +333,13 @@ def variables(config: Config, *, controller: bool = False, endpoint: bool = Fals
         items.append(_query_var(
             "endpoint", "Endpoint",
             f'label_values(gitea_api_probes_total{{job="{config.exporter.job}", namespace=~"$namespace"}}, endpoint)'))
+    if resource:
+        # One managed resource at a time (Troubleshooting): its kind, then its name, from kube-state-metrics.
+        cond = f'{managed.metric(managed.CONDITION)}{{{config.resource_state_selector}, {cl}=~"$cluster"'
+        items.append(_query_var("kind", "Kind", f"label_values({cond}}}, {managed.KIND_LABEL})", include_all=False,
+                                multi=False))
+        items.append(_query_var("resource", "Resource", f'label_values({cond}, {managed.KIND_LABEL}="$kind"}}, name)',
+                                include_all=False, multi=False))
     return G.Templating(list=items)
 
 

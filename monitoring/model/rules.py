@@ -49,6 +49,8 @@ class Expected:
 
     labels: dict[str, str]
     value: float
+    # What a description's resource_list() query returns at the eval time: (labels, value) per series.
+    samples: tuple[tuple[dict[str, str], float], ...] = ()
 
 
 @dataclass(frozen=True)

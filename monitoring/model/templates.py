@@ -3,7 +3,9 @@
 Generated promtool tests need the exact annotation text Prometheus will produce; promtool then
 checks our rendering against the real one, so any drift here fails `make test`.
 Supported: `{{ $labels.NAME }}` and `{{ $value | F }}` with F one of
-humanize, humanizePercentage, humanizeDuration, plus `{{ printf "%.Nf" $value }}`.
+humanize, humanizePercentage, humanizeDuration, plus `{{ printf "%.Nf" $value }}`, plus the blocks
+`resource_list()` writes (a `query` listing the first resources an alert counts), which render from the
+series a case says the query returns.
 """
 
 from __future__ import annotations
@@ -19,6 +21,35 @@ _PRINTF = re.compile(r'^printf\s+"%\.(\d)f"\s+\$value$')
 
 class TemplateError(ValueError):
     pass
+
+
+# A query result as a case states it: the series' labels and value.
+Sample = tuple[dict[str, str], float]
+_BLOCKS: dict[str, tuple[str, int, str]] = {}  # block text -> (label to sort by, how many, detail label)
+
+
+def resource_list(query_format: str, args: tuple[str, ...], limit: int, detail: str = "reason",
+                  sort_label: str = "name") -> str:
+    """A template block listing `namespace/name (detail)` of the `limit` series with the lowest values of the
+    query (bottomk: the oldest lastTransitionTime first), sorted by `sort_label`, comma-separated.
+
+    `query_format` is a Go printf format whose %q verbs take the alert's labels `args` in order; it is
+    evaluated when the alert is, so the description names resources while the alert's value counts them.
+    """
+    params = " ".join(f"$labels.{a}" for a in args)
+    block = (f"{{{{ range $i, $r := printf `bottomk({limit}, {query_format})` {params} | query | sortByLabel "
+             f'"{sort_label}" }}}}{{{{ if $i }}}}, {{{{ end }}}}{{{{ with $r.Labels.namespace }}}}{{{{ . }}}}/'
+             f"{{{{ end }}}}{{{{ $r.Labels.name }}}} ({{{{ $r.Labels.{detail} }}}}){{{{ end }}}}")
+    _BLOCKS[block] = (sort_label, limit, detail)
+    return block
+
+
+def _render_block(sort_label: str, limit: int, detail: str, samples: tuple[Sample, ...]) -> str:
+    # bottomk keeps the `limit` lowest values; Prometheus breaks no ties we rely on (cases use distinct values).
+    chosen = sorted(samples, key=lambda s: s[1])[:limit]
+    chosen.sort(key=lambda s: s[0].get(sort_label, ""))  # sortByLabel: a stable sort by one label
+    return ", ".join((f"{lab['namespace']}/" if lab.get("namespace") else "") + f"{lab.get('name', '')} "
+                     f"({lab.get(detail, '')})" for lab, _ in chosen)
 
 
 def _g4(v: float) -> str:
@@ -81,7 +112,12 @@ def check(template: str) -> None:
     render(template, {}, 0.0, strict=False)
 
 
-def render(template: str, labels: dict[str, str], value: float, strict: bool = True) -> str:
+def render(template: str, labels: dict[str, str], value: float, strict: bool = True,
+           samples: tuple[Sample, ...] = ()) -> str:
+    """The text Prometheus makes of `template`; `samples`: what a resource_list() block's query returns."""
+    for block, (sort_label, limit, detail) in _BLOCKS.items():
+        if block in template:
+            template = template.replace(block, _render_block(sort_label, limit, detail, samples))
     def one(match: re.Match) -> str:
         action = match.group(1)
         if m := _LABEL.match(action):

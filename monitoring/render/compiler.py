@@ -14,7 +14,7 @@ from gitea_provider_monitoring.model.config import Config
 from gitea_provider_monitoring.model.errors import ConfigError
 from gitea_provider_monitoring.model.grafana_model import for_grafana
 from gitea_provider_monitoring.model.rules import RuleFile
-from gitea_provider_monitoring.render import alertmanager, helm, mixin, runbooks
+from gitea_provider_monitoring.render import alertmanager, helm, mixin, resource_state, runbooks
 from gitea_provider_monitoring.render import kubernetes as k8s
 from gitea_provider_monitoring.render.output import to_json, to_yaml, write_tree
 from gitea_provider_monitoring.render.testgen import test_files
@@ -25,6 +25,9 @@ TESTS_DIR = "tests"
 DASHBOARDS_DIR = "grafana/dashboards"
 KUBERNETES_DIR = "kubernetes"
 ALERTMANAGER_FILE = "alertmanager/alertmanager.yml"
+KSM_DIR = "kube-state-metrics"
+KSM_CONFIG_FILE = f"{KSM_DIR}/custom-resource-state.yaml"
+KSM_VALUES_FILE = f"{KSM_DIR}/kube-prometheus-stack-values.yaml"
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,30 @@ def manifest_labels(config: Config) -> dict[str, dict[str, str]]:
             "ConfigMap": k.dashboard_configmap_labels, "GrafanaDashboard": k.grafana_dashboard_labels,
             "GrafanaFolder": k.grafana_dashboard_labels, "AlertmanagerConfig": k.alertmanager_config_labels,
             "NetworkPolicy": k.network_policy_labels, "DeploymentRuntimeConfig": k.runtime_config_labels}
+
+
+def resource_state_settings(config: Config) -> resource_state.ResourceStateSettings:
+    r = config.resource_state
+    return resource_state.ResourceStateSettings(
+        job=r.job, namespace=r.namespace, service_account=r.service_account,
+        service_labels=r.service_labels, port_name=r.port_name, config_map_name=r.config_map_name,
+        scrape_interval=config.scrape_interval, kube=kube_settings(config))
+
+
+def custom_resource_state_text(config: Config) -> str:
+    """The kube-state-metrics CustomResourceStateMetrics config of `config` as YAML text."""
+    return to_yaml(resource_state.custom_resource_state())
+
+
+def write_custom_resource_state(path: str | Path, config: Config | None = None) -> Path:
+    """Write the kube-state-metrics config to `path` (atomically), for a harness that starts the real
+    kube-state-metrics with --custom-resource-state-config-file=<path>. Returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(custom_resource_state_text(config or Config()), encoding="utf-8")
+    tmp.replace(path)
+    return path
 
 
 def probe_timing(config: Config) -> float:
@@ -157,6 +184,8 @@ def render(model: Model, config: Config) -> dict[str, str]:
         files[f"{DASHBOARDS_DIR}/{name}.json"] = to_json(dashboard)
 
     files.update(kubernetes_files(model, config))
+    files[KSM_CONFIG_FILE] = custom_resource_state_text(config)
+    files[KSM_VALUES_FILE] = to_yaml(resource_state.helm_values(resource_state_settings(config)))
     files.update(helm_files(model, config))
     files[ALERTMANAGER_FILE] = to_yaml(alertmanager.config(alertmanager_settings(config, model.rule_files)))
     files["docs/runbooks.md"] = runbooks.render(model.rule_files)
@@ -165,7 +194,7 @@ def render(model: Model, config: Config) -> dict[str, str]:
 
 
 BASE = ("rules", "pod-monitor")  # the kustomize base: applied by `kubectl apply -k build/kubernetes`
-COMPONENTS = ("grafana-sidecar", "grafana-operator", "exporter", "alertmanager-config", "network-policy")
+COMPONENTS = ("grafana-sidecar", "grafana-operator", "exporter", "alertmanager-config", "network-policy", "resource-state")
 
 
 @dataclass(frozen=True)
@@ -176,10 +205,13 @@ class KubeInputs:
     kube: k8s.KubeSettings
     sidecar: k8s.SidecarSettings
     alertmanager: alertmanager.AlertmanagerSettings
+    resource_state: resource_state.ResourceStateSettings
+    resource_state_config: str  # the kube-state-metrics CustomResourceStateMetrics config, as YAML text
 
 
 def kube_inputs(model: Model, config: Config) -> KubeInputs:
-    return KubeInputs(kube_settings(config), sidecar_settings(config), alertmanager_settings(config, model.rule_files))
+    return KubeInputs(kube_settings(config), sidecar_settings(config), alertmanager_settings(config, model.rule_files),
+                      resource_state_settings(config), custom_resource_state_text(config))
 
 
 def kubernetes_objects(model: Model, inputs: KubeInputs) -> dict[str, dict[str, dict]]:
@@ -198,6 +230,11 @@ def kubernetes_objects(model: Model, inputs: KubeInputs) -> dict[str, dict[str, 
     parts["alertmanager-config"]["alertmanagerconfig.yaml"] = alertmanager.alertmanager_config(inputs.alertmanager,
                                                                                                am_meta)
     parts["network-policy"]["networkpolicy.yaml"] = k8s.network_policy(settings)
+    rs, ksm_config = inputs.resource_state, inputs.resource_state_config
+    parts["resource-state"]["configmap.yaml"] = resource_state.config_map(rs, ksm_config)
+    parts["resource-state"]["clusterrole.yaml"] = resource_state.cluster_role(rs)
+    parts["resource-state"]["clusterrolebinding.yaml"] = resource_state.cluster_role_binding(rs)
+    parts["resource-state"]["servicemonitor.yaml"] = resource_state.service_monitor(rs)
     return parts
 
 

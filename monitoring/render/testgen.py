@@ -7,11 +7,13 @@ from gitea_provider_monitoring.model.rules import AlertCase, AlertingRule, RuleF
 from gitea_provider_monitoring.model.templates import render
 
 
-def expected_alert(rule: AlertingRule, labels: dict[str, str], value: float) -> dict:
+def expected_alert(rule: AlertingRule, labels: dict[str, str], value: float,
+                   samples: tuple[tuple[dict[str, str], float], ...] = ()) -> dict:
     """The exact labels and annotations Prometheus gives one firing instance."""
     return {
         "exp_labels": dict(sorted({**labels, **rule.all_labels}.items())),
-        "exp_annotations": {key: render(text, labels, value) for key, text in rule.all_annotations.items()},
+        "exp_annotations": {key: render(text, labels, value, samples=samples)
+                            for key, text in rule.all_annotations.items()},
     }
 
 
@@ -24,7 +26,7 @@ def case_test(rule: AlertingRule, case: AlertCase) -> dict:
         "alert_rule_test": [{
             "eval_time": case.eval_time,
             "alertname": rule.alert,
-            "exp_alerts": [expected_alert(rule, e.labels, e.value) for e in case.expected],
+            "exp_alerts": [expected_alert(rule, e.labels, e.value, e.samples) for e in case.expected],
         }],
     }
 

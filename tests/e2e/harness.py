@@ -510,8 +510,8 @@ def panel_report(env: Environment, cluster: str = ".*") -> tuple[list[str], list
     """Panels without data in the healthy state: (unexpected, optional metrics only, empty by design), with
     the dashboards' cluster variable at `cluster` (default "All").
 
-    "Empty by design" are panels that list firing alerts and say so with their noValue text
-    (e.g. "no alert firing") instead of Grafana's "No data"."""
+    "Empty by design" are panels that list firing alerts, or tables that list problems (failing resources),
+    and say so with their noValue text (e.g. "no alert firing", "none failing") instead of Grafana's "No data"."""
     records = {r.record: r for rf in env.model.rule_files for r in rf.records()}
 
     def optional(name: str) -> bool:
@@ -531,7 +531,7 @@ def panel_report(env: Environment, cluster: str = ".*") -> tuple[list[str], list
             no_value = panel.get("fieldConfig", {}).get("defaults", {}).get("noValue")
             if names and all(optional(n) for n in names):
                 allowed.append(label)
-            elif names == {"ALERTS"} and no_value:
+            elif no_value and (names == {"ALERTS"} or panel.get("type") == "table"):
                 by_design.append(f'{label} (shows "{no_value}")')
             else:
                 empty.append(label)

@@ -28,6 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from gitea_provider_monitoring.model import managed
 from gitea_provider_monitoring.model.config import DEFAULT_CONTROLLERS
 
 try:  # controller-runtime exposes no *_created series
@@ -200,8 +201,37 @@ class Replica:
             self.server = None
 
 
+def resource_state_lines(namespace: str = "team-a") -> list[str]:
+    """What kube-state-metrics exports with the generated custom-resource-state config for a healthy install:
+    three Repositories and an Organization (Synced and Ready), a ProviderConfig, the Provider and its revision
+    (names and labels as tests/test_resource_state.py sees the real kube-state-metrics export them)."""
+    def labels(k: managed.ManagedKind | managed.CustomKind, name: str, **extra: str) -> str:
+        out = {managed.GROUP_LABEL: k.group, managed.KIND_LABEL: k.kind, managed.VERSION_LABEL: k.version, "name": name,
+               **({"namespace": namespace} if k.namespaced else {}), **extra}
+        return ",".join(f'{key}="{value}"' for key, value in out.items())
+
+    cond, info = managed.metric(managed.CONDITION), managed.metric(managed.INFO)
+    served = {k.kind: k for k in managed.MANAGED_KINDS if k.served}
+    lines = []
+    for kind, name in (("Repository", "repo-0"), ("Repository", "repo-1"), ("Repository", "repo-2"),
+                       ("Organization", "org-0")):
+        k = served[kind]
+        lines += [f'{cond}{{{labels(k, name, type="Synced", status="True", reason="ReconcileSuccess")}}} 1767229200',
+                  f'{cond}{{{labels(k, name, type="Ready", status="True", reason="Available")}}} 1767229200',
+                  f'{info}{{{labels(k, name, created="2026-01-01T00:00:00Z", external_name=name)}}} 1']
+    lines.append(f"{managed.metric(managed.PROVIDER_CONFIG_GENERATION)}{{{labels(managed.PROVIDER_CONFIG, 'default')}}} 1")
+    pkg = managed.metric(managed.PACKAGE_CONDITION)
+    lines += [f'{pkg}{{{labels(managed.PROVIDER, "provider-gitea", type=t, status="True", reason=r)}}} 1767229200'
+              for t, r in (("Installed", "ActivePackageRevision"), ("Healthy", "HealthyPackageRevision"))]
+    revision = labels(managed.PROVIDER_REVISION, "provider-gitea-1a2b3c", package="provider-gitea", desired_state="Active",
+                      type="Healthy", status="True", reason="HealthyPackageRevision")
+    lines.append(f"{pkg}{{{revision}}} 1767229200")
+    return lines
+
+
 class ClusterMetrics:
-    """kube-state-metrics and cAdvisor series for the provider pods (container package-runtime)."""
+    """kube-state-metrics and cAdvisor series for the provider pods (container package-runtime), and the
+    managed resources' state (resource_state_lines)."""
 
     def __init__(self, replicas: list[Replica], namespace: str, container: str) -> None:
         self.replicas, self.namespace, self.container = replicas, namespace, container
@@ -229,6 +259,15 @@ class ClusterMetrics:
                 f"container_cpu_cfs_periods_total{{{base}}} {self.periods[r.pod]:.0f}",
                 f"container_cpu_cfs_throttled_periods_total{{{base}}} 0",
             ]
+            # cAdvisor counts network per pod (its sandbox), without the container label.
+            net = f'namespace="{self.namespace}",pod="{r.pod}",interface="eth0"'
+            lines += [f"container_network_receive_bytes_total{{{net}}} {self.periods[r.pod] * 300:.0f}",
+                      f"container_network_transmit_bytes_total{{{net}}} {self.periods[r.pod] * 200:.0f}",
+                      f"container_network_receive_errors_total{{{net}}} 0",
+                      f"container_network_transmit_errors_total{{{net}}} 0",
+                      f"container_network_receive_packets_dropped_total{{{net}}} 0",
+                      f"container_network_transmit_packets_dropped_total{{{net}}} 0"]
+        lines += resource_state_lines()
         return ("\n".join(lines) + "\n").encode()
 
     def serve(self) -> None:
