@@ -56,6 +56,7 @@ lint: build ## Lint build/ (rules, dashboards, manifests); `gitea-monitoring lin
 
 test: $(BIN)/.installed $(TOOLS_STAMP) $(TOOLS)/jsonnet $(GO_TOOLS_STAMP) ## ruff, build, lint, pytest (every config of tests/configs/ through promtool); CONFIG=f.yaml tests yours too
 	$(BIN)/ruff check .
+	$(BIN)/mypy -p gitea_provider_monitoring
 	$(BIN)/gitea-monitoring build --out $(OUT)
 	$(BIN)/gitea-monitoring lint $(OUT)
 	$(if $(CONFIG),PATH="$(CURDIR)/$(TOOLS):$$PATH" $(BIN)/gitea-monitoring test --config $(CONFIG),)
