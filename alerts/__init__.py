@@ -34,13 +34,6 @@ def alerts_by_name(config: Config) -> dict[str, AlertingRule]:
     return _BY_NAME[key]
 
 
-def config_for(config: Config, name: str) -> Config:
-    """The config as the alert `name` sees it, for what a panel showing it reads beside the measure (a window in
-    its title): the global config unless `overrides.alerts` changes the alert's thresholds or `for`."""
-    shown_alert(config, name, depth=3)  # a name that is no alert stops the build, naming the panel's line
-    defined = {a.alert: a for rf in rule_files(config) for a in rf.alerts()}  # as defined, before any override
-    return overrides.config_for(config, rule_files, defined[name])
-
 
 def shown_alert(config: Config, name: str, depth: int = 2) -> AlertingRule:
     """The alert a panel shows, with its measure; a name that is no alert of this config stops the build."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from gitea_provider_monitoring.alerts import config_for, measure, slo
+from gitea_provider_monitoring.alerts import measure, slo
 from gitea_provider_monitoring.alerts import recording as rec
 from gitea_provider_monitoring.model import panels as p
 from gitea_provider_monitoring.model.config import Config
 from gitea_provider_monitoring.model.dashboard import DashboardDef
+from gitea_provider_monitoring.model.overrides import config_for
 from gitea_provider_monitoring.model.rules import num
 
 UID = "gitea-provider-overview"

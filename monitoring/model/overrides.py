@@ -260,13 +260,18 @@ def _merged(overrides: Overrides, name: str) -> tuple[str, AlertOverride]:
     return next((k for k, o in reversed(hits) if o.redefines), name), merged
 
 
-def config_for(config: Any, define: Define, alert: AlertingRule) -> Any:
-    """The config as `alert` sees it (its `for` and thresholds overrides in force): what a panel showing the
-    alert reads beside its measure (a window in a title, say). The global config when nothing overrides them."""
-    key, merged = _merged(config.overrides, alert.alert)
-    if not merged.redefines:
-        return config
-    return _config_for(config, define, alert, merged, key, config.overrides.source)
+def config_for(config: Any, alert: str) -> Any:
+    """The config as the alert named `alert` sees it: its `overrides.alerts.<name>.thresholds` in force (the
+    global config when there are none). A panel that shows the alert reads what it draws beside the alert's
+    measure from it (a window in a title, an extension's setting), so the panel follows the override as the
+    rule does. Names that are no threshold are left to the compiler, which reports them with the config key."""
+    _, merged = _merged(config.overrides, alert)
+    changed = config
+    for name, value in merged.thresholds.items():
+        section = _section_of(config, name)
+        if section is not None:
+            changed = _with(changed, section, **{name: value})
+    return changed
 
 
 def apply(config: Any, define: Define, rule_files: list[RuleFile], *, drawn: bool = False) -> list[RuleFile]:
