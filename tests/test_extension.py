@@ -146,6 +146,7 @@ def test_example_appears_in_every_output(example_build: Path) -> None:
     assert '"title": "ACME mirrors"' in overview and "repo:acme_mirror_sync_failures_total:rate5m" in overview
 
 
+@pytest.mark.slow
 def test_example_promtool_tests_pass(example_build: Path) -> None:
     """Ours (with the overrides) and the extension's; the long SLO histories are covered by test_promtool."""
     files = [example_build / "tests" / f"{stem}.test.yaml" for stem in ("acme-mirrors", "provider-alerts",
