@@ -48,7 +48,7 @@ tools: ## Fetch promtool, prometheus, alertmanager, amtool: Debian's into .tools
 build: $(BIN)/.installed ## Compile dashboards, rules, manifests and tests into build/
 	$(BIN)/gitea-monitoring build $(CONFIG_FLAG) --out $(OUT)
 
-docs: $(BIN)/.installed ## Regenerate docs/runbooks.md and the README's alert and dashboard lists
+docs: $(BIN)/.installed ## Regenerate docs/runbooks.md and the alert and dashboard tables of docs/alerts-and-dashboards.md
 	$(BIN)/gitea-monitoring docs
 
 lint: build ## Lint build/ (rules, dashboards, manifests); `gitea-monitoring lint PATH...` for your own files
@@ -67,13 +67,17 @@ check: $(BIN)/.installed $(TOOLS_STAMP) ## Inner loop, under 2 min: ruff, mypy, 
 	$(BIN)/mypy -p gitea_provider_monitoring
 	PATH="$(CURDIR)/$(TOOLS):$$PATH" $(BIN)/python -m pytest -q -m "not e2e and not slow" $(CHECK_TESTS)
 
-test: $(BIN)/.installed $(TOOLS_STAMP) $(TOOLS)/jsonnet $(GO_TOOLS_STAMP) ## ruff, build, lint, pytest (every config of tests/configs/ through promtool); CONFIG=f.yaml tests yours too
+test: $(BIN)/.installed $(TOOLS_STAMP) $(TOOLS)/jsonnet $(GO_TOOLS_STAMP) ## ruff, mypy, build, lint, pytest (every config through promtool), docs site; CONFIG=f.yaml tests yours too
 	$(BIN)/ruff check .
 	$(BIN)/mypy -p gitea_provider_monitoring
 	$(BIN)/gitea-monitoring build --out $(OUT)
 	$(BIN)/gitea-monitoring lint $(OUT)
 	$(if $(CONFIG),PATH="$(CURDIR)/$(TOOLS):$$PATH" $(BIN)/gitea-monitoring test --config $(CONFIG),)
 	PATH="$(CURDIR)/$(TOOLS):$$PATH" $(BIN)/python -m pytest -q -m "not e2e"
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir $(CURDIR)/site
+
+site: $(BIN)/.installed ## Build the documentation site (docs/, mkdocs.yml) into site/; --strict: broken links fail
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir $(CURDIR)/site
 
 push: build ## Push the dashboards in build/ to Grafana (GRAFANA_URL, GRAFANA_TOKEN)
 	$(BIN)/gitea-monitoring push --dir $(OUT)/grafana/dashboards $(CONFIG_FLAG) $(PUSH_FLAGS)
@@ -87,5 +91,5 @@ bench: $(BIN)/.installed $(TOOLS)/blackbox_exporter ## Run the benchmarks under 
 fmt: $(BIN)/.installed ## Format and autofix with ruff
 	$(BIN)/ruff check --fix .
 
-clean: ## Remove build/, the virtualenv and fetched tools
-	rm -rf $(OUT) $(VENV) .tools .pytest_cache
+clean: ## Remove build/, site/, the virtualenv and fetched tools
+	rm -rf $(OUT) site $(VENV) .tools .pytest_cache .mypy_cache

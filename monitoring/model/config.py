@@ -93,7 +93,7 @@ class ExporterConfig:
     token_secret_name: str = "gitea-credentials"
     token_secret_key: str = "token"
     # The DeploymentRuntimeConfig adding the sidecar. If the Provider already has one, name it here and apply
-    # the exporter component server-side: the sidecar is merged into it (README "Install on kube-prometheus-stack").
+    # the exporter component server-side: the sidecar is merged into it (docs/install.md).
     runtime_config_name: str = "provider-gitea-monitoring"
     # probe (default), or proxy / both: the sidecar also forwards the provider's Gitea calls (point the
     # ProviderConfig's base URL at http://127.0.0.1:<proxy_port>) and measures them per kind.
@@ -228,8 +228,8 @@ class Config:
     )
     kubernetes_namespace: str = "crossplane-system"
     grafana_folder: str = "Crossplane Gitea Provider"
-    # The oldest Grafana the dashboards must load in: "10.4", "11.0", "12.0" or "12.1" (README, "Push to
-    # Grafana"); the build writes that version's schemaVersion (monitoring/model/grafana_model.py).
+    # The oldest Grafana the dashboards must load in: "10.4", "11.0", "12.0" or "12.1" (docs/push.md, "Which
+    # schemaVersion the build writes"); the build writes that version's schemaVersion (monitoring/model/grafana_model.py).
     grafana_min_version: str = "10.4"
     grafana_instance_selector: dict[str, str] = field(default_factory=lambda: {"dashboards": "grafana"})
     # One label on every alert saying it is ours: Alertmanager routes and inhibits on it (and severity).
@@ -293,7 +293,7 @@ def load_config(path: str | Path | None) -> Config:
     if raw is None:
         return Config()
     if not isinstance(raw, dict):
-        raise ConfigError(str(path), "<file>", "must be a mapping of settings", "see README 'Configuration'")
+        raise ConfigError(str(path), "<file>", "must be a mapping of settings", "see docs/user-guide.md, 'Configuration'")
     config = _override(Config(), raw, str(path), "")
     validate_config(config, str(path))
     return config

@@ -1,4 +1,5 @@
-"""The committed, generated documentation: docs/runbooks.md and the README's generated sections."""
+"""The committed, generated documentation: docs/runbooks.md and the alert and dashboard tables of
+docs/alerts-and-dashboards.md."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from gitea_provider_monitoring.render.compiler import load_model
 from gitea_provider_monitoring.render.output import write_file_atomic
 
 RUNBOOKS = "docs/runbooks.md"
-README = "README.md"
+TABLES = "docs/alerts-and-dashboards.md"  # its <!-- BEGIN GENERATED: alerts|dashboards --> sections
 
 
 def _section(name: str) -> re.Pattern:
@@ -23,13 +24,13 @@ def expected_docs(config: Config, root: Path) -> dict[str, str]:
     """Path -> the text the generated docs should have now (our definitions only, never extensions)."""
     model = load_model(dataclasses.replace(config, extensions=(), entry_point_extensions=False))
     out = {RUNBOOKS: runbooks.render(model.rule_files)}
-    readme_path = root / README
-    if readme_path.exists():
-        readme = readme_path.read_text()
+    tables_path = root / TABLES
+    if tables_path.exists():
+        text = tables_path.read_text()
         sections = {"alerts": runbooks.alert_table(model.rule_files), "dashboards": dashboard_table(model.dashboards)}
         for name, body in sections.items():
-            readme = _section(name).sub(lambda m, body=body: m.group(1) + body + m.group(3), readme)
-        out[README] = readme
+            text = _section(name).sub(lambda m, body=body: m.group(1) + body + m.group(3), text)
+        out[TABLES] = text
     return out
 
 
