@@ -24,9 +24,10 @@ and the panel helpers that take a measure (`alert_steps`, `runbook_links`, `quan
 from __future__ import annotations
 
 from gitea_provider_monitoring import __version__
+from gitea_provider_monitoring.exporters.gitea_api.durations import duration_seconds, fmt_duration
 from gitea_provider_monitoring.model.alerting import alert, kubectl_logs, kubectl_pods
 from gitea_provider_monitoring.model.catalog import COUNTER, GAUGE, HISTOGRAM, INFO, SUMMARY, Metric
-from gitea_provider_monitoring.model.config import Config, duration_seconds
+from gitea_provider_monitoring.model.config import Config
 from gitea_provider_monitoring.model.dashboard import DashboardDef, PanelsOn
 from gitea_provider_monitoring.model.extensions import ENTRY_POINT_GROUP
 from gitea_provider_monitoring.model.overrides import config_for
@@ -90,7 +91,6 @@ from gitea_provider_monitoring.model.testdata import (
     exporter,
     exporter_target,
     flip,
-    fmt_duration,
     gauge_timing,
     group_labels,
     histogram,

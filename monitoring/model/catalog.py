@@ -9,6 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+# The exporter's histograms: their bucket bounds and how it writes one in `le` ("1.0", as client_python does),
+# from the exporter that defines them. Definitions read them here (they import the model, not the exporter).
+from gitea_provider_monitoring.exporters.gitea_api.metrics import PROBE_DURATION_BUCKETS, le  # noqa: F401
+
 COUNTER, GAUGE, HISTOGRAM, SUMMARY, INFO = "counter", "gauge", "histogram", "summary", "info"
 
 # Sources

@@ -21,20 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from gitea_provider_monitoring import __version__
+from gitea_provider_monitoring.exporters.gitea_api.durations import duration_seconds, flag_seconds, fmt_duration
 from gitea_provider_monitoring.model import bounded_load
 from gitea_provider_monitoring.model.errors import ConfigError, ConfigFileError
 from gitea_provider_monitoring.model.overrides import Overrides
-
-DURATION_RE = re.compile(r"^(?:\d+y)?(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?$")
-_UNIT_SECONDS = {"y": 365 * 86400, "w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
-
-
-def duration_seconds(value: str) -> float:
-    """Seconds in a Prometheus duration such as `1h30m` or `800ms`."""
-    if not value or not DURATION_RE.match(value):
-        raise ValueError(f"{value!r} is not a Prometheus duration (like 30s, 5m, 1h30m)")
-    return sum(int(n) * _UNIT_SECONDS[u] for n, u in re.findall(r"(\d+)(ms|y|w|d|h|m|s)", value))
-
 
 DEFAULT_CONTROLLERS = (
     "managed/repository",
@@ -438,32 +428,21 @@ def _duration(minimum: float = 0.0, strictly: bool = True) -> Check:
             return str(exc)
         if seconds < minimum or (strictly and seconds == minimum):
             bound = "more than" if strictly else "at least"
-            return f"{value} is not {bound} {_human_seconds(minimum)}"
+            return f"{value} is not {bound} {fmt_duration(minimum)}"
         return None
     return check
 
 
 def _exporter_duration(value: Any) -> str | tuple[str, str] | None:
-    """The exporter reads single-unit durations only (its parse_duration): 15s, 800ms, 1m, not 1m30s or 1d."""
-    from argparse import ArgumentTypeError
-
-    from gitea_provider_monitoring.exporters.gitea_api.main import parse_duration
-
+    """The exporter reads single-unit durations only (durations.flag_seconds): 15s, 800ms, 1m, not 1m30s or 1d."""
     if not isinstance(value, str):
         return None  # the type check reports it
     try:
-        if parse_duration(value) <= 0:
+        if flag_seconds(value) <= 0:
             return f"{value!r} must be above zero"
-    except ArgumentTypeError as exc:
+    except ValueError as exc:
         return str(exc), "the exporter reads one unit: 15s, 800ms, 1m"
     return None
-
-
-def _human_seconds(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{seconds:g}s"
 
 
 _NUMERIC_CHECKS: set[Check] = set()
@@ -669,9 +648,9 @@ def validate_config(config: Config, path: str = "<config>") -> None:
     latency = config.slo.gitea_latency.latency_seconds
     if latency is None:
         raise ConfigError(path, "slo.gitea_latency.latency_seconds", "required: the latency the SLO counts as good")
-    from gitea_provider_monitoring.exporters.gitea_api.metrics import BUCKETS  # the exporter's buckets, written there
+    from gitea_provider_monitoring.exporters.gitea_api.metrics import PROBE_DURATION_BUCKETS  # the exporter's, written there
 
-    if not any(math.isclose(latency, b) for b in BUCKETS):
+    if not any(math.isclose(latency, b) for b in PROBE_DURATION_BUCKETS):
         raise ConfigError(path, "slo.gitea_latency.latency_seconds",
                           f"{latency:g} is not a bucket boundary of gitea_api_probe_duration_seconds, so its "
-                          f'le="{latency:g}" selector would match nothing', f"use {_nearest(latency, BUCKETS)}")
+                          f'le="{latency:g}" selector would match nothing', f"use {_nearest(latency, PROBE_DURATION_BUCKETS)}")

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from gitea_provider_monitoring.exporters.gitea_api.durations import duration_seconds
 from gitea_provider_monitoring.model.errors import ConfigError
 from gitea_provider_monitoring.model.rules import SEVERITIES, AlertingRule, RuleFile
 from gitea_provider_monitoring.model.settings import declared_settings
@@ -127,7 +128,7 @@ def _annotations(value: Any, path: str, key: str) -> dict[str, str]:
 
 
 def _alert_override(value: Any, path: str, key: str) -> AlertOverride:
-    from gitea_provider_monitoring.model.config import Thresholds, duration_seconds
+    from gitea_provider_monitoring.model.config import Thresholds
 
     mapping = _mapping(value, path, key)
     _only(mapping, ("disabled", "severity", "for", "thresholds", "labels", "annotations"), path, key)
@@ -176,8 +177,6 @@ def _alerts(rule_files: list[RuleFile]) -> dict[str, AlertingRule]:
 
 def _duration_fields(config: Any) -> list[tuple[str, str]]:
     """(section, field) of every duration a definition may use as an alert's `for`."""
-    from gitea_provider_monitoring.model.config import duration_seconds
-
     fields = [(section, f.name) for section in ("thresholds", "slo") for f in dataclasses.fields(getattr(config, section))
               if f.name.endswith("_for") and isinstance(getattr(getattr(config, section), f.name), str)]
     for name, default in sorted(declared_settings().items()):
