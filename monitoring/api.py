@@ -26,7 +26,16 @@ from __future__ import annotations
 from gitea_provider_monitoring import __version__
 from gitea_provider_monitoring.exporters.gitea_api.durations import duration_seconds, fmt_duration
 from gitea_provider_monitoring.model.alerting import alert, kubectl_logs, kubectl_pods
-from gitea_provider_monitoring.model.catalog import COUNTER, GAUGE, HISTOGRAM, INFO, SUMMARY, Metric
+from gitea_provider_monitoring.model.catalog import (
+    COUNTER,
+    GAUGE,
+    HISTOGRAM,
+    INFO,
+    PROBE_DURATION_BUCKETS,
+    SUMMARY,
+    Metric,
+    le,
+)
 from gitea_provider_monitoring.model.config import Config
 from gitea_provider_monitoring.model.dashboard import DashboardDef, PanelsOn
 from gitea_provider_monitoring.model.extensions import ENTRY_POINT_GROUP
@@ -125,7 +134,7 @@ __all__ = [
     "above", "below", "dec", "tidy", "per_step", "histogram_around", "latency_cases",
     "Timing", "timing", "gauge_timing", "window_timing",
     # catalog
-    "Metric", "COUNTER", "GAUGE", "HISTOGRAM", "SUMMARY", "INFO",
+    "Metric", "COUNTER", "GAUGE", "HISTOGRAM", "SUMMARY", "INFO", "PROBE_DURATION_BUCKETS", "le",
     # dashboards and panels
     "DashboardDef", "PanelsOn", "Grid", "new_dashboard", "variables", "timeseries", "stat", "gauge", "bargauge",
     "table", "heatmap", "state_timeline", "text", "targets", "thresholds", "alert_threshold", "alert_steps",

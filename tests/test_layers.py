@@ -1,7 +1,7 @@
 """One import package with visible layers, proved on every import of every module.
 
 The repository's folders monitoring/, alerts/, dashboards/ and exporters/ are one package,
-gitea_provider_monitoring (pyproject's package-dir). Inside it each layer imports only the layers before it:
+gitea_provider_monitoring (linked from src/: tests/test_imports.py). Inside it each layer imports only the layers before it:
 the model imports no definition, definitions use the model, render/delivery/lint/check/CLI sit on top, and
 the exporter imports nothing of ours outside exporters/ (its image copies that folder alone). The old
 top-level names must appear nowhere: a checkout still has folders called monitoring/ and alerts/, so a
@@ -20,7 +20,7 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "gitea_provider_monitoring"
-# Folder -> package name; pyproject's [tool.setuptools.package-dir] says the same (checked below).
+# Folder -> package name; the links under src/ say the same (tests/test_imports.py).
 FOLDERS = {"monitoring": PACKAGE, "alerts": f"{PACKAGE}.alerts", "dashboards": f"{PACKAGE}.dashboards",
            "exporters": f"{PACKAGE}.exporters"}
 OLD_NAMES = ("monitoring", "alerts", "dashboards", "exporters")

@@ -44,7 +44,7 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path / "bin"
 
 
-# The repository's folders and the package each becomes in the wheel (pyproject's package-dir).
+# The repository's folders and the package each becomes in the wheel (through the links under src/).
 FOLDERS = {"monitoring": DIST_NAME, "alerts": f"{DIST_NAME}/alerts", "dashboards": f"{DIST_NAME}/dashboards",
            "exporters": f"{DIST_NAME}/exporters"}
 
