@@ -4,6 +4,7 @@ docs/alerts-and-dashboards.md."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from pathlib import Path
 
@@ -29,9 +30,14 @@ def expected_docs(config: Config, root: Path) -> dict[str, str]:
         text = tables_path.read_text()
         sections = {"alerts": runbooks.alert_table(model.rule_files), "dashboards": dashboard_table(model.dashboards)}
         for name, body in sections.items():
-            text = _section(name).sub(lambda m, body=body: m.group(1) + body + m.group(3), text)
+            text = _section(name).sub(functools.partial(_replace, body=body), text)
         out[TABLES] = text
     return out
+
+
+def _replace(match: re.Match, body: str) -> str:
+    """A generated section with its markers kept and `body` between them."""
+    return match.group(1) + body + match.group(3)
 
 
 def dashboard_table(dashboards: dict[str, dict]) -> str:
