@@ -10,7 +10,7 @@ CONFIG ?=
 CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
 
 .DEFAULT_GOAL := help
-.PHONY: help build test lint tools push e2e bench clean fmt docs
+.PHONY: help build check test lint tools push e2e bench clean fmt docs site
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -48,18 +48,36 @@ tools: ## Fetch promtool, prometheus, alertmanager, amtool: Debian's into .tools
 build: $(BIN)/.installed ## Compile dashboards, rules, manifests and tests into build/
 	$(BIN)/gitea-monitoring build $(CONFIG_FLAG) --out $(OUT)
 
-docs: $(BIN)/.installed ## Regenerate docs/runbooks.md and the README's alert and dashboard lists
+docs: $(BIN)/.installed ## Regenerate docs/runbooks.md and the alert and dashboard tables of docs/alerts-and-dashboards.md
 	$(BIN)/gitea-monitoring docs
 
 lint: build ## Lint build/ (rules, dashboards, manifests); `gitea-monitoring lint PATH...` for your own files
 	$(BIN)/gitea-monitoring lint $(OUT)
 
-test: $(BIN)/.installed $(TOOLS_STAMP) $(TOOLS)/jsonnet $(GO_TOOLS_STAMP) ## ruff, build, lint, pytest (every config of tests/configs/ through promtool); CONFIG=f.yaml tests yours too
+# make check: the inner loop. The unit tests of the model, definitions, renderers and lint, without the
+# suites marked slow (promtool over every config, random builds) and without servers (exporter, proxy,
+# push, kustomize, e2e): those are make test's. docs/development.md says which target proves what.
+CHECK_TESTS := tests/test_config.py tests/test_configs.py tests/test_overrides.py tests/test_templates.py \
+	tests/test_dashboard_model.py tests/test_dashboards.py tests/test_build.py tests/test_kubernetes.py \
+	tests/test_alertmanager.py tests/test_lint.py tests/lint tests/test_extension.py tests/test_docs.py \
+	tests/test_layers.py tests/test_imports.py tests/test_versioning.py tests/test_durations.py
+
+check: $(BIN)/.installed $(TOOLS_STAMP) ## Inner loop, under 2 min: ruff, mypy, unit tests of model, definitions, renderers, lint (no servers)
 	$(BIN)/ruff check .
+	$(BIN)/mypy -p gitea_provider_monitoring
+	PATH="$(CURDIR)/$(TOOLS):$$PATH" $(BIN)/python -m pytest -q -m "not e2e and not slow" $(CHECK_TESTS)
+
+test: $(BIN)/.installed $(TOOLS_STAMP) $(TOOLS)/jsonnet $(GO_TOOLS_STAMP) ## ruff, mypy, build, lint, pytest (every config through promtool), docs site; CONFIG=f.yaml tests yours too
+	$(BIN)/ruff check .
+	$(BIN)/mypy -p gitea_provider_monitoring
 	$(BIN)/gitea-monitoring build --out $(OUT)
 	$(BIN)/gitea-monitoring lint $(OUT)
 	$(if $(CONFIG),PATH="$(CURDIR)/$(TOOLS):$$PATH" $(BIN)/gitea-monitoring test --config $(CONFIG),)
 	PATH="$(CURDIR)/$(TOOLS):$$PATH" $(BIN)/python -m pytest -q -m "not e2e"
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir $(CURDIR)/site
+
+site: $(BIN)/.installed ## Build the documentation site (docs/, mkdocs.yml) into site/; --strict: broken links fail
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir $(CURDIR)/site
 
 push: build ## Push the dashboards in build/ to Grafana (GRAFANA_URL, GRAFANA_TOKEN)
 	$(BIN)/gitea-monitoring push --dir $(OUT)/grafana/dashboards $(CONFIG_FLAG) $(PUSH_FLAGS)
@@ -73,5 +91,5 @@ bench: $(BIN)/.installed $(TOOLS)/blackbox_exporter ## Run the benchmarks under 
 fmt: $(BIN)/.installed ## Format and autofix with ruff
 	$(BIN)/ruff check --fix .
 
-clean: ## Remove build/, the virtualenv and fetched tools
-	rm -rf $(OUT) $(VENV) .tools .pytest_cache
+clean: ## Remove build/, site/, the virtualenv and fetched tools
+	rm -rf $(OUT) site $(VENV) .tools .pytest_cache .mypy_cache

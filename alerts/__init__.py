@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 
 from gitea_provider_monitoring.alerts import gitea_api, provider, recording, resources, slo
+from gitea_provider_monitoring.model import overrides
 from gitea_provider_monitoring.model.config import Config
 from gitea_provider_monitoring.model.errors import DefinitionError
 from gitea_provider_monitoring.model.rules import AlertingRule, Measure, RuleFile, _caller
@@ -23,12 +24,15 @@ _BY_NAME: dict[str, dict[str, AlertingRule]] = {}
 
 
 def alerts_by_name(config: Config) -> dict[str, AlertingRule]:
-    """Every alert of this config by name: what dashboards link to and draw (measure, threshold, quantile)."""
+    """Every alert of this config by name, as dashboards draw it: its `for` and thresholds overrides in force
+    (so a panel draws the threshold the rule compares), the disabled ones kept (model/overrides.py apply)."""
     key = repr(config)
     if key not in _BY_NAME:
         _BY_NAME.clear()  # one config at a time; the cache only spares the dashboards rebuilding the rules
-        _BY_NAME[key] = {a.alert: a for rf in rule_files(config) for a in rf.alerts()}
+        drawn = overrides.apply(config, rule_files, rule_files(config), drawn=True)
+        _BY_NAME[key] = {a.alert: a for rf in drawn for a in rf.alerts()}
     return _BY_NAME[key]
+
 
 
 def shown_alert(config: Config, name: str, depth: int = 2) -> AlertingRule:

@@ -216,7 +216,7 @@ def _token_scope(config: Config) -> AlertingRule:
                     f"{t.token_scope_for}; the exporter's log names the scope.",
         runbook=Runbook(
             meaning="A probe's 403 says `token does not have at least one of required scope(s)`: the token "
-                    "authenticates but was created without a scope that probe needs (README lists them: "
+                    "authenticates but was created without a scope that probe needs (docs/exporter.md lists them: "
                     "`read:user` for `user`, `read:repository` for `repos_search`).",
             impact="The probe cannot measure that endpoint. The provider is affected only if it needs the scope too.",
             diagnosis=(_exporter_logs(config) + " The `token lacks scope` line names the scopes.",),

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from gitea_provider_monitoring.model import catalog
 from gitea_provider_monitoring.model import testdata as td
 from gitea_provider_monitoring.model.alerting import alert
 from gitea_provider_monitoring.model.config import SLO, Config, duration_seconds
@@ -89,9 +90,9 @@ class SLODef:
 
 
 def _le_matcher(seconds: float) -> str:
-    """Match a bucket bound written by Go (`1`) or by client_python (`1.0`)."""
-    text = num(seconds)
-    return f'le=~"{text}|{text}.0"' if "." not in text else f'le="{text}"'
+    """Match a bucket bound as our exporter writes it (client_python: `1.0`) or as a Go client would (`1`)."""
+    ours, go = catalog.le(seconds), num(seconds)
+    return f'le="{ours}"' if ours == go else f'le=~"{go}|{ours}"'
 
 
 def slo_defs(config: Config) -> list[SLODef]:
@@ -99,7 +100,10 @@ def slo_defs(config: Config) -> list[SLODef]:
     by_job, by_ns = config.by("job"), config.by()
     ctrl = config.provider.controllers[0]
     lat = config.slo.gitea_latency
-    le = _le_matcher(lat.latency_seconds or 1.0)
+    latency = lat.latency_seconds
+    if latency is None:  # validate_config refuses such a config; the default is 1.0 (monitoring/model/config.py)
+        raise ValueError("slo.gitea_latency.latency_seconds is required: the latency the SLO counts as good")
+    le = _le_matcher(latency)
 
     def reconcile_series(bad: str, good: str, total: str) -> list[Series]:
         return [td.provider(config, "controller_runtime_reconcile_total", bad, controller=ctrl, result="requeue"),
@@ -111,9 +115,8 @@ def slo_defs(config: Config) -> list[SLODef]:
                 td.exporter(config, "gitea_api_probe_failures_total", bad, endpoint="healthz", reason="timeout")]
 
     def latency_series(bad: str, good: str, total: str) -> list[Series]:
-        bound = num(lat.latency_seconds or 1.0)
-        bound = bound if "." in bound else bound + ".0"  # client_python writes le="1.0"
-        return [td.exporter(config, "gitea_api_probe_duration_seconds_bucket", good, endpoint="healthz", le=bound),
+        return [td.exporter(config, "gitea_api_probe_duration_seconds_bucket", good, endpoint="healthz",
+                            le=catalog.le(latency)),
                 td.exporter(config, "gitea_api_probe_duration_seconds_count", total, endpoint="healthz")]
 
     return [
@@ -125,7 +128,7 @@ def slo_defs(config: Config) -> list[SLODef]:
                lambda w: f"sum by ({by_ns}) (rate(gitea_api_probe_failures_total{{{exp}}}[{w}]))\n"
                          f"/\nsum by ({by_ns}) (rate(gitea_api_probes_total{{{exp}}}[{w}]))",
                "GiteaAPIAvailabilitySLO", availability_series, td.group_labels(config)),
-        SLODef("gitea_api_latency", f"Gitea API latency (probes under {num(lat.latency_seconds or 1.0)}s)",
+        SLODef("gitea_api_latency", f"Gitea API latency (probes under {num(latency)}s)",
                "namespace", lat, by_ns,
                lambda w: f"1 - (\nsum by ({by_ns}) (rate(gitea_api_probe_duration_seconds_bucket{{{exp}, {le}}}[{w}]))\n"
                          f"/\nsum by ({by_ns}) (rate(gitea_api_probe_duration_seconds_count{{{exp}}}[{w}]))\n)",

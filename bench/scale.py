@@ -55,7 +55,7 @@ from gitea_provider_monitoring import __version__  # noqa: E402
 from gitea_provider_monitoring.alerts import slo  # noqa: E402
 from gitea_provider_monitoring.check.promtool import find_tool  # noqa: E402
 from gitea_provider_monitoring.exporters.gitea_api.metrics import (  # noqa: E402
-    BUCKETS,
+    PROBE_DURATION_BUCKETS,
     PROXY_KINDS,
     PROXY_OPERATIONS,
     REASONS,
@@ -232,7 +232,7 @@ def installation_series(i: int, config: Config) -> Iterator[Series]:
     yield Series("up" + _labels(**base), value=1)
     for k, endpoint in enumerate(PROBE_ENDPOINTS):
         ep = {**base, "endpoint": endpoint}
-        yield from _histogram("gitea_api_probe_duration_seconds", ep, 1, BUCKETS, _lognormal_cdf(0.05),
+        yield from _histogram("gitea_api_probe_duration_seconds", ep, 1, PROBE_DURATION_BUCKETS, _lognormal_cdf(0.05),
                               0.05, i * 10 + k)
         yield Series("gitea_api_probes_total" + _labels(**ep), rate=1, seed=k)
         for reason in REASONS:
@@ -253,7 +253,7 @@ def installation_series(i: int, config: Config) -> Iterator[Series]:
             op = {**base, "kind": kind, "operation": operation}
             calls = 3 if operation == "observe" else 0
             yield Series("gitea_api_requests_total" + _labels(**op, code="200"), rate=calls, seed=i)
-            yield from _histogram("gitea_api_request_duration_seconds", op, calls, BUCKETS,
+            yield from _histogram("gitea_api_request_duration_seconds", op, calls, PROBE_DURATION_BUCKETS,
                                   _lognormal_cdf(0.05), 0.05, i)
 
 

@@ -33,7 +33,7 @@ def dashboard(config: Config) -> DashboardDef:
     throttling = measure(config, "GiteaProviderCPUThrottled")
     g.add(p.timeseries("CPU throttling", "Share of CFS periods in which the container was throttled.", "percentunit",
                        [(throttling.query(pod, "$__rate_interval"), "{{pod}}")], steps=p.alert_steps(throttling),
-                       links=p.runbook_links(config, "GiteaProviderCPUThrottled")), w=8)
+                       links=p.runbook_links(config, throttling)), w=8)
     g.add(p.timeseries("Goroutines", "Goroutines per replica (a steady climb suggests a leak).", "short",
                        [(f"go_goroutines{{{prov}}}", "{{pod}}")]), w=8)
     g.add(p.gauge("Open file descriptors", "Open fds against the process limit, worst replica.", "percentunit",

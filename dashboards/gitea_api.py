@@ -28,7 +28,7 @@ def dashboard(config: Config) -> DashboardDef:
                        "s", [(rec.histogram_quantile(q, rec.PROBE_DURATION, "endpoint", exp, "$__rate_interval"),
                               f"{{{{endpoint}}}} {p.percentile(q)}") for q in quantiles],
                        steps=p.alert_steps(latency),
-                       links=p.runbook_links(config, "GiteaAPILatencyHigh")), w=12)
+                       links=p.runbook_links(config, latency)), w=12)
     g.add(p.heatmap("Latency distribution", "Distribution of probe latency (selected endpoints).", "s",
                     rec.bucket_rates(rec.PROBE_DURATION, "le", exp, "$__rate_interval")), w=12)
     g.row("Availability")
@@ -37,7 +37,7 @@ def dashboard(config: Config) -> DashboardDef:
                        "GiteaAPIErrorRatioHigh threshold.", "percentunit",
                        [(f"1 - {errors.query(sc, '')}", "{{endpoint}}")],
                        steps=p.thresholds((None, p.RED), (1 - errors.threshold, p.GREEN)), min_zero=False,
-                       links=p.runbook_links(config, "GiteaAPIErrorRatioHigh")), w=8)
+                       links=p.runbook_links(config, errors)), w=8)
     g.add(p.table("Last status code", "HTTP status of the last probe per endpoint and replica.", "none",
                   [(f"gitea_api_last_status_code{{{exp}}}", "")]), w=8)
     g.add(p.gitea_failures(config, exp), w=8)
@@ -51,7 +51,7 @@ def dashboard(config: Config) -> DashboardDef:
                        "front of it, as GiteaAPIRateLimited counts them (throttled probes are not in the success ratio).",
                        "percentunit", [(limited.query(p.scope(config), ""), "{{namespace}}")],
                        steps=p.alert_steps(limited),
-                       links=p.runbook_links(config, "GiteaAPIRateLimited")), w=12)
+                       links=p.runbook_links(config, limited)), w=12)
     g.add(p.timeseries("Prober back-off", "Seconds each exporter still waits before probing again after a 429 "
                        "(Retry-After, bounded by --max-backoff), and back-offs started per minute.", "s",
                        [(f"max by (pod) (gitea_api_probe_backoff_seconds{{{exp_all}}})", "{{pod}} waiting"),
@@ -61,7 +61,7 @@ def dashboard(config: Config) -> DashboardDef:
     expiry = measure(config, "GiteaAPITLSCertificateExpiring")
     g.add(p.stat("TLS certificate expiry", "Time until Gitea's certificate expires (https URLs only).", "s",
                  [(f"min({expiry.query(exp_all, '')})", "expires in")], steps=p.alert_steps(expiry),
-                 no_value="no TLS (http URL)", links=p.runbook_links(config, "GiteaAPITLSCertificateExpiring")), w=6, h=5)
+                 no_value="no TLS (http URL)", links=p.runbook_links(config, expiry)), w=6, h=5)
     g.add(p.table("Gitea version", "Version reported by /api/v1/version.", "none",
                   [(f"count by (version) (gitea_api_info{{{exp_all}}})", "")]), w=6, h=5)
     g.add(p.stat("Exporters up", "Exporter sidecars scraped successfully.", "none",

@@ -9,13 +9,13 @@ from gitea_provider_monitoring.model import managed
 from gitea_provider_monitoring.model import panels as p
 from gitea_provider_monitoring.model.config import Config
 from gitea_provider_monitoring.model.dashboard import DashboardDef
+from gitea_provider_monitoring.model.overrides import config_for
 from gitea_provider_monitoring.model.rules import num
 
 UID = "gitea-provider-overview"
 
 
 def dashboard(config: Config) -> DashboardDef:
-    t = config.thresholds
     prov, exp, sc = p.provider_sel(config), p.exporter_sel(config), p.scope(config)
     g = p.Grid()
     g.row("Health")
@@ -36,11 +36,12 @@ def dashboard(config: Config) -> DashboardDef:
                        "controllers")],
                      steps=p.thresholds((None, p.RED), (1, p.GREEN)), no_value="no controller metrics"), w=4, h=5)
     restarts = measure(config, "GiteaProviderRestarting")
+    t = config_for(config, restarts.alert).thresholds  # the alert's window, also when overrides change it
     g.add(p.stat(f"Restarts ({t.restarts_window})", f"Container restarts of the provider pods over the last "
                  f"{t.restarts_window}, the window of GiteaProviderRestarting (kube-state-metrics).",
                  "none", [(f"sum({restarts.query(p.pod_sel(config), '')})", "restarts")],
                  steps=p.thresholds((None, p.GREEN), (1, p.YELLOW), (restarts.threshold, p.RED)), no_value="0",
-                 links=p.runbook_links(config, "GiteaProviderRestarting")), w=4, h=5)
+                 links=p.runbook_links(config, restarts)), w=4, h=5)
     g.add(p.stat("Gitea API up", "1 when the exporter's last Gitea health probe succeeded (any replica).", "none",
                  [(f"max(gitea_api_up{{{exp}}})", "up")], steps=p.thresholds((None, p.RED), (1, p.GREEN)),
                  mappings=[{"type": "value", "options": {"0": {"text": "DOWN"}, "1": {"text": "UP"}}}],
@@ -77,17 +78,17 @@ def dashboard(config: Config) -> DashboardDef:
                        "up to ~17 minutes between attempts); the red area is the alert threshold. A create is a "
                        "requeue too. Which resources fail: their Synced condition.", "percentunit",
                        [(failures.query(prov, ""), "{{controller}}")], steps=p.alert_steps(failures),
-                       links=p.runbook_links(config, "GiteaProviderReconcileFailureRatioHigh")), w=12)
+                       links=p.runbook_links(config, failures)), w=12)
     latency = measure(config, "GiteaProviderReconcileLatencyHigh")
     g.add(p.timeseries(f"{p.quantile_label(latency)} reconcile latency",
                        f"{p.quantile_label(latency)} reconcile time per controller, the quantile "
                        "GiteaProviderReconcileLatencyHigh alerts on.", "s",
                        [(latency.query(sc, ""), "{{controller}}")], steps=p.alert_steps(latency),
-                       links=p.runbook_links(config, "GiteaProviderReconcileLatencyHigh")), w=12)
+                       links=p.runbook_links(config, latency)), w=12)
     depth = measure(config, "GiteaProviderWorkQueueDepthHigh")
     g.add(p.timeseries("Work queue depth", "Items waiting per work queue.", "short",
                        [(depth.query(prov, ""), "{{name}}")], steps=p.alert_steps(depth),
-                       links=p.runbook_links(config, "GiteaProviderWorkQueueDepthHigh")), w=12)
+                       links=p.runbook_links(config, depth)), w=12)
 
     g.row("Gitea API")
     gitea_latency = measure(config, "GiteaAPILatencyHigh")
@@ -95,11 +96,11 @@ def dashboard(config: Config) -> DashboardDef:
                        f"{p.quantile_label(gitea_latency)} probe latency per endpoint, from the exporter (the quantile "
                        "GiteaAPILatencyHigh alerts on).", "s",
                        [(gitea_latency.query(sc, ""), "{{endpoint}}")], steps=p.alert_steps(gitea_latency),
-                       links=p.runbook_links(config, "GiteaAPILatencyHigh")), w=12)
+                       links=p.runbook_links(config, gitea_latency)), w=12)
     gitea_errors = measure(config, "GiteaAPIErrorRatioHigh")
     g.add(p.timeseries("Gitea API failure ratio", "Share of failed probes per endpoint.", "percentunit",
                        [(gitea_errors.query(sc, ""), "{{endpoint}}")], steps=p.alert_steps(gitea_errors),
-                       links=p.runbook_links(config, "GiteaAPIErrorRatioHigh")), w=12)
+                       links=p.runbook_links(config, gitea_errors)), w=12)
 
     g.row("SLOs")
     for d in slo.slo_defs(config):

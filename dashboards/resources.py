@@ -31,7 +31,7 @@ def dashboard(config: Config) -> DashboardDef:
     depth = measure(config, "GiteaProviderWorkQueueDepthHigh")
     g.add(p.timeseries("Queue depth", "Items waiting per queue.", "short",
                        [(depth.query(queue, ""), "{{name}}")],
-                       steps=p.alert_steps(depth), links=p.runbook_links(config, "GiteaProviderWorkQueueDepthHigh")), w=8)
+                       steps=p.alert_steps(depth), links=p.runbook_links(config, depth)), w=8)
     g.add(p.timeseries("Adds and delayed adds", "Items added to the queue per second, and those added with a delay. "
                        "workqueue_retries_total counts every delayed add: a healthy resource's next poll (requeue_after) "
                        "as well as a failed one's back-off, so about one per resource per poll interval when all is well.",
@@ -67,20 +67,21 @@ def dashboard(config: Config) -> DashboardDef:
                        "or 4xx other than 404 and 429), as GiteaAPIWriteErrorsHigh counts them. " + hint_proxy,
                        "percentunit", [(write_errors.query(exp, "$__rate_interval"), "{{kind}} {{operation}}")],
                        steps=p.alert_steps(write_errors), no_value="proxy mode off",
-                       links=p.runbook_links(config, "GiteaAPIWriteErrorsHigh")), w=8)
+                       links=p.runbook_links(config, write_errors)), w=8)
     write_latency = measure(config, "GiteaAPIWriteLatencyHigh")
     g.add(p.timeseries(f"{p.quantile_label(write_latency)} write latency per kind and operation",
                        "Time to response headers of creates, updates and deletes, the quantile GiteaAPIWriteLatencyHigh "
                        "alerts on. " + hint_proxy, "s",
                        [(write_latency.query(exp, "$__rate_interval"), "{{kind}} {{operation}}")],
                        steps=p.alert_steps(write_latency), no_value="proxy mode off",
-                       links=p.runbook_links(config, "GiteaAPIWriteLatencyHigh")), w=8)
+                       links=p.runbook_links(config, write_latency)), w=8)
+    limited = measure(config, "GiteaAPIRateLimited")
     g.add(p.timeseries("Throttled share per kind (429)", "Share of the provider's calls per kind and operation "
                        "answered 429 Too Many Requests, as GiteaAPIRateLimited counts them. " + hint_proxy,
                        "percentunit", [(f"{rec.GITEA_PROXY_RATE_LIMITED_RATIO}{{{p.scope(config)}}}",
                                         "{{kind}} {{operation}}")],
-                       steps=p.alert_steps(measure(config, "GiteaAPIRateLimited")), no_value="proxy mode off",
-                       links=p.runbook_links(config, "GiteaAPIRateLimited")), w=8)
+                       steps=p.alert_steps(limited), no_value="proxy mode off", links=p.runbook_links(config, limited)),
+          w=8)
 
     return DashboardDef("resource-management", p.dashboard(
         config, uid=UID, title="Gitea Provider / Resource Management",

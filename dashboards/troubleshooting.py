@@ -40,7 +40,7 @@ def dashboard(config: Config) -> DashboardDef:
                              (f"max by (name) (workqueue_longest_running_processor_seconds{{{queue}}})",
                               "{{name}} oldest item")],
                        steps=p.alert_steps(stuck),
-                       links=p.runbook_links(config, "GiteaProviderWorkQueueStuck")), w=12)
+                       links=p.runbook_links(config, stuck)), w=12)
     g.add(p.timeseries("Kubernetes API requests by code", "The provider's calls to the API server per status code.",
                        "reqps", [(f"sum by (code) (rate(rest_client_requests_total{{{p.provider_sel(config)}}}"
                                   "[$__rate_interval]))", "{{code}}")],

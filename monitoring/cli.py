@@ -278,8 +278,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-handwritten", action="store_true", help="only the generated tests")
     p.set_defaults(func=_cmd_test)
 
-    p = sub.add_parser("docs", help="regenerate docs/runbooks.md and the README's alert list",
-                       description="Regenerate the committed runbooks and README sections from the definitions "
+    p = sub.add_parser("docs", help="regenerate docs/runbooks.md and the alert and dashboard tables of docs/",
+                       description="Regenerate the committed runbooks and the generated tables of "
+                       "docs/alerts-and-dashboards.md from the definitions "
                        "(default config). With --check, change nothing and exit 1 when they are out of date.")
     p.add_argument("--config", metavar="FILE", help=argparse.SUPPRESS)
     p.add_argument("--check", action="store_true", help="only report whether the docs are out of date")

@@ -133,7 +133,7 @@ class OldTopLevelNames:
     def find_spec(cls, name: str, path: Any = None, target: Any = None) -> None:
         if name.partition(".")[0] in cls.NAMES:
             raise ModuleNotFoundError(f"No module named {name!r}: the library is one package, import "
-                                      f"gitea_provider_monitoring.… (README, Development)", name=name)
+                                      f"gitea_provider_monitoring.… (docs/development.md)", name=name)
         return None
 
 

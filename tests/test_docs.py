@@ -1,9 +1,12 @@
-"""Runbooks and README sections are generated, committed, and kept in step with the definitions."""
+"""Runbooks and the alert and dashboard tables of docs/ are generated, committed, and kept in step with the
+definitions; the docs site builds with --strict."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+
+from markdown.extensions.toc import slugify
 
 from gitea_provider_monitoring.model.config import Config
 from gitea_provider_monitoring.render.compiler import load_model
@@ -38,8 +41,43 @@ def test_runbook_sections_are_complete() -> None:
             assert part in section, section.splitlines()[0]
 
 
-def test_readme_lists_every_alert() -> None:
-    readme = (REPO_ROOT / "README.md").read_text()
+def test_the_alert_page_lists_every_alert() -> None:
+    page = (REPO_ROOT / "docs" / "alerts-and-dashboards.md").read_text()
     for rf in load_model(Config()).rule_files:
         for alert in rf.alerts():
-            assert f"[{alert.alert}]" in readme
+            assert f"[{alert.alert}](runbooks.md#{anchor(alert.alert)})" in page
+
+
+# ---------------------------------------------------------------------------------------------
+# The README is a front door: short, and every link in it leads somewhere (mkdocs checks docs/, not the README)
+
+
+def test_the_readme_is_a_front_door() -> None:
+    lines = (REPO_ROOT / "README.md").read_text().splitlines()
+    assert len(lines) <= 300, f"README.md has {len(lines)} lines; put the manual in docs/<topic>.md and link it"
+
+
+def broken_links(path: Path) -> list[str]:
+    """Relative links of a Markdown file whose file or heading anchor does not exist (anchors as mkdocs makes them)."""
+    text = re.sub(r"```.*?```", "", path.read_text(), flags=re.S)
+    broken = []
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if re.match(r"[a-z]+:", target):
+            continue
+        file, _, frag = target.partition("#")
+        dest = (path.parent / file).resolve() if file else path
+        if not dest.exists():
+            broken.append(f"{target}: no such file")
+        elif frag and dest.suffix == ".md":
+            headings = re.findall(r"^#+ (.+)$", re.sub(r"```.*?```", "", dest.read_text(), flags=re.S), re.M)
+            if frag not in {slugify(h, "-") for h in headings}:
+                broken.append(f"{target}: no heading #{frag} in {dest.name}")
+    return broken
+
+
+def test_every_link_of_the_readme_resolves(tmp_path: Path) -> None:
+    assert broken_links(REPO_ROOT / "README.md") == []
+    # The check can fail: a missing page and a missing heading.
+    (tmp_path / "a.md").write_text("# A\n\n## Set-up\n")
+    (tmp_path / "README.md").write_text("[x](a.md#set-up) [y](b.md) [z](a.md#nope) [w](https://example.com)\n")
+    assert len(broken_links(tmp_path / "README.md")) == 2

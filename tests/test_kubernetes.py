@@ -197,12 +197,13 @@ def test_probe_interval_and_timeout_are_checked_at_build(interval: str, timeout:
 
 
 def test_sidecar_requests_come_from_the_benchmark() -> None:
-    """README's benchmark table and the requests are one set of numbers: RSS with headroom, CPU for the probe rate."""
+    """docs/exporter.md's benchmark table and the requests are one set of numbers: RSS with headroom, CPU for the
+    probe rate."""
     from gitea_provider_monitoring.model.config import Config
     from gitea_provider_monitoring.render import kubernetes as k8s
     from gitea_provider_monitoring.render.compiler import sidecar_settings
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    readme = (Path(__file__).resolve().parent.parent / "docs" / "exporter.md").read_text()
     assert f"| resident memory | {k8s.BENCH_RSS_MIB} MiB |" in readme
     assert f"| CPU per 1,000 probes | {k8s.BENCH_CPU_SECONDS_PER_1000_PROBES} s |" in readme
     resources = k8s.sidecar_resources(sidecar_settings(Config()))

@@ -84,7 +84,7 @@ def _config(**kubernetes: object) -> Config:
 
 @pytest.fixture(scope="module")
 def kube_prometheus_stack_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The README's kube-prometheus-stack example: manifests in `monitoring`, the provider in `crossplane`."""
+    """docs/install.md's kube-prometheus-stack example: manifests in `monitoring`, the provider in `crossplane`."""
     out = tmp_path_factory.mktemp("kps") / "build"
     release = {"release": "kube-prometheus-stack"}
     build(_config(prometheus_rule_labels=release, pod_monitor_labels=release, labels={"team": "platform"},
@@ -172,7 +172,7 @@ def test_network_policy_admits_only_prometheus_to_the_exporter_port(built: Path)
 
 
 def test_runtime_config_merges_into_an_existing_one(specs: Path) -> None:
-    """README: applied server-side under the name of the Provider's existing DeploymentRuntimeConfig, the sidecar
+    """docs/install.md: applied server-side under the name of the Provider's existing DeploymentRuntimeConfig, the sidecar
     merges in, because the CRD keys containers and volumes by name (list-type map); checked on the real CRD."""
     import json
 

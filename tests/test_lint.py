@@ -289,10 +289,10 @@ def test_invalid_json_names_the_file(tmp_path: Path) -> None:
 
 def test_readme_example_is_the_real_output(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(HERE.parent)
-    readme = (HERE.parent / "README.md").read_text()
-    result = lint_paths([Path("tests/lint/broken-chart")])  # relative, as in the README command
+    readme = (HERE.parent / "docs" / "lint.md").read_text()
+    result = lint_paths([Path("tests/lint/broken-chart")])  # relative, as in the docs/lint.md command
     for finding in result.findings:
-        assert finding.text() in readme, f"README lint example is stale (missing: {finding.text()})"
+        assert finding.text() in readme, f"docs/lint.md's example is stale (missing: {finding.text()})"
 
 
 # -- precision: third-party idioms that are not mistakes (issue #16) ---------------------------------

@@ -44,7 +44,7 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path / "bin"
 
 
-# The repository's folders and the package each becomes in the wheel (pyproject's package-dir).
+# The repository's folders and the package each becomes in the wheel (through the links under src/).
 FOLDERS = {"monitoring": DIST_NAME, "alerts": f"{DIST_NAME}/alerts", "dashboards": f"{DIST_NAME}/dashboards",
            "exporters": f"{DIST_NAME}/exporters"}
 
@@ -64,6 +64,7 @@ def test_wheel_holds_the_packages_data_and_license(dist: Path) -> None:
         "monitoring", "alerts"}
     assert f"{DIST_NAME}/schemas/grafana-dashboard-model.schema.json" in names
     assert f"{DIST_NAME}/api.py" in names and not any(n.startswith("tests/") for n in names)
+    assert f"{DIST_NAME}/py.typed" in names  # PEP 561: extensions type-check against our annotations
     # Every module of the repository's folders is in the wheel, under its package path.
     expected = {f"{FOLDERS[p.relative_to(ROOT).parts[0]]}/{'/'.join(p.relative_to(ROOT).parts[1:])}"
                 for folder in FOLDERS for p in (ROOT / folder).rglob("*.py") if "__pycache__" not in p.parts}

@@ -108,7 +108,7 @@ def _fake_tool(directory: Path, name: str, version: str) -> Path:
 
 
 def test_promtool_env_adds_a_version_to_the_matrix(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """`PROMTOOL=/path make test` adds that version (README: adding another version); Debian's +ds is dropped."""
+    """`PROMTOOL=/path make test` adds that version (docs/e2e.md: adding another version); Debian's +ds is dropped."""
     monkeypatch.setattr(promtool, "REPO_ROOT", tmp_path / "repo")
     _fake_tool(tmp_path / "repo" / ".tools" / "bin", "promtool", "2.42.0+ds")
     _fake_tool(tmp_path / "repo" / ".tools" / "prometheus-3.13.5", "promtool", "3.13.5")

@@ -137,7 +137,7 @@ def test_history_follows_the_exporter(scale) -> None:
     states = {re.search(r'state="([^"]+)"', p).group(1) for p in series if p.startswith("gitea_api_token_state")}
     assert states == set(metrics.TOKEN_STATES)
     les = {re.search(r'le="([^"]+)"', p).group(1) for p in series if p.startswith("gitea_api_request_duration_seconds_b")}
-    assert les == {repr(float(b)) for b in metrics.BUCKETS} | {"+Inf"}
+    assert les == {repr(float(b)) for b in metrics.PROBE_DURATION_BUCKETS} | {"+Inf"}
 
 
 def test_simulator_standby_serves_no_controller_series_until_it_leads() -> None:

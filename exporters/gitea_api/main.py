@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
-import re
 import signal
 import sys
 import threading
@@ -22,6 +21,7 @@ from urllib.parse import urlsplit
 from prometheus_client import CONTENT_TYPE_LATEST, disable_created_metrics, generate_latest
 
 from . import __version__, proxy
+from .durations import flag_seconds
 from .logs import event, log, setup
 from .metrics import Metrics
 from .probes import DEFAULT_PROBES, ProbeConfigError, Prober, load_probes
@@ -32,15 +32,14 @@ DEFAULT_LISTEN = ":9523"
 DEFAULT_PROXY_LISTEN = "127.0.0.1:9524"
 DEFAULT_MAX_BACKOFF = 60.0  # seconds
 MODES = ("probe", "proxy", "both")  # --mode / EXPORTER_MODE; the config and the Helm chart offer these
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)$")
 
 
 def parse_duration(text: str) -> float:
-    """Seconds in a Prometheus-style duration: 15s, 800ms, 1m."""
-    m = _DURATION.match(text.strip())
-    if not m:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a duration like 15s, 800ms or 1m")
-    return float(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[m.group(2)]
+    """Seconds in a flag's duration (15s, 800ms, 1m: durations.flag_seconds), with argparse's kind of error."""
+    try:
+        return flag_seconds(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 class TokenSource:

@@ -7,11 +7,20 @@ from collections.abc import Iterator
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 from . import __version__
 
 REASONS = ("timeout", "connection", "tls", "rate_limited", "http_4xx", "http_5xx", "invalid_response")
-BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+# Bucket bounds (seconds) of gitea_api_probe_duration_seconds, and of the proxy's gitea_api_request_duration_seconds
+# (the same layout, so panels compare probes with the provider's calls). A latency SLO's threshold must be one.
+PROBE_DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+def le(bound: float) -> str:
+    """A bucket bound as this exporter writes it in the `le` label (client_python): 1.0 -> "1.0", 0.5 -> "0.5".
+    Go clients write "1" for the same bound; selectors that must match both say so."""
+    return floatToGoString(bound)
 PROXY_KINDS = ("Repository", "Organization", "User", "Webhook", "other")
 PROXY_OPERATIONS = ("observe", "create", "update", "delete")
 # Why the proxy answered a request itself instead of forwarding it (gitea_api_proxy_refused_total{reason}):
@@ -65,7 +74,7 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.duration = Histogram("gitea_api_probe_duration_seconds", "Duration of each Gitea API probe.",
-                                  ["endpoint"], buckets=BUCKETS, registry=r)
+                                  ["endpoint"], buckets=PROBE_DURATION_BUCKETS, registry=r)
         self.probes = Counter("gitea_api_probes", "Probes sent to the Gitea API.", ["endpoint"], registry=r)
         self.failures = Counter("gitea_api_probe_failures", "Probes that failed, by reason.",
                                 ["endpoint", "reason"], registry=r)
@@ -97,7 +106,8 @@ class Metrics:
                                     ["kind", "operation", "code"], registry=r)
             self.request_duration = Histogram("gitea_api_request_duration_seconds", "Time from the provider's "
                                               "request to Gitea's response headers, through the proxy.",
-                                              ["kind", "operation"], buckets=BUCKETS, registry=r)
+                                              ["kind", "operation"], buckets=PROBE_DURATION_BUCKETS,
+                                              registry=r)
             for kind in PROXY_KINDS:
                 for operation in PROXY_OPERATIONS:
                     self.request_duration.labels(kind=kind, operation=operation)

@@ -162,7 +162,8 @@ def _read_bounded(response: requests.Response, deadline: float) -> bytes:
     """The body, at most MAX_BODY_BYTES, given up at `deadline` (time.monotonic)."""
     raw = response.raw
     read = getattr(raw, "read1", None) or raw.read  # read1 returns what has arrived, not a full chunk
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while True:
         chunk = read(64 * 1024, decode_content=True)
         if not chunk:

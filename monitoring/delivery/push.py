@@ -123,7 +123,8 @@ def load_local(directory: Path) -> list[dict]:
     """Every dashboard JSON in `directory`, validated before anything is sent."""
     if not directory.is_dir():
         raise PushInputError(f"{directory}: no such directory; run `make build` first")
-    dashboards, seen = [], {}
+    dashboards: list[dict] = []
+    seen: dict[str, str] = {}  # uid -> the file that has it
     for path in sorted(directory.glob("*.json")):
         try:
             d = json.loads(path.read_text())

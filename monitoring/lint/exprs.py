@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import promql_parser as pp
 
+from gitea_provider_monitoring.exporters.gitea_api.durations import duration_seconds, fmt_duration
 from gitea_provider_monitoring.lint.analysis import Analysis
 from gitea_provider_monitoring.lint.catalog import COUNTER_LIKE, LintCatalog
 from gitea_provider_monitoring.lint.checks import (
@@ -17,7 +18,6 @@ from gitea_provider_monitoring.lint.checks import (
     metric_dropped_by_relabel,
 )
 from gitea_provider_monitoring.lint.inputs import MetricSource
-from gitea_provider_monitoring.model.config import duration_seconds
 from gitea_provider_monitoring.model.dashboard import substitute_variables
 from gitea_provider_monitoring.model.promql import PromQLError, PromQLTooLarge, parse, selector
 
@@ -153,12 +153,8 @@ def _range(ms: pp.MatrixSelector, ctx: Context, emit: Emit) -> None:
         return
     if seconds < 4 * ctx.scrape_interval:
         emit("short-range-window", f"[{window}] over {_name(ms.vector_selector)} spans fewer than 4 scrapes at "
-             f"{ctx.scrape_interval:g}s; use at least [{_fmt(4 * ctx.scrape_interval)}]"
+             f"{ctx.scrape_interval:g}s; use at least [{fmt_duration(4 * ctx.scrape_interval)}]"
              + (" or $__rate_interval" if ctx.grafana else ""))
-
-
-def _fmt(seconds: float) -> str:
-    return f"{int(seconds // 60)}m" if seconds % 60 == 0 else f"{int(seconds)}s"
 
 
 # -- functions and aggregations --------------------------------------------------------------------

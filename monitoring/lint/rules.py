@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from gitea_provider_monitoring.exporters.gitea_api.durations import is_duration
 from gitea_provider_monitoring.lint import exprs
 from gitea_provider_monitoring.lint.checks import duplicate_rule, sparse_record_read
 from gitea_provider_monitoring.lint.inputs import RuleSource
-from gitea_provider_monitoring.model.config import DURATION_RE
 from gitea_provider_monitoring.model.rules import SEVERITIES
 from gitea_provider_monitoring.render.validate import ALERT_NAME
 
@@ -49,11 +49,6 @@ def template_problem(text: str) -> str | None:
         elif re.match(r"^\s*\$labels\s*\.\s*$", body) or re.search(r"\$labels\.\s", body):
             return f"incomplete label reference in {{{{{action}}}}}"
     return "missing {{ end }}" if depth else None
-
-
-def _valid_duration(value: object) -> bool:
-    """As Prometheus' model.ParseDuration: units in order, or the bare "0"."""
-    return isinstance(value, str) and bool(value) and (value == "0" or bool(DURATION_RE.match(value)))
 
 
 def check(source: RuleSource, ctx_for: Callable[[bool], exprs.Context], report: Report,
@@ -99,7 +94,7 @@ def _rule(gname: str, index: int, rule: dict, seen: dict, ctx_for: Callable[[boo
     if duplicate:
         emit(duplicate_rule.CHECK.id, duplicate)
     for field in ("for", "keep_firing_for"):
-        if field in rule and not _valid_duration(rule[field]):
+        if field in rule and not is_duration(rule[field]):
             emit("invalid-duration", f"{field}: {rule[field]!r} is not a Prometheus duration (like 5m or 1h30m)")
     for kind, mapping in (("label", labels), ("annotation", annotations)):
         for k, v in mapping.items():

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import jsonschema
 
+from gitea_provider_monitoring.exporters.gitea_api.durations import duration_seconds
 from gitea_provider_monitoring.lint import dashboards, exprs, rules
 from gitea_provider_monitoring.lint.catalog import LintCatalog, builtin
 from gitea_provider_monitoring.lint.findings import CHECKS, ERROR, WARNING, Finding
 from gitea_provider_monitoring.lint.inputs import RuleSource, load
 from gitea_provider_monitoring.lint.rules import DEFAULT_SEVERITIES
-from gitea_provider_monitoring.model.config import Config, duration_seconds
+from gitea_provider_monitoring.model.config import Config
 
 SCHEMA_NAME = "grafana-dashboard.schema.json"
 # Written by us from Grafana's documented dashboard model; tests/test_dashboard_model.py keeps it in step.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from gitea_provider_monitoring.model.config import Config
 from gitea_provider_monitoring.model.rules import AlertCase, AlertingRule, Measure, Runbook, _caller
 
@@ -15,8 +17,9 @@ def alert(config: Config, name: str, *, severity: str, expr: str = "", for_: str
     carries the project label (`part_of="gitea-provider-monitoring"` by default): Alertmanager routes and
     inhibits on it and severity, never on a list of alert names.
     """
-    if measure is not None and not expr:
-        expr = measure.expr("", config.rate_window)
+    if measure is not None:
+        measure = dataclasses.replace(measure, alert=name)  # the measure names its alert: panels pass it alone
+        expr = expr or measure.expr("", config.rate_window)
     return AlertingRule(
         alert=name, expr=expr, severity=severity, for_=for_, summary=summary, description=description,
         runbook_url=config.runbook_url(name), runbook=runbook, cases=tuple(cases), source=_caller(2),

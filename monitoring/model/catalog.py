@@ -9,8 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-# One list of each: the exporter sets them.
-from gitea_provider_monitoring.exporters.gitea_api.metrics import PROXY_REFUSAL_REASONS, TOKEN_STATES
+# One list of each: the exporter sets them. The exporter's histograms: their bucket bounds and how it writes
+# one in `le` ("1.0", as client_python does); definitions read them here (they import the model, not the exporter).
+from gitea_provider_monitoring.exporters.gitea_api.metrics import (  # noqa: F401
+    PROBE_DURATION_BUCKETS,
+    PROXY_REFUSAL_REASONS,
+    TOKEN_STATES,
+    le,
+)
 from gitea_provider_monitoring.model import managed as _managed
 
 COUNTER, GAUGE, HISTOGRAM, SUMMARY, INFO = "counter", "gauge", "histogram", "summary", "info"

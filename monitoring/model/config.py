@@ -21,20 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from gitea_provider_monitoring import __version__
+from gitea_provider_monitoring.exporters.gitea_api.durations import duration_seconds, flag_seconds, fmt_duration
 from gitea_provider_monitoring.model import bounded_load, provider_facts
 from gitea_provider_monitoring.model.errors import ConfigError, ConfigFileError
 from gitea_provider_monitoring.model.overrides import Overrides
-
-DURATION_RE = re.compile(r"^(?:\d+y)?(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?$")
-_UNIT_SECONDS = {"y": 365 * 86400, "w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
-
-
-def duration_seconds(value: str) -> float:
-    """Seconds in a Prometheus duration such as `1h30m` or `800ms`."""
-    if not value or not DURATION_RE.match(value):
-        raise ValueError(f"{value!r} is not a Prometheus duration (like 30s, 5m, 1h30m)")
-    return sum(int(n) * _UNIT_SECONDS[u] for n, u in re.findall(r"(\d+)(ms|y|w|d|h|m|s)", value))
-
 
 DEFAULT_CONTROLLERS = provider_facts.CONTROLLERS
 
@@ -92,7 +82,7 @@ class ExporterConfig:
     token_secret_name: str = "gitea-credentials"
     token_secret_key: str = "token"
     # The DeploymentRuntimeConfig adding the sidecar. If the Provider already has one, name it here and apply
-    # the exporter component server-side: the sidecar is merged into it (README "Install on kube-prometheus-stack").
+    # the exporter component server-side: the sidecar is merged into it (docs/install.md).
     runtime_config_name: str = "provider-gitea-monitoring"
     # probe (default), or proxy / both: the sidecar also forwards the provider's Gitea calls (point the
     # ProviderConfig's base URL at http://127.0.0.1:<proxy_port>) and measures them per kind.
@@ -254,8 +244,8 @@ class Config:
     )
     kubernetes_namespace: str = "crossplane-system"
     grafana_folder: str = "Crossplane Gitea Provider"
-    # The oldest Grafana the dashboards must load in: "10.4", "11.0", "12.0" or "12.1" (README, "Push to
-    # Grafana"); the build writes that version's schemaVersion (monitoring/model/grafana_model.py).
+    # The oldest Grafana the dashboards must load in: "10.4", "11.0", "12.0" or "12.1" (docs/push.md, "Which
+    # schemaVersion the build writes"); the build writes that version's schemaVersion (monitoring/model/grafana_model.py).
     grafana_min_version: str = "10.4"
     grafana_instance_selector: dict[str, str] = field(default_factory=lambda: {"dashboards": "grafana"})
     # One label on every alert saying it is ours: Alertmanager routes and inhibits on it (and severity).
@@ -325,7 +315,7 @@ def load_config(path: str | Path | None) -> Config:
     if raw is None:
         return Config()
     if not isinstance(raw, dict):
-        raise ConfigError(str(path), "<file>", "must be a mapping of settings", "see README 'Configuration'")
+        raise ConfigError(str(path), "<file>", "must be a mapping of settings", "see docs/user-guide.md, 'Configuration'")
     config = _override(Config(), raw, str(path), "")
     validate_config(config, str(path))
     return config
@@ -470,32 +460,21 @@ def _duration(minimum: float = 0.0, strictly: bool = True) -> Check:
             return str(exc)
         if seconds < minimum or (strictly and seconds == minimum):
             bound = "more than" if strictly else "at least"
-            return f"{value} is not {bound} {_human_seconds(minimum)}"
+            return f"{value} is not {bound} {fmt_duration(minimum)}"
         return None
     return check
 
 
 def _exporter_duration(value: Any) -> str | tuple[str, str] | None:
-    """The exporter reads single-unit durations only (its parse_duration): 15s, 800ms, 1m, not 1m30s or 1d."""
-    from argparse import ArgumentTypeError
-
-    from gitea_provider_monitoring.exporters.gitea_api.main import parse_duration
-
+    """The exporter reads single-unit durations only (durations.flag_seconds): 15s, 800ms, 1m, not 1m30s or 1d."""
     if not isinstance(value, str):
         return None  # the type check reports it
     try:
-        if parse_duration(value) <= 0:
+        if flag_seconds(value) <= 0:
             return f"{value!r} must be above zero"
-    except ArgumentTypeError as exc:
+    except ValueError as exc:
         return str(exc), "the exporter reads one unit: 15s, 800ms, 1m"
     return None
-
-
-def _human_seconds(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{seconds:g}s"
 
 
 _NUMERIC_CHECKS: set[Check] = set()
@@ -577,7 +556,7 @@ def _one_of(*choices: str) -> Check:
     return check
 
 
-def _exporter_mode(value: Any) -> str | None:
+def _exporter_mode(value: Any) -> str | tuple[str, str] | None:
     from gitea_provider_monitoring.exporters.gitea_api.main import MODES  # the exporter's own choices
 
     return _one_of(*MODES)(value)
@@ -711,12 +690,12 @@ def validate_config(config: Config, path: str = "<config>") -> None:
     latency = config.slo.gitea_latency.latency_seconds
     if latency is None:
         raise ConfigError(path, "slo.gitea_latency.latency_seconds", "required: the latency the SLO counts as good")
-    from gitea_provider_monitoring.exporters.gitea_api.metrics import BUCKETS  # the exporter's buckets, written there
+    from gitea_provider_monitoring.exporters.gitea_api.metrics import PROBE_DURATION_BUCKETS  # the exporter's, written there
 
-    if not any(math.isclose(latency, b) for b in BUCKETS):
+    if not any(math.isclose(latency, b) for b in PROBE_DURATION_BUCKETS):
         raise ConfigError(path, "slo.gitea_latency.latency_seconds",
                           f"{latency:g} is not a bucket boundary of gitea_api_probe_duration_seconds, so its "
-                          f'le="{latency:g}" selector would match nothing', f"use {_nearest(latency, BUCKETS)}")
+                          f'le="{latency:g}" selector would match nothing', f"use {_nearest(latency, PROBE_DURATION_BUCKETS)}")
 
 
 def config_warnings(config: Config) -> list[str]:

@@ -16,8 +16,9 @@ The config's `overrides:` section (the kube-prometheus-stack `defaultRules.disab
 
 Severity, labels, annotations and `disabled` are applied to the model after the definitions ran. `for`
 and `thresholds` are config values: the alert is defined again from a config where they are changed
-(for that alert only), so its expression, text and promtool cases follow them just as they follow the
-global `thresholds:` section. Everything else (other alerts, dashboards) keeps the global values.
+(for that alert only), so its expression, text, promtool cases, runbook and the panels that draw its
+measure follow them just as they follow the global `thresholds:` section. Other alerts (and their
+panels) keep the global values.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from gitea_provider_monitoring.exporters.gitea_api.durations import duration_seconds
 from gitea_provider_monitoring.model.errors import ConfigError
 from gitea_provider_monitoring.model.rules import SEVERITIES, AlertingRule, RuleFile
 from gitea_provider_monitoring.model.settings import declared_settings
@@ -126,7 +128,7 @@ def _annotations(value: Any, path: str, key: str) -> dict[str, str]:
 
 
 def _alert_override(value: Any, path: str, key: str) -> AlertOverride:
-    from gitea_provider_monitoring.model.config import Thresholds, duration_seconds
+    from gitea_provider_monitoring.model.config import Thresholds
 
     mapping = _mapping(value, path, key)
     _only(mapping, ("disabled", "severity", "for", "thresholds", "labels", "annotations"), path, key)
@@ -175,8 +177,6 @@ def _alerts(rule_files: list[RuleFile]) -> dict[str, AlertingRule]:
 
 def _duration_fields(config: Any) -> list[tuple[str, str]]:
     """(section, field) of every duration a definition may use as an alert's `for`."""
-    from gitea_provider_monitoring.model.config import duration_seconds
-
     fields = [(section, f.name) for section in ("thresholds", "slo") for f in dataclasses.fields(getattr(config, section))
               if f.name.endswith("_for") and isinstance(getattr(getattr(config, section), f.name), str)]
     for name, default in sorted(declared_settings().items()):
@@ -212,9 +212,9 @@ def _for_fields(config: Any, define: Define, alert: str, base_for: str) -> list[
     return found
 
 
-def _redefined(config: Any, define: Define, alert: AlertingRule, override: AlertOverride, key: str,
-               source: str) -> AlertingRule:
-    """`alert` defined again from a config carrying the override's `for` and thresholds."""
+def _config_for(config: Any, define: Define, alert: AlertingRule, override: AlertOverride, key: str,
+                source: str) -> Any:
+    """The config as `alert` sees it: the global one with the override's `for` and thresholds in force."""
     changed = config
     for name, value in override.thresholds.items():
         section = _section_of(config, name)
@@ -234,35 +234,66 @@ def _redefined(config: Any, define: Define, alert: AlertingRule, override: Alert
                               "not read from the config", "read it from thresholds: or api.setting() in its definition")
         for section, name in fields:
             changed = _with(changed, section, **{name: override.for_})
-    redefined = _alerts(define(changed)).get(alert.alert)
+    return changed
+
+
+def _redefined(config: Any, define: Define, alert: AlertingRule, override: AlertOverride, key: str,
+               source: str) -> AlertingRule:
+    """`alert` defined again from a config carrying the override's `for` and thresholds."""
+    redefined = _alerts(define(_config_for(config, define, alert, override, key, source))).get(alert.alert)
     if redefined is None:  # a definition that drops the alert with these values
         raise ConfigError(source, f"overrides.alerts.{key}", f"{alert.alert} disappears with these values")
     return redefined
 
 
-def apply(config: Any, define: Define, rule_files: list[RuleFile]) -> list[RuleFile]:
-    """`rule_files` with the config's overrides applied (a no-op without an `overrides:` section)."""
+def _merged(overrides: Overrides, name: str) -> tuple[str, AlertOverride]:
+    """Every entry matching alert `name` folded into one (exact names win over globs), and the key of the last
+    entry that redefines the alert (for error messages)."""
+    hits = overrides.for_alert(name)
+    merged = AlertOverride()
+    for _, o in hits:
+        merged = AlertOverride(
+            disabled=merged.disabled or o.disabled, severity=o.severity or merged.severity,
+            for_=o.for_ or merged.for_, thresholds={**merged.thresholds, **o.thresholds},
+            labels={**merged.labels, **o.labels}, annotations={**merged.annotations, **o.annotations})
+    return next((k for k, o in reversed(hits) if o.redefines), name), merged
+
+
+def config_for(config: Any, alert: str) -> Any:
+    """The config as the alert named `alert` sees it: its `overrides.alerts.<name>.thresholds` in force (the
+    global config when there are none). A panel that shows the alert reads what it draws beside the alert's
+    measure from it (a window in a title, an extension's setting), so the panel follows the override as the
+    rule does. Names that are no threshold are left to the compiler, which reports them with the config key."""
+    _, merged = _merged(config.overrides, alert)
+    changed = config
+    for name, value in merged.thresholds.items():
+        section = _section_of(config, name)
+        if section is not None:
+            changed = _with(changed, section, **{name: value})
+    return changed
+
+
+def apply(config: Any, define: Define, rule_files: list[RuleFile], *, drawn: bool = False) -> list[RuleFile]:
+    """`rule_files` with the config's overrides applied (a no-op without an `overrides:` section).
+
+    `drawn=True` gives the alerts as dashboards draw them: each with its `for` and thresholds in force, the
+    disabled ones kept (their panels still draw them), and keys matching none of these alerts allowed (they
+    name an extension's alerts; the compiler's own pass over every rule file checks them).
+    """
     overrides: Overrides = config.overrides
     if overrides.empty:
         return rule_files
     names = set(_alerts(rule_files))
     for key in overrides.alerts:
-        if not any(fnmatch.fnmatchcase(n, key) for n in names):
+        if not drawn and not any(fnmatch.fnmatchcase(n, key) for n in names):
             raise ConfigError(overrides.source, f"overrides.alerts.{key}", "matches no alert",
                               "check the name (`gitea-monitoring build` lists them in docs/runbooks.md)")
 
     def one(rule: AlertingRule) -> AlertingRule | None:
-        hits = overrides.for_alert(rule.alert)
-        merged = AlertOverride()
-        for _, o in hits:
-            merged = AlertOverride(
-                disabled=merged.disabled or o.disabled, severity=o.severity or merged.severity,
-                for_=o.for_ or merged.for_, thresholds={**merged.thresholds, **o.thresholds},
-                labels={**merged.labels, **o.labels}, annotations={**merged.annotations, **o.annotations})
-        if merged.disabled:
+        key, merged = _merged(overrides, rule.alert)
+        if merged.disabled and not drawn:
             return None
         if merged.redefines:
-            key = next(k for k, o in reversed(hits) if o.redefines)
             rule = _redefined(config, define, rule, merged, key, overrides.source)
         return dataclasses.replace(
             rule, severity=merged.severity or rule.severity,

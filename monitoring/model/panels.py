@@ -126,9 +126,13 @@ def percentile(q: float) -> str:
     return f"p{num(Decimal(num(q)) * 100)}"
 
 
-def runbook_links(config: Config, *alerts: str) -> list[dict]:
-    """Links to the runbook sections of `alerts`; a name no definition defines stops the build
-    (monitoring/render/validate.py validate_runbook_links, which knows the extensions' alerts too)."""
+def runbook_links(config: Config, *shown: str | Measure) -> list[dict]:
+    """Links to the runbook sections of the alerts `shown`: a panel passes the measures it draws (or, for an alert
+    without one, its name). A name no definition defines stops the build (monitoring/render/validate.py
+    validate_runbook_links, which knows the extensions' alerts too)."""
+    alerts = [s.alert if isinstance(s, Measure) else s for s in shown]
+    if "" in alerts:
+        raise ValueError("runbook_links: a Measure not attached to an alert (pass it to alert(measure=...) first)")
     return [{"title": f"{RUNBOOK_LINK_PREFIX}{a}", "url": config.runbook_url(a), "targetBlank": True, "type": "link",
              "icon": "doc", "tooltip": f"What to do when {a} fires", "tags": [], "asDropdown": False,
              "includeVars": False, "keepTime": False} for a in alerts]

@@ -105,12 +105,16 @@ class Measure:
     config's, or Grafana's `$__rate_interval`); queries on recorded series ignore the window. What `selector`
     holds is the measure's own contract: extra matchers on a recorded series (a dashboard's `$cluster`/
     `$namespace` scope), or the whole selector of the raw series it reads (`job` included).
+
+    `alert` is the name of the alert it measures, set by `alert(..., measure=...)`: a panel passes the measure
+    (to `alert_steps`, `runbook_links`) instead of repeating the name.
     """
 
     query: Callable[[str, str], str] = field(compare=False)
     threshold: float
     op: str = ">"
     quantile: float | None = None
+    alert: str = ""
 
     def expr(self, selector: str, window: str) -> str:
         query = self.query(selector, window)

@@ -14,7 +14,8 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
-from gitea_provider_monitoring.model.config import Config, ProviderConfig, duration_seconds, example_pods
+from gitea_provider_monitoring.exporters.gitea_api.durations import duration_seconds, fmt_duration
+from gitea_provider_monitoring.model.config import Config, ProviderConfig, example_pods
 from gitea_provider_monitoring.model.rules import AlertCase, Expected, Series, fires, num, silent
 
 Cases = list[AlertCase]
@@ -31,19 +32,6 @@ def pods(config: Config) -> tuple[str, ...]:
 
 # ---------------------------------------------------------------------------------------------
 # Timing
-
-
-def fmt_duration(seconds: float) -> str:
-    """A Prometheus duration: 90 -> 1m30s, 1.5 -> 1500ms."""
-    ms = round(seconds * 1000)
-    if ms % 1000:
-        return f"{ms}ms"
-    s, out = ms // 1000, ""
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if s >= size:
-            out += f"{s // size}{unit}"
-            s %= size
-    return out or "0s"
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from argparse import ArgumentTypeError
 from dataclasses import dataclass
 from pathlib import Path
 
 from gitea_provider_monitoring import __version__, alerts, dashboards
+from gitea_provider_monitoring.exporters.gitea_api.durations import flag_seconds
 from gitea_provider_monitoring.exporters.gitea_api.probes import DEFAULT_PROBES
 from gitea_provider_monitoring.model import extensions, overrides, provider_facts
 from gitea_provider_monitoring.model.config import Config
@@ -115,13 +115,11 @@ def probe_timing(config: Config) -> float:
     The exporter reads single-unit durations only (15s, 800ms, 1m) and refuses a timeout not below the
     interval: caught here, at build, instead of as a crash-looping sidecar.
     """
-    from gitea_provider_monitoring.exporters.gitea_api.main import parse_duration
-
     e, seconds = config.exporter, {}
     for key in ("interval", "timeout"):
         try:
-            seconds[key] = parse_duration(getattr(e, key))
-        except (ValueError, ArgumentTypeError) as exc:
+            seconds[key] = flag_seconds(getattr(e, key))
+        except ValueError as exc:
             raise ConfigError("<config>", f"exporter.{key}", str(exc),
                               "the exporter reads one unit: 15s, 800ms, 1m") from None
         if seconds[key] <= 0:

@@ -1,8 +1,10 @@
-"""The committed, generated documentation: docs/runbooks.md, the README's generated sections, docs/helm.md's values."""
+"""The committed, generated documentation: docs/runbooks.md, the alert and dashboard tables of
+docs/alerts-and-dashboards.md and docs/helm.md's values table."""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from gitea_provider_monitoring.render.compiler import helm_chart, load_model
 from gitea_provider_monitoring.render.output import write_file_atomic
 
 RUNBOOKS = "docs/runbooks.md"
-README = "README.md"
+TABLES = "docs/alerts-and-dashboards.md"  # its <!-- BEGIN GENERATED: alerts|dashboards --> sections
 HELM = "docs/helm.md"
 
 
@@ -27,18 +29,23 @@ def expected_docs(config: Config, root: Path) -> dict[str, str]:
     every_alert = dataclasses.replace(config, provider=dataclasses.replace(config.provider, leader_election=True))
     model = load_model(dataclasses.replace(every_alert, extensions=(), entry_point_extensions=False))
     out = {RUNBOOKS: runbooks.render(model.rule_files)}
-    readme_path = root / README
-    if readme_path.exists():
-        readme = readme_path.read_text()
+    tables_path = root / TABLES
+    if tables_path.exists():
+        text = tables_path.read_text()
         sections = {"alerts": runbooks.alert_table(model.rule_files), "dashboards": dashboard_table(model.dashboards)}
         for name, body in sections.items():
-            readme = _section(name).sub(lambda m, body=body: m.group(1) + body + m.group(3), readme)
-        out[README] = readme
+            text = _section(name).sub(functools.partial(_replace, body=body), text)
+        out[TABLES] = text
     helm_path = root / HELM
     if helm_path.exists():
         table = helm.values_table(helm_chart(model, config))
-        out[HELM] = _section("helm-values").sub(lambda m: m.group(1) + table + m.group(3), helm_path.read_text())
+        out[HELM] = _section("helm-values").sub(functools.partial(_replace, body=table), helm_path.read_text())
     return out
+
+
+def _replace(match: re.Match, body: str) -> str:
+    """A generated section with its markers kept and `body` between them."""
+    return match.group(1) + body + match.group(3)
 
 
 def dashboard_table(dashboards: dict[str, dict]) -> str:

@@ -153,8 +153,9 @@ def chart_objects(model: Any, inputs: Any, values: tuple[DeployValue, ...],
     for v in values:
         if not v.variant:
             marked = _replace(marked, v.field, MARKER.format(v.path))
-    (variant, *more) = [v for v in values if v.variant] or [None]
-    assert not more, "one variant dimension is supported"
+    variants = [v for v in values if v.variant]
+    assert len(variants) <= 1, "one variant dimension is supported"
+    variant = variants[0] if variants else None
     choices = variant.schema["enum"] if variant else [""]
     renders = {c: render(model, _replace(marked, variant.field, c) if variant else marked) for c in choices}
     first = renders[choices[0]]
@@ -433,9 +434,9 @@ def chart_files(c: Chart) -> dict[str, str]:
     for part in parts:
         entries = []
         for o in (o for o in objects if o.part == part):
-            named = {c: f"files/{part}/{o.name}{'.' + c if c else ''}.json" for c in o.variants}
-            for c, obj in o.variants.items():
-                files[f"{HELM_DIR}/{named[c]}"] = to_json(obj)
+            named = {choice: f"files/{part}/{o.name}{'.' + choice if choice else ''}.json" for choice in o.variants}
+            for choice, obj in o.variants.items():
+                files[f"{HELM_DIR}/{named[choice]}"] = to_json(obj)
             entries.append({"by": o.by, "files": named})
         index["parts"].append({"key": part_key(part), "objects": entries})
     files[f"{HELM_DIR}/files/index.json"] = to_json(index)

@@ -16,7 +16,7 @@ from gitea_provider_monitoring.render.output import to_json
 
 PART_OF = "gitea-provider-monitoring"
 
-# Measured by `make bench` (bench/exporter_vs_blackbox.py, README "Benchmark"): the exporter's resident
+# Measured by `make bench` (bench/exporter_vs_blackbox.py, docs/exporter.md "Benchmark"): the exporter's resident
 # memory and CPU per 1,000 probes. The sidecar's requests are computed from them, not guessed.
 BENCH_RSS_MIB = 31.1
 BENCH_CPU_SECONDS_PER_1000_PROBES = 1.59
@@ -99,7 +99,7 @@ def dashboard_configmap(name: str, dashboard: dict, settings: KubeSettings) -> d
     """A ConfigMap the Grafana dashboard sidecar (label grafana_dashboard=1) picks up.
 
     The sidecar files it under the `grafana_folder` annotation only when the chart sets
-    `sidecar.dashboards.folderAnnotation: grafana_folder` (README "Install on kube-prometheus-stack").
+    `sidecar.dashboards.folderAnnotation: grafana_folder` (docs/install.md).
     """
     meta = object_metadata(f"grafana-dashboard-{name}", settings.namespace, "ConfigMap", settings, {"grafana_dashboard": "1"})
     meta["annotations"] = {"grafana_folder": settings.grafana_folder}
@@ -243,7 +243,7 @@ def deployment_runtime_config(s: SidecarSettings) -> dict:
 
     The CRD declares `containers` and `volumes` as lists keyed by `name` (x-kubernetes-list-type: map), so
     `kubectl apply --server-side` of this object under the name of an existing runtime config adds the
-    sidecar and its volume to it and leaves the rest alone (README "Merge into an existing runtime config").
+    sidecar and its volume to it and leaves the rest alone (docs/install.md, "Merge into an existing runtime config").
     """
     container = {
         "name": "gitea-api-exporter",

@@ -111,9 +111,10 @@ def rbac_rules() -> list[dict]:
     """What kube-state-metrics needs to read these kinds: list/watch each plural, and the CRDs (it discovers
     the kinds' versions and plurals from them, internal/discovery)."""
     by_group: dict[str, set[str]] = {}
-    kinds = [*managed.MANAGED_KINDS, managed.PROVIDER_CONFIG, managed.PROVIDER, managed.PROVIDER_REVISION]
-    for k in kinds:
-        by_group.setdefault(k.group, set()).add(k.plural)
+    kinds = [(k.group, k.plural) for k in managed.MANAGED_KINDS]
+    kinds += [(k.group, k.plural) for k in (managed.PROVIDER_CONFIG, managed.PROVIDER, managed.PROVIDER_REVISION)]
+    for group, plural in kinds:
+        by_group.setdefault(group, set()).add(plural)
     rules = [{"apiGroups": ["apiextensions.k8s.io"], "resources": ["customresourcedefinitions"],
               "verbs": ["list", "watch"]}]
     rules += [{"apiGroups": [g], "resources": sorted(p), "verbs": ["list", "watch"]} for g, p in sorted(by_group.items())]

@@ -83,8 +83,8 @@ def render(rule_files: list[RuleFile]) -> str:
 
 
 def alert_table(rule_files: list[RuleFile]) -> str:
-    """The README's alert list: name, severity, one line."""
+    """The alert list of docs/alerts-and-dashboards.md (beside runbooks.md): name, severity, one line."""
     alerts = alerts_of(rule_files)
     rows = ["| Alert | Severity | What it means |", "|---|---|---|"]
-    rows += [f"| [{a.alert}](docs/runbooks.md#{anchor(a.alert)}) | {a.severity} | {a.summary} |" for a in alerts]
+    rows += [f"| [{a.alert}](runbooks.md#{anchor(a.alert)}) | {a.severity} | {a.summary} |" for a in alerts]
     return "\n".join(rows) + "\n"

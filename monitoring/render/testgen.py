@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gitea_provider_monitoring.model.config import duration_seconds
+from gitea_provider_monitoring.exporters.gitea_api.durations import duration_seconds
 from gitea_provider_monitoring.model.rules import AlertCase, AlertingRule, RuleFile
 from gitea_provider_monitoring.model.templates import render
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from gitea_provider_monitoring.exporters.gitea_api.durations import duration_seconds
 from gitea_provider_monitoring.model import catalog, templates
-from gitea_provider_monitoring.model.config import duration_seconds
 from gitea_provider_monitoring.model.dashboard import RUNBOOK_LINK_PREFIX, DashboardDef, panel_queries, substitute_variables
 from gitea_provider_monitoring.model.errors import DefinitionError
 from gitea_provider_monitoring.model.promql import PromQLError, metric_names, parse

@@ -29,16 +29,22 @@ def _target(config: api.Config) -> dict[str, str]:
     return {config.cluster_label: api.CLUSTER, "job": JOB, "namespace": NAMESPACE, "instance": "10.0.9.1:8000"}
 
 
+def failures(config: api.Config) -> api.Measure:
+    """Failed syncs per second and repository, recorded: what the alert compares and its panel draws."""
+    return api.Measure(lambda sel, window: api.sel_series(SYNC_FAILURES_RATE, sel),
+                       api.setting(config, FAILURES_PER_SECOND, 0.01), alert=ALERT)
+
+
 def _mirror_alert(config: api.Config) -> api.AlertingRule:
-    limit = api.setting(config, FAILURES_PER_SECOND, 0.01)
+    measure = failures(config)
+    limit = measure.threshold
     hold = api.setting(config, FAILING_FOR, "15m")
     hold_minutes = int(api.duration_seconds(hold) // 60)
     per_minute = int(limit * 60 * 4)  # four times the threshold: clearly failing
     labels = {config.cluster_label: api.CLUSTER, "namespace": NAMESPACE, "repo": "platform/site"}
     failing = api.series(SYNC_FAILURES, _target(config), f"0+{per_minute}x{hold_minutes + 20}", repo="platform/site")
     return api.alert(
-        config, ALERT, severity="warning", for_=hold,
-        expr=f"{SYNC_FAILURES_RATE} > {api.num(limit)}",
+        config, ALERT, severity="warning", for_=hold, measure=measure,  # the rule: the measure > its threshold
         summary="A Gitea mirror of ACME fails to sync.",
         description="Mirror {{ $labels.repo }} in {{ $labels.namespace }} fails {{ $value | humanize }} syncs per "
                     f"second (more than {api.num(limit)}) for {hold}.",
@@ -92,11 +98,11 @@ def rules(config: api.Config) -> api.RuleFile:
 
 
 def _failures_panel(config: api.Config) -> object:
-    limit = api.setting(config, FAILURES_PER_SECOND, 0.01)
+    shown = failures(api.config_for(config, ALERT))  # the threshold as the alert sees it, overrides included
     return api.timeseries(
         "Mirror sync failures", "Failed mirror syncs per second and repository (ACME's job).", "ops",
-        [(f'{SYNC_FAILURES_RATE}{{{config.cluster_label}=~"$cluster"}}', "{{repo}}")],
-        steps=api.alert_threshold(limit), links=api.runbook_links(config, ALERT))
+        [(shown.query(f'{config.cluster_label}=~"$cluster"', "$__rate_interval"), "{{repo}}")],
+        steps=api.alert_steps(shown), links=api.runbook_links(config, shown))
 
 
 def dashboards(config: api.Config) -> api.DashboardDef:

@@ -20,10 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from gitea_provider_monitoring.exporters.gitea_api.durations import DURATION_RE, duration_seconds, fmt_duration
 from gitea_provider_monitoring.lint.check import WARNING, Check
-from gitea_provider_monitoring.model.config import DURATION_RE, duration_seconds
 from gitea_provider_monitoring.model.promql import PromQLError, selectors
-from gitea_provider_monitoring.model.testdata import fmt_duration
 
 CHECK = Check("sparse-record-read", WARNING, "a series recorded less often than the 5m lookback delta, read by an "
               "instant selector (or a shorter range), is missing most of the time", "semantics")
