@@ -179,7 +179,8 @@ def test_user_catalog_from_a_metrics_dump(tmp_path: Path) -> None:
     cat = from_file(dump)
     assert "unknown-metric" in checks_for(tmp_path, alert("my_request_total > 1"), catalog=cat)
     assert "rate-on-non-counter" in checks_for(tmp_path, alert("rate(my_queue[5m]) > 1"), catalog=from_file(dump))
-    assert checks_for(tmp_path, alert("sum by (code) (rate(my_requests_total[5m])) > 1"), catalog=from_file(dump)) \
+    assert checks_for(tmp_path, alert("sum by (code) (rate(my_requests_total[5m])) > 1",
+                                      annotations={"description": "code {{ $labels.code }}"}), catalog=from_file(dump)) \
         == set()
 
 

@@ -9,12 +9,21 @@ from dataclasses import dataclass
 import promql_parser as pp
 
 from gitea_provider_monitoring.lint.analysis import Analysis
-from gitea_provider_monitoring.lint.catalog import COUNTER_LIKE, LintCatalog
+from gitea_provider_monitoring.lint.catalog import LintCatalog
 from gitea_provider_monitoring.lint.checks import (
     alert_without_comparison,
+    counter_without_rate,
+    deriv_on_counter,
     histogram_quantile_input,
     input_too_large,
     metric_dropped_by_relabel,
+    possible_non_counter,
+    range_below_two_scrapes,
+    rate_on_non_counter,
+    regex_matches_everything,
+    regex_never_matches,
+    summary_quantile_aggregation,
+    vector_matching_mismatch,
 )
 from gitea_provider_monitoring.lint.inputs import MetricSource
 from gitea_provider_monitoring.model.config import duration_seconds
@@ -24,7 +33,6 @@ from gitea_provider_monitoring.model.promql import PromQLError, PromQLTooLarge, 
 Emit = Callable[[str, str], None]  # (check id, message)
 
 UNSTABLE = {"topk", "bottomk", "limitk", "limit_ratio"}
-RATE_FUNCTIONS = {"rate", "increase", "irate"}
 VARIABLE_MARK = "__grafana_var__"
 _REGEX_META = re.compile(r"[.*+?()\[\]{}|^$\\]")
 GRAFANA_RANGE_VALUE = "17m"  # stands for $__rate_interval etc.; never reported as too short
@@ -40,6 +48,7 @@ class Context:
     target_labels: frozenset[str] = frozenset()  # besides the catalog's: labels the linted monitors write
     target_open: bool = False  # a labelmap somewhere: any label may exist
     numbers: tuple[tuple[str, str], ...] = ()  # dashboard variables whose values are numbers (`topk($k, ...)`)
+    interval_given: float | None = None  # --scrape-interval when the user passed it (seconds)
 
 
 def substitute(expr: str, numbers: dict[str, str] | None = None) -> str:
@@ -49,16 +58,17 @@ def substitute(expr: str, numbers: dict[str, str] | None = None) -> str:
     return substitute_variables(expr, value=lambda name: numbers.get(name, VARIABLE_MARK), ranges=GRAFANA_RANGE_VALUE)
 
 
-def check(expr: str, ctx: Context, emit: Emit) -> None:
+def check(expr: str, ctx: Context, emit: Emit) -> Analysis | None:
+    """Run every expression check; the analysis (for the rule-level checks) or None when it did not parse."""
     text = substitute(expr, dict(ctx.numbers)) if ctx.grafana else expr
     try:
         tree = parse(text)
     except PromQLTooLarge as exc:
         emit(input_too_large.CHECK.id, str(exc))
-        return
+        return None
     except PromQLError as exc:
         emit("promql-syntax", f"does not parse: {str(exc).splitlines()[0]}")
-        return
+        return None
     a = Analysis(tree, ctx.catalog, ctx.catalog.target_labels | ctx.target_labels, ctx.target_open, VARIABLE_MARK)
     for i, flat in enumerate(a.flat):
         node = flat.expr
@@ -74,6 +84,17 @@ def check(expr: str, ctx: Context, emit: Emit) -> None:
             _binary(a, i, node, emit)
     if ctx.is_alert:
         alert_without_comparison.check(a, emit)
+        counter_without_rate.check(a, emit)
+    rate_on_non_counter.check(a, emit)
+    possible_non_counter.check(a, emit)
+    deriv_on_counter.check(a, emit)
+    summary_quantile_aggregation.check(a, emit)
+    vector_matching_mismatch.check(a, emit)
+    regex_never_matches.check(a, VARIABLE_MARK, emit)
+    regex_matches_everything.check(a, VARIABLE_MARK, emit)
+    range_below_two_scrapes.check(a, ctx.sources, ctx.interval_given, ctx.grafana, duration_seconds(GRAFANA_RANGE_VALUE),
+                                  VARIABLE_MARK, emit)
+    return a
 
 
 # -- selectors -------------------------------------------------------------------------------------
@@ -164,13 +185,6 @@ def _fmt(seconds: float) -> str:
 # -- functions and aggregations --------------------------------------------------------------------
 def _call(a: Analysis, i: int, call: pp.Call, ctx: Context, emit: Emit) -> None:
     fn = call.func.name
-    kids = a.kids(i)
-    if fn in RATE_FUNCTIONS and kids and isinstance(a.expr(kids[0]), pp.MatrixSelector):
-        vs_i = a.kids(kids[0])[0]
-        info = a.info[vs_i]
-        if info and info.type not in COUNTER_LIKE and info.type != "untyped":
-            emit("rate-on-non-counter", f"{fn}() over {info.name}, a {info.type.replace('_', ' ')}: {fn} only makes "
-                 "sense on counters; use delta()/deriv() or the value itself")
     if fn == "histogram_quantile":
         histogram_quantile_input.check(a, i, emit)
 

@@ -38,8 +38,6 @@ _CHECKS = (
     Check("short-range-window", WARNING, "a range shorter than 4 scrape intervals has too few samples; rate() "
           "gaps", "semantics"),
     # Type-aware, with the catalog
-    Check("rate-on-non-counter", ERROR, "rate/increase/irate on a gauge or histogram sum is meaningless",
-          "catalog"),
     Check("unknown-label", ERROR, "by/without/on a label the series do not have groups everything into one",
           "catalog"),
     Check("unknown-metric", ERROR, "a metric the exporter does not expose selects nothing", "catalog"),

@@ -6,7 +6,13 @@ import re
 from collections.abc import Callable
 
 from gitea_provider_monitoring.lint import exprs
-from gitea_provider_monitoring.lint.checks import duplicate_rule, sparse_record_read
+from gitea_provider_monitoring.lint.checks import (
+    duplicate_rule,
+    for_below_interval,
+    sparse_record_read,
+    template_missing_label,
+    template_value_format,
+)
 from gitea_provider_monitoring.lint.inputs import RuleSource
 from gitea_provider_monitoring.model.config import DURATION_RE
 from gitea_provider_monitoring.model.rules import SEVERITIES
@@ -73,7 +79,7 @@ def check(source: RuleSource, ctx_for: Callable[[bool], exprs.Context], report: 
                    "concern")
         for ri, rule in enumerate(rules):
             if isinstance(rule, dict):
-                _rule(gname, ri, rule, seen, ctx_for, report, severities, sparse)
+                _rule(gname, ri, rule, seen, ctx_for, report, severities, sparse, group.get("interval"))
 
 
 def _mapping(value: object) -> dict:
@@ -81,7 +87,7 @@ def _mapping(value: object) -> dict:
 
 
 def _rule(gname: str, index: int, rule: dict, seen: dict, ctx_for: Callable[[bool], exprs.Context],
-          report: Report, severities: tuple[str, ...], sparse: sparse_record_read.Sparse) -> None:
+          report: Report, severities: tuple[str, ...], sparse: sparse_record_read.Sparse, interval: object = None) -> None:
     is_alert = "alert" in rule
     name = str(rule.get("alert") or rule.get("record") or f"rule[{index}]")
     where = f"{gname}/{name}"
@@ -126,5 +132,12 @@ def _rule(gname: str, index: int, rule: dict, seen: dict, ctx_for: Callable[[boo
     if expr is None or str(expr).strip() == "":
         emit("promql-syntax", "no expr")
         return
-    exprs.check(str(expr), ctx_for(is_alert), emit)
+    analysis = exprs.check(str(expr), ctx_for(is_alert), emit)
     sparse_record_read.check(str(expr), gname, index, sparse, emit)
+    if is_alert:
+        for_below_interval.check(rule.get("for"), interval, emit)
+    if is_alert and analysis is not None:
+        templates = {f"{kind} {k}": str(v) for kind, mapping in (("label", labels), ("annotation", annotations))
+                     for k, v in mapping.items() if k != DISABLE_ANNOTATION}
+        template_missing_label.check(analysis, templates, emit)
+        template_value_format.check(analysis, templates, emit)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import jsonschema
 
-from gitea_provider_monitoring.lint import dashboards, exprs, rules
+from gitea_provider_monitoring.lint import dashboards, exprs, rules, types
 from gitea_provider_monitoring.lint.catalog import LintCatalog, builtin
 from gitea_provider_monitoring.lint.findings import CHECKS, ERROR, WARNING, Finding
 from gitea_provider_monitoring.lint.inputs import RuleSource, load
@@ -58,12 +58,26 @@ def _recorded(sources: list[RuleSource]) -> set[str]:
     return names
 
 
+def _records(sources: list[RuleSource]) -> list[tuple[str, str]]:
+    """(record, expr) of every recording rule of the inputs."""
+    out = []
+    for source in sources:
+        groups = source.groups if isinstance(source.groups, list) else []
+        for group in (g for g in groups if isinstance(g, dict)):
+            rules_ = group.get("rules") if isinstance(group.get("rules"), list) else []
+            out += [(str(r["record"]), str(r.get("expr") or "")) for r in rules_ if isinstance(r, dict) and r.get("record")]
+    return out
+
+
 def lint_paths(paths: list[Path], catalog: LintCatalog | None = None, disabled: set[str] | None = None,
                scrape_interval: str | None = None, dashboard_schema: Path | None = None,
-               severities: tuple[str, ...] | None = None, levels: dict[str, str] | None = None) -> LintResult:
+               severities: tuple[str, ...] | None = None, levels: dict[str, str] | None = None,
+               metrics: list[str] | None = None, prometheus: str | None = None) -> LintResult:
     """Lint files and directories. Raises LintInputError (exit 2) for unreadable or unparsable input.
     `severities`: accepted alert severities (default: critical, warning, info, none); `levels`: check id ->
-    error|warning, overriding a check's default level."""
+    error|warning, overriding a check's default level. `metrics` (files or URLs of /metrics samples) and
+    `prometheus` (a base URL whose /api/v1/metadata is read) add metric types after the catalog's (lint/types.py);
+    TypeSourceError (exit 2) when one cannot be read."""
     unknown = sorted((disabled or set()) - set(CHECKS))
     if unknown:
         raise ValueError(f"--disable {', '.join(unknown)}: no such check; `gitea-monitoring lint --list-checks`")
@@ -76,16 +90,25 @@ def lint_paths(paths: list[Path], catalog: LintCatalog | None = None, disabled: 
     inputs = load(paths)
     catalog = catalog or builtin(config)
     catalog.records |= _recorded(inputs.rules)  # a recording rule defined in any input counts as defined
+    notes: list[str] = []
+    for where in metrics or []:
+        n = types.add_metrics_sample(catalog.types, types.read_metrics_sample(where))
+        notes.append(f"types: {n} metric families typed by the # TYPE lines of {where}")
+    if prometheus:
+        n = types.add_prometheus_metadata(catalog.types, prometheus)
+        notes.append(f"types: {n} metric names typed by the metadata of {types._safe(prometheus)}")
+    types.add_recording_rules(catalog.types, _records(inputs.rules))
     interval = duration_seconds(scrape_interval or config.scrape_interval)
     sources = tuple(inputs.sources)
     findings: set[Finding] = set()
-    notes = [f"ignored {x}" for x in inputs.ignored]
+    notes += [f"ignored {x}" for x in inputs.ignored]
 
     targets = inputs.target_labels
 
     def ctx(is_alert: bool, grafana: bool = False) -> exprs.Context:
         return exprs.Context(catalog, sources, interval, is_alert=is_alert, grafana=grafana,
-                             target_labels=frozenset(targets.labels), target_open=targets.open)
+                             target_labels=frozenset(targets.labels), target_open=targets.open,
+                             interval_given=duration_seconds(scrape_interval) if scrape_interval else None)
 
     for source in inputs.rules:
         prefix = f"{source.where}:" if source.where else ""

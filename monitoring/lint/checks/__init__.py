@@ -10,14 +10,30 @@ from types import ModuleType
 
 from gitea_provider_monitoring.lint.checks import (
     alert_without_comparison,
+    counter_without_rate,
+    deriv_on_counter,
     duplicate_rule,
+    for_below_interval,
     histogram_quantile_input,
     input_too_large,
     metric_dropped_by_relabel,
+    possible_non_counter,
+    range_below_two_scrapes,
+    rate_on_non_counter,
+    regex_matches_everything,
+    regex_never_matches,
     sparse_record_read,
+    summary_quantile_aggregation,
+    template_missing_label,
+    template_value_format,
+    vector_matching_mismatch,
 )
 
-MODULES: tuple[ModuleType, ...] = (alert_without_comparison, duplicate_rule, histogram_quantile_input,
-                                   input_too_large, metric_dropped_by_relabel, sparse_record_read)
+MODULES: tuple[ModuleType, ...] = (
+    alert_without_comparison, counter_without_rate, deriv_on_counter, duplicate_rule, for_below_interval,
+    histogram_quantile_input, input_too_large, metric_dropped_by_relabel, possible_non_counter, range_below_two_scrapes,
+    rate_on_non_counter, regex_matches_everything, regex_never_matches, sparse_record_read, summary_quantile_aggregation,
+    template_missing_label, template_value_format, vector_matching_mismatch,
+)
 ALL = tuple(m.CHECK for m in MODULES)
 DOCS = {m.CHECK.id: (m.__doc__ or "").strip() for m in MODULES}

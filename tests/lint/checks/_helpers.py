@@ -27,3 +27,13 @@ def findings(tmp_path: Path, *rules: dict, docs: tuple = ()) -> list:
 
 def messages(tmp_path: Path, check_id: str, *rules: dict, docs: tuple = ()) -> list[str]:
     return [f.message for f in findings(tmp_path, *rules, docs=docs) if f.check == check_id]
+
+
+def write(tmp_path: Path, *rules: dict, docs: tuple = (), interval: str | None = None) -> Path:
+    """A rule file of one group `g` (with `interval` when given) and extra documents; its path."""
+    group: dict = {"name": "g", "rules": list(rules)}
+    if interval:
+        group["interval"] = interval
+    path = tmp_path / "rules.yaml"
+    path.write_text(yaml.safe_dump_all([{"groups": [group]}, *docs], width=1 << 20))
+    return path
