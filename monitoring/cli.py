@@ -61,7 +61,7 @@ def _cmd_lint(args: argparse.Namespace) -> int:
 
     if args.list_checks:
         for check in CHECKS.values():
-            print(f"{check.id:26} {check.level:8} {check.group:10} {check.why}")
+            print(f"{check.id:29} {check.level:8} {check.group:10} {check.why}")
         return 0
     if args.explain:
         from gitea_provider_monitoring.lint.checks import DOCS

@@ -11,6 +11,7 @@ import jsonschema
 
 from gitea_provider_monitoring.lint import dashboards, exprs, rules, types
 from gitea_provider_monitoring.lint.catalog import LintCatalog, builtin
+from gitea_provider_monitoring.lint.checks import dashboard_uid
 from gitea_provider_monitoring.lint.findings import CHECKS, ERROR, WARNING, Finding
 from gitea_provider_monitoring.lint.inputs import RuleSource, load
 from gitea_provider_monitoring.lint.rules import DEFAULT_SEVERITIES
@@ -132,14 +133,7 @@ def lint_paths(paths: list[Path], catalog: LintCatalog | None = None, disabled: 
             findings.add(Finding(path, prefix + where, check_id, message, levels.get(check_id, "")))
 
         dashboards.check(source, ctx(False, grafana=True), schema, dreport)
-        uid, title = source.dashboard.get("uid"), source.dashboard.get("title", "")
-        if isinstance(uid, str) and uid:
-            # One dashboard shipped as JSON, ConfigMap and GrafanaDashboard shares its uid legitimately;
-            # two different dashboards (another title) with one uid overwrite each other.
-            if uid in uids and uids[uid] != title:
-                dreport(f'dashboard "{title}"', "dashboard-uid", f"uid {uid!r} is also used by dashboard "
-                        f"{uids[uid]!r}; give each dashboard its own uid")
-            uids.setdefault(uid, title)
+        dashboard_uid.check_unique(f'dashboard "{source.dashboard.get("title", "")}"', source.dashboard, uids, dreport)
     result = sorted(f for f in findings if f.check not in (disabled or set()))
     notes += _unchecked_notes(inputs.unchecked)
     return LintResult(result, inputs.files, notes, list(inputs.unchecked))
