@@ -1,9 +1,10 @@
-"""possible-non-counter (warning): rate() or increase() over a metric that no type source knows and whose
-name is not a counter's by Prometheus' own convention.
+"""possible-non-counter (warning): rate(), increase(), irate() or resets() over a metric that no type source
+knows and whose name is not a counter's by Prometheus' own convention.
 
 Prometheus 3 annotates such a query at run time with PossibleNonCounterInfo ("metric might not be a counter,
 name does not end in _total/_sum/_count/_bucket", promql/engine.go); lint says it before the rule ships.
-It is a guess from the name, so it is a warning: the type sources settle it. With `--metrics FILE|URL` (the
+Prometheus applies the rule to rate() and increase(); lint applies it to irate() and resets() too (the
+same mistake). It is a guess from the name, so it is a warning: the type sources settle it. With `--metrics FILE|URL` (the
 `# TYPE` lines of a scrape) or `--prometheus URL` (its /api/v1/metadata) a counter is accepted and a gauge
 becomes an rate-on-non-counter error. Recording rules (names with a colon) are not guessed at: lint the file
 that records them and their type follows from their expression.
@@ -26,9 +27,9 @@ from gitea_provider_monitoring.lint.checks.rate_on_non_counter import ranged_sel
 from gitea_provider_monitoring.lint.types import SETTLE, by_convention_not_counter
 from gitea_provider_monitoring.model.promql import selector
 
-CHECK = Check("possible-non-counter", WARNING, "rate/increase over a name that is not a counter's by Prometheus' "
+CHECK = Check("possible-non-counter", WARNING, "rate/increase/irate/resets over a name that is not a counter's by Prometheus' "
               "convention (_total/_sum/_count/_bucket), with no type source to settle it", "types")
-FUNCTIONS = {"rate", "increase"}  # the two Prometheus annotates
+FUNCTIONS = {"rate", "increase", "irate", "resets"}  # Prometheus annotates the first two; the mistake is the same
 
 
 def check(a: Analysis, emit: Callable[[str, str], None]) -> None:

@@ -5,7 +5,8 @@ Prometheus fills `$labels` from the series the expression returns (rules/alertin
 own `labels:`. After `sum by (job) (...)` only `job` is left, and absent() returns just the labels of its
 selector's equality matchers (`absent(up{job="a", instance=~".+"})` gives `{job="a"}`), so
 `{{ $labels.instance }}` renders as an empty string in every notification. Only label sets lint knows
-completely are judged (after an aggregation, absent(), vector()); a plain selector may carry any label.
+completely are judged (after an aggregation, absent(), vector()); a plain selector may carry any label. Each
+branch of an `or` makes alerts of its own, so a label one branch drops is reported too.
 
 Bad:  expr: sum by (job) (rate(controller_runtime_reconcile_errors_total[5m])) > 0
       description: "{{ $labels.controller }} fails"
@@ -18,7 +19,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from gitea_provider_monitoring.lint.analysis import Analysis
+import promql_parser as pp
+
+from gitea_provider_monitoring.lint.analysis import Analysis, Labels
 from gitea_provider_monitoring.lint.check import ERROR, Check
 
 CHECK = Check("template-missing-label", ERROR, "a template reads a label the alert's expression drops, so it renders "
@@ -34,16 +37,32 @@ def references(text: str) -> list[str]:
     return [name for _, name in sorted(found)]
 
 
+def lacking(a: Analysis, label: str) -> Labels | None:
+    """The label set of a part of the result (a branch of `or`, or all of it) that cannot carry `label`."""
+    pending = [0]
+    while pending:
+        i = pending.pop()
+        have = a.labels[i]
+        if not have.open and not have.scalar and label not in have.names:
+            return have
+        node = a.expr(i)
+        if isinstance(node, pp.ParenExpr) or isinstance(node, pp.BinaryExpr) and str(node.op) == "or":
+            pending += list(a.kids(i))  # each branch of an `or` gives alerts of its own
+        elif isinstance(node, pp.BinaryExpr) and str(node.op) in ("and", "unless"):
+            pending.append(a.kids(i)[0])
+    return None
+
+
 def check(a: Analysis, templates: dict[str, str], emit: Callable[[str, str], None]) -> None:
     """`templates`: "annotation summary" / "label team" -> its text."""
     # Plain selectors count as open here (a relabeling lint did not see may add any label); only label sets an
     # operation closes (aggregation, absent(), vector()) are judged.
-    root = Analysis(a.expr(0), a.catalog, a.target_labels, True, a.variable_mark).labels[0]
-    if root.open:
-        return
+    closed = Analysis(a.expr(0), a.catalog, a.target_labels, True, a.variable_mark)
     for where, text in templates.items():
         for name in dict.fromkeys(references(text)):
-            if name not in root.names:
-                have = ", ".join(sorted(root.names)) or "none"
-                emit(CHECK.id, f"{where} reads $labels.{name}, but the expression's result has only these labels: "
+            part = lacking(closed, name)
+            if part is not None:
+                have = ", ".join(sorted(part.names)) or "none"
+                whole = "" if part == closed.labels[0] else " (in one branch of `or`)"
+                emit(CHECK.id, f"{where} reads $labels.{name}, but the expression's result{whole} has only these labels: "
                      f"{have}; keep {name} in the aggregation (by (..., {name})) or do not use it")

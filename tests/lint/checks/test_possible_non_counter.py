@@ -12,7 +12,8 @@ from tests.lint.checks._helpers import alert, messages, write
 ID = "possible-non-counter"
 
 
-@pytest.mark.parametrize("expr", ["rate(node_memory_Active_bytes[5m]) > 0", "increase(queue_length[1h]) > 10"])
+@pytest.mark.parametrize("expr", ["rate(node_memory_Active_bytes[5m]) > 0", "increase(queue_length[1h]) > 10",
+                                  "irate(node_memory_Active_bytes[5m]) > 0"])
 def test_name_without_a_counter_suffix(expr: str, tmp_path: Path) -> None:
     (found,) = messages(tmp_path, ID, alert(expr))
     assert "--metrics" in found and "--prometheus" in found
@@ -20,7 +21,7 @@ def test_name_without_a_counter_suffix(expr: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("expr", ["rate(http_requests_total[5m]) > 0", "rate(x_seconds_sum[5m]) > 0",
                                   "rate(x_seconds_count[5m]) > 0", "rate(x_seconds_bucket[5m]) > 0",
-                                  "irate(node_memory_Active_bytes[5m]) > 0", "rate(job:requests:sum[5m]) > 0",
+                                  "rate(job:requests:sum[5m]) > 0",
                                   "rate(workqueue_depth[5m]) > 0"])
 def test_not_reported(expr: str, tmp_path: Path) -> None:
     assert messages(tmp_path, ID, alert(expr)) == []

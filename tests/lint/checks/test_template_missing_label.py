@@ -37,3 +37,10 @@ def test_dropped_label(expr: str, text: str, tmp_path: Path) -> None:
 ])
 def test_label_kept(expr: str, text: str, tmp_path: Path) -> None:
     assert messages(tmp_path, ID, _alert(expr, text)) == []
+
+
+def test_each_branch_of_or_is_judged(tmp_path: Path) -> None:
+    expr = 'sum by (namespace) (up{job="provider-gitea"}) == 0 or absent(up{job="provider-gitea", namespace="x"})'
+    (found,) = messages(tmp_path, ID, _alert(expr, "{{ $labels.job }} is down"))
+    assert "one branch of `or`" in found
+    assert messages(tmp_path, ID, _alert(expr, "{{ $labels.namespace }} is down")) == []
