@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import promql_parser as pp
 
 from gitea_provider_monitoring.lint.catalog import LintCatalog, SeriesInfo
+from gitea_provider_monitoring.lint.types import BUCKET_LIKE
 from gitea_provider_monitoring.model.promql import Node, flatten, selector
 
 COMPARISONS = {"==", "!=", ">", "<", ">=", "<="}
@@ -106,7 +107,9 @@ class Analysis:
         info = self.series_info(vs)
         self.info[i] = info
         self.known[i] = info is not None
-        self.bucket[i] = sel.name.endswith("_bucket") or (info is not None and info.type == "histogram_bucket")
+        typed = self.catalog.types.lookup(sel.name)
+        self.bucket[i] = sel.name.endswith("_bucket") or (info is not None and info.type == "histogram_bucket") or \
+            (typed is not None and typed[0] in BUCKET_LIKE)
         if info is not None:
             self.labels[i] = Labels(info.labels | self.target_labels, self.target_open or info.open)
         else:

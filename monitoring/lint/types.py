@@ -12,7 +12,8 @@
    would settle it.
 
 Types are the series' types: counter, gauge, untyped, histogram (a native histogram's own name),
-histogram_bucket/_sum/_count, summary_quantile/_sum/_count.
+histogram_bucket/_sum/_count, summary_quantile/_sum/_count, and histogram_bucket_rate for a record of
+rate(x_bucket[..]) (a gauge of buckets that histogram_quantile reads).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from gitea_provider_monitoring.model.promql import PromQLError, flatten, parse, 
 SOURCES = ("catalog", "metrics", "prometheus", "rules")
 COUNTER_LIKE = frozenset({"counter", "histogram", "histogram_bucket", "histogram_sum", "histogram_count", "summary_sum",
                           "summary_count"})
+BUCKET_LIKE = frozenset({"histogram_bucket", "histogram", "histogram_bucket_rate"})  # what histogram_quantile reads
 PROMETHEUS_COUNTER_SUFFIXES = ("_total", "_sum", "_count", "_bucket")  # promql/engine.go, PossibleNonCounterInfo
 MAX_SAMPLE_BYTES = 32 * 1024 * 1024  # a /metrics sample or /api/v1/metadata answer larger than this is refused
 HTTP_TIMEOUT = 10.0  # seconds, connect and read
@@ -181,8 +183,9 @@ def expr_type(tree: pp.Expr, types: MetricTypes) -> str | None:
         node, kids = flat[i].expr, flat[i].children
         kid = [result[k] for k in kids]
         if isinstance(node, pp.VectorSelector):
-            found = types.lookup(selector(node).name)
-            result[i] = found[0] if found else None
+            name = selector(node).name
+            found = types.lookup(name)
+            result[i] = found[0] if found else "histogram_bucket" if name.endswith("_bucket") else None
         elif isinstance(node, (pp.ParenExpr, pp.MatrixSelector, pp.SubqueryExpr)):
             result[i] = kid[0] if kid else None
         elif isinstance(node, pp.NumberLiteral):
@@ -198,6 +201,8 @@ def expr_type(tree: pp.Expr, types: MetricTypes) -> str | None:
             name = node.func.name
             if name in _KEEP_TYPE_CALL:
                 result[i] = vec[0] if vec else None
+            elif name in ("rate", "irate", "increase") and vec and vec[0] in BUCKET_LIKE:
+                result[i] = "histogram_bucket_rate"  # per-second buckets: still histogram_quantile's input
             elif name in ("absent", "absent_over_time", "vector", "scalar", "time"):
                 result[i] = None
             else:
