@@ -22,7 +22,7 @@ import json
 import re
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,7 +39,8 @@ from gitea_provider_monitoring.model.config import Config, duration_seconds, loa
 
 # class -> (what is injected, the checks that report it)
 CLASSES: dict[str, tuple[str, frozenset[str]]] = {
-    "rate-over-gauge": ("rate/increase/irate/resets around a gauge", frozenset({"rate-on-non-counter", "possible-non-counter"})),
+    "rate-over-gauge": ("rate/increase/irate/resets around a gauge",
+                        frozenset({"rate-on-non-counter", "possible-non-counter"})),
     "deriv-over-counter": ("deriv/delta/predict_linear instead of rate/increase over a counter",
                            frozenset({"deriv-on-counter"})),
     "raw-counter-alert": ("an alert's rate(counter[..]) replaced by the raw counter", frozenset({"counter-without-rate"})),
@@ -57,7 +58,8 @@ CLASSES: dict[str, tuple[str, frozenset[str]]] = {
                         frozenset({"vector-matching-mismatch", "unknown-label"})),
     "regex-never-matches": ("a matcher that no value satisfies (=~\"v$x\", !~\".*\")", frozenset({"regex-never-matches"})),
     "regex-matches-everything": ("an equality matcher made =~\".*\"", frozenset({"regex-matches-everything"})),
-    "panel-rate-over-gauge": ("a panel query's gauge wrapped in rate()", frozenset({"rate-on-non-counter", "possible-non-counter"})),
+    "panel-rate-over-gauge": ("a panel query's gauge wrapped in rate()",
+                              frozenset({"rate-on-non-counter", "possible-non-counter"})),
     "panel-short-range": ("a panel's $__rate_interval replaced by one scrape interval",
                           frozenset({"range-below-two-scrapes"})),
     "duplicate-panel-id": ("a panel given the id of another", frozenset({"duplicate-panel-id"})),
@@ -168,7 +170,7 @@ def rule_mutants(group: dict, rule: dict, kinds: Kinds, interval: str, rotate: l
         if kinds.gauge(name) and not re.match(r"\s*\[", expr[end:]):
             fn = turn(("rate", "increase", "irate", "resets"))
             yield "rate-over-gauge", {}, _with_expr(rule, f"{expr[:start]}{fn}({expr[start:end]}[5m]){expr[end:]}")
-    for fn, start, open_, end in call_spans(expr, ("rate", "increase", "irate")):
+    for _fn, start, open_, end in call_spans(expr, ("rate", "increase", "irate")):
         inner = expr[open_ + 1:end - 1]
         name = re.match(rf"\s*({NAME})", inner)
         if not name or not kinds.counter(name.group(1)):
@@ -185,7 +187,7 @@ def rule_mutants(group: dict, rule: dict, kinds: Kinds, interval: str, rotate: l
             if "le" in labels:
                 kept = ", ".join(x for x in labels if x != "le")
                 yield "le-dropped", {}, _with_expr(rule, f"{expr[:start]}by ({kept}){expr[end:]}")
-        for _, start, open_, end in call_spans(expr, ("histogram_quantile",)):
+        for _, start, _open, end in call_spans(expr, ("histogram_quantile",)):
             body = expr[start:end]
             q = re.match(r"histogram_quantile\s*\(\s*([0-9.]+)\s*,", body)
             sel = re.search(rf"({NAME})_bucket\s*({MATCHERS})?", body)
@@ -221,7 +223,7 @@ def rule_mutants(group: dict, rule: dict, kinds: Kinds, interval: str, rotate: l
         for_ = rule.get("for")
         if isinstance(for_, str) and re.fullmatch(r"(\d+[smhdw])+", for_) and duration_seconds(for_) > 0:
             yield "for-below-interval", {"interval": fmt_duration(2 * duration_seconds(for_))}, rule
-    for fn, start, open_, end in call_spans(expr, RATE_LIKE):
+    for _fn, _start, open_, end in call_spans(expr, RATE_LIKE):
         inner = expr[open_ + 1:end - 1]
         name = re.match(rf"\s*({NAME})", inner)
         rng = re.search(r"\[([0-9a-z]+)\]", inner)
@@ -307,7 +309,7 @@ def dashboard_mutants(dashboard: dict, kinds: Kinds, interval: str, rotate: list
                     fn = ("rate", "increase", "irate", "resets")[rotate[0] % 4]
                     yield "panel-rate-over-gauge", put(f"{expr[:start]}{fn}({expr[start:end]}[5m]){expr[end:]}"), \
                         panel.get("id"), str(panel.get("title"))
-            for fn, start, open_, end in call_spans(expr, RATE_LIKE):
+            for _fn, _start, open_, end in call_spans(expr, RATE_LIKE):
                 inner = expr[open_ + 1:end - 1]
                 if "[$__rate_interval]" in inner and (public or re.search(r'\bjob\s*=\s*"', inner)):
                     yield "panel-short-range", put(expr[:open_ + 1] + inner.replace("[$__rate_interval]", f"[{interval}]", 1)
@@ -364,7 +366,7 @@ def run_corpus(files: list[Path], kinds: Kinds, interval: str, tally: Tally, max
             target = Path(tmp) / path.name
             per_class: dict[str, int] = {}
 
-            def take(cls: str) -> bool:
+            def take(cls: str, per_class: dict[str, int] = per_class) -> bool:
                 per_class[cls] = per_class.get(cls, 0) + 1
                 return max_sites is None or per_class[cls] <= max_sites
 

@@ -85,9 +85,11 @@ def test_credentials_never_appear_in_errors() -> None:
 
 
 @pytest.mark.parametrize(("expr", "type_"), [
-    ("sum by (job) (x_total)", "counter"), ("rate(x_total[5m])", "gauge"), ("sum by (le) (rate(x_bucket[5m]))", "histogram_bucket_rate"),
+    ("sum by (job) (x_total)", "counter"), ("rate(x_total[5m])", "gauge"),
+    ("sum by (le) (rate(x_bucket[5m]))", "histogram_bucket_rate"),
     ("sum by (le) (rate(other_bucket[5m]))", "histogram_bucket_rate"),
-    ("sum by (le) (x_bucket)", "histogram_bucket"), ("x_total > 5", "counter"), ("a_total / b_total", "gauge"),
+    ("sum by (le) (x_bucket)", "histogram_bucket"), ("x_total > 5", "counter"),
+    ("a_total / b_total", "gauge"),
     ("label_replace(x_total, \"a\", \"b\", \"\", \"\")", "counter"), ("vector(1)", None), ("unknown_thing", None),
 ])
 def test_recording_rule_types(expr: str, type_: str | None) -> None:
