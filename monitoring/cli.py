@@ -316,7 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a metrics sample (a scrape of your exporter, or its URL): its # TYPE lines type metrics the "
                    "catalog does not know; repeatable")
     p.add_argument("--prometheus", metavar="URL", help="a Prometheus whose /api/v1/metadata types metrics the catalog "
-                   "and --metrics do not know (read-only GET, 10s timeout, 32 MiB at most)")
+                   "and --metrics do not know (read-only GET; 30s and 32 MiB at most)")
     p.add_argument("--scrape-interval", metavar="DURATION", help="for the range checks: short-range-window (default: "
                    "the config's, 30s) and, when given, range-below-two-scrapes for every selector")
     p.add_argument("--dashboard-schema", metavar="FILE", help="Grafana dashboard JSON schema (default: "

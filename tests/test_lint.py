@@ -222,6 +222,11 @@ def test_invalid_json_names_the_file(tmp_path: Path) -> None:
         lint_paths([bad])
 
 
+def test_docs_list_every_check() -> None:
+    manual = (HERE.parent / "docs" / "lint.md").read_text()
+    assert [c for c in CHECKS if f"| `{c}` | {CHECKS[c].level} |" not in manual] == []
+
+
 def test_docs_example_is_the_real_output(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(HERE.parent)
     manual = (HERE.parent / "docs" / "lint.md").read_text()

@@ -19,6 +19,7 @@ rate(x_bucket[..]) (a gauge of buckets that histogram_quantile reads).
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,8 @@ COUNTER_LIKE = frozenset({"counter", "histogram", "histogram_bucket", "histogram
 BUCKET_LIKE = frozenset({"histogram_bucket", "histogram", "histogram_bucket_rate"})  # what histogram_quantile reads
 PROMETHEUS_COUNTER_SUFFIXES = ("_total", "_sum", "_count", "_bucket")  # promql/engine.go, PossibleNonCounterInfo
 MAX_SAMPLE_BYTES = 32 * 1024 * 1024  # a /metrics sample or /api/v1/metadata answer larger than this is refused
-HTTP_TIMEOUT = 10.0  # seconds, connect and read
+HTTP_TIMEOUT = 10.0  # seconds, connect and each read
+HTTP_DEADLINE = 30.0  # seconds for the whole answer
 SETTLE = "--metrics FILE|URL (its # TYPE lines) or --prometheus URL (its /api/v1/metadata)"
 _TYPE_LINE = re.compile(r"^#\s+TYPE\s+([a-zA-Z_:][a-zA-Z0-9_:]*)\s+(\w+)\s*$", re.M)
 
@@ -107,8 +109,11 @@ def _fetch(url: str, what: str) -> str:
         with requests.get(url, timeout=HTTP_TIMEOUT, stream=True, headers={"Accept": "text/plain, application/json"}) as r:
             r.raise_for_status()
             body = b""
+            deadline = time.monotonic() + HTTP_DEADLINE
             for chunk in r.iter_content(64 * 1024):
                 body += chunk
+                if time.monotonic() > deadline:
+                    raise TypeSourceError(f"{what} {_safe(url)}: still sending after {HTTP_DEADLINE:g}s; pass a file instead")
                 if len(body) > MAX_SAMPLE_BYTES:
                     raise TypeSourceError(f"{what} {_safe(url)}: answer larger than {MAX_SAMPLE_BYTES >> 20} MiB; "
                                           "pass a smaller sample")
