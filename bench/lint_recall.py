@@ -31,11 +31,31 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from gitea_provider_monitoring.lint import lint_paths  # noqa: E402
+from gitea_provider_monitoring.lint import (
+    inputs,  # noqa: E402
+    lint_paths,  # noqa: E402
+)
 from gitea_provider_monitoring.lint.catalog import builtin  # noqa: E402
 from gitea_provider_monitoring.lint.checks.template_missing_label import references  # noqa: E402
 from gitea_provider_monitoring.lint.inputs import load  # noqa: E402
 from gitea_provider_monitoring.model.config import Config, duration_seconds, load_config  # noqa: E402
+
+# Each mutant is linted with its corpus beside it; parsing the unchanged files again for every mutant is most
+# of the cost (pure-Python YAML), so their parsed documents are kept, keyed by path and text.
+_parsed: dict[tuple[str, str], list] = {}
+_parse = inputs._documents
+
+
+def _documents_once(path: Path, text: str) -> list:
+    key = (str(path), text)
+    if key not in _parsed:
+        _parsed[key] = _parse(path, text)
+        if len(_parsed) > 256:
+            _parsed.pop(next(iter(_parsed)))
+    return _parsed[key]
+
+
+inputs._documents = _documents_once
 
 # class -> (what is injected, the checks that report it)
 CLASSES: dict[str, tuple[str, frozenset[str]]] = {
@@ -120,6 +140,13 @@ def selector_spans(expr: str) -> Iterator[tuple[str, int, int]]:
         yield name, m.start(), end
 
 
+def wrap(expr: str, start: int, end: int, fn: str) -> str:
+    """`sel offset 1h` -> `fn(sel[5m] offset 1h)`: the range goes before the offset and @ modifiers."""
+    modifiers = re.match(r"(\s*(offset\s+-?[0-9a-z]+|@\s*[0-9.a-z()]+))*", expr[end:])
+    tail = end + (modifiers.end() if modifiers else 0)
+    return f"{expr[:start]}{fn}({expr[start:end]}[5m]{expr[end:tail]}){expr[tail:]}"
+
+
 def by_clauses(expr: str) -> Iterator[tuple[int, int, list[str]]]:
     """(start, end, labels) of each `by (...)` clause."""
     for m in re.finditer(r"\bby\s*\(([^()]*)\)", expr):
@@ -169,7 +196,7 @@ def rule_mutants(group: dict, rule: dict, kinds: Kinds, interval: str, rotate: l
     for name, start, end in selector_spans(expr):
         if kinds.gauge(name) and not re.match(r"\s*\[", expr[end:]):
             fn = turn(("rate", "increase", "irate", "resets"))
-            yield "rate-over-gauge", {}, _with_expr(rule, f"{expr[:start]}{fn}({expr[start:end]}[5m]){expr[end:]}")
+            yield "rate-over-gauge", {}, _with_expr(rule, wrap(expr, start, end, fn))
     for _fn, start, open_, end in call_spans(expr, ("rate", "increase", "irate")):
         inner = expr[open_ + 1:end - 1]
         name = re.match(rf"\s*({NAME})", inner)
@@ -307,8 +334,7 @@ def dashboard_mutants(dashboard: dict, kinds: Kinds, interval: str, rotate: list
                 if kinds.gauge(name) and not re.match(r"\s*\[", expr[end:]):
                     rotate[0] += 1
                     fn = ("rate", "increase", "irate", "resets")[rotate[0] % 4]
-                    yield "panel-rate-over-gauge", put(f"{expr[:start]}{fn}({expr[start:end]}[5m]){expr[end:]}"), \
-                        panel.get("id"), str(panel.get("title"))
+                    yield "panel-rate-over-gauge", put(wrap(expr, start, end, fn)), panel.get("id"), str(panel.get("title"))
             for _fn, _start, open_, end in call_spans(expr, RATE_LIKE):
                 inner = expr[open_ + 1:end - 1]
                 if "[$__rate_interval]" in inner and (public or re.search(r'\bjob\s*=\s*"', inner)):
@@ -352,13 +378,16 @@ def _groups(doc: object) -> list:
     return doc.get("groups") if isinstance(doc.get("groups"), list) else []
 
 
-def _findings(path: Path, context: list[Path], interval: str | None) -> set[tuple[str, str]]:
-    result = lint_paths([path, *context], scrape_interval=interval)
-    return {(f.location, f.check) for f in result.findings if f.path == str(path)}
+def _findings(path: Path, context: list[Path], interval: str | None, catalog: object = None) -> set[tuple[str, str, str]]:
+    """(location, check, message) of the findings on `path`; a fresh copy of `catalog` each time (lint adds the
+    linted records and their types to the catalog it is given)."""
+    kwargs = {"catalog": copy.deepcopy(catalog)} if catalog is not None else {}
+    result = lint_paths([path, *context], scrape_interval=interval, **kwargs)
+    return {(f.location, f.check, f.message) for f in result.findings if f.path == str(path)}
 
 
 def run_corpus(files: list[Path], kinds: Kinds, interval: str, tally: Tally, max_sites: int | None,
-               public: bool, given_interval: str | None = None) -> None:
+               public: bool, given_interval: str | None = None, catalog: object = None) -> None:
     """Mutate each rule file and dashboard of `files`, one site at a time, linting each with the rest beside it."""
     with tempfile.TemporaryDirectory() as tmp:
         for path in files:
@@ -374,7 +403,7 @@ def run_corpus(files: list[Path], kinds: Kinds, interval: str, tally: Tally, max
             docs = _rule_docs(path) if path.suffix in (".yaml", ".yml") else None
             if docs is not None:
                 target.write_text(path.read_text())
-                base = _findings(target, context, given_interval)
+                base = _findings(target, context, given_interval, catalog)
                 for di, doc in enumerate(docs):
                     for gi, group in enumerate(_groups(doc)):
                         for ri, rule in enumerate(group.get("rules") or []):
@@ -391,8 +420,8 @@ def run_corpus(files: list[Path], kinds: Kinds, interval: str, tally: Tally, max
                                 target.write_text(yaml.safe_dump_all(new_docs, width=1 << 20, sort_keys=False))
                                 expected = PUBLIC_RANGE if public and cls == "short-range" else CLASSES[cls][1]
                                 where = f"{group.get('name')}/{name}"
-                                new = _findings(target, context, given_interval) - base
-                                hit = any(loc.endswith(where) and check in expected for loc, check in new)
+                                new = _findings(target, context, given_interval, catalog) - base
+                                hit = any(loc.endswith(where) and check in expected for loc, check, _ in new)
                                 tally.add(cls, hit, f"{path.name}: {where}: {str(mutated.get('expr'))[:160]}")
                 continue
             if path.suffix != ".json":
@@ -405,19 +434,19 @@ def run_corpus(files: list[Path], kinds: Kinds, interval: str, tally: Tally, max
             if not isinstance(dashboard, dict) or "panels" not in dashboard:
                 continue
             target.write_text(json.dumps(dashboard))
-            base = _findings(target, context, given_interval)
+            base = _findings(target, context, given_interval, catalog)
             for cls, mutated, pid, title in dashboard_mutants(dashboard, kinds, interval, rotate, public):
                 if not take(cls):
                     continue
                 target.write_text(json.dumps(mutated))
                 expected = PUBLIC_RANGE if public and cls == "panel-short-range" else CLASSES[cls][1]
-                new = _findings(target, context, given_interval) - base
-                hit = any(f"(id {pid})" in loc and f'"{title[:80]}"' in loc and check in expected for loc, check in new)
+                new = _findings(target, context, given_interval, catalog) - base
+                hit = any(f"(id {pid})" in loc and f'"{title[:80]}"' in loc and check in expected for loc, check, _ in new)
                 tally.add(cls, hit, f"{path.name}: panel {title!r} (id {pid})")
 
 
-def our_corpora(out: Path, configs: list[Path | None]) -> Iterator[tuple[str, list[Path], str]]:
-    """(name, files, scrape interval) of our build for each config."""
+def our_corpora(out: Path, configs: list[Path | None]) -> Iterator[tuple[str, list[Path], str, object]]:
+    """(name, files, scrape interval, lint catalog) of our build for each config."""
     from gitea_provider_monitoring.render.compiler import build
 
     for cfg in configs:
@@ -426,18 +455,17 @@ def our_corpora(out: Path, configs: list[Path | None]) -> Iterator[tuple[str, li
         build(config, folder)
         files = sorted((folder / "prometheus" / "rules").glob("*.yaml")) + \
             sorted((folder / "grafana" / "dashboards").glob("*.json")) + [folder / "kubernetes" / "podmonitor.yaml"]
-        yield cfg.name if cfg else "default", files, config.scrape_interval
+        yield cfg.name if cfg else "default", files, config.scrape_interval, builtin(config)
 
 
 def measure_ours(max_sites: int | None = None, configs: list[Path | None] | None = None) -> Tally:
     if configs is None:
         configs = [None, *sorted((REPO / "tests" / "configs").glob("*.yaml"))]
-    cat = builtin()
-    kinds = Kinds({name: t for name, (t, _) in cat.types.known.items()})
     tally = Tally()
     with tempfile.TemporaryDirectory() as tmp:
-        for _, files, interval in our_corpora(Path(tmp), configs):
-            run_corpus(files, kinds, interval, tally, max_sites, public=False)
+        for _, files, interval, catalog in our_corpora(Path(tmp), configs):
+            kinds = Kinds({name: t for name, (t, _) in catalog.types.known.items()})
+            run_corpus(files, kinds, interval, tally, max_sites, public=False, catalog=catalog)
     return tally
 
 
