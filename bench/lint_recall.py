@@ -31,10 +31,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from gitea_provider_monitoring.lint import (
-    inputs,  # noqa: E402
-    lint_paths,  # noqa: E402
-)
+from gitea_provider_monitoring.lint import inputs, lint_paths  # noqa: E402
 from gitea_provider_monitoring.lint.catalog import builtin  # noqa: E402
 from gitea_provider_monitoring.lint.checks.template_missing_label import references  # noqa: E402
 from gitea_provider_monitoring.lint.inputs import load  # noqa: E402
