@@ -52,8 +52,6 @@ def _documents_once(path: Path, text: str) -> list:
     return _parsed[key]
 
 
-inputs._documents = _documents_once
-
 # class -> (what is injected, the checks that report it)
 CLASSES: dict[str, tuple[str, frozenset[str]]] = {
     "rate-over-gauge": ("rate/increase/irate/resets around a gauge",
@@ -386,6 +384,16 @@ def _findings(path: Path, context: list[Path], interval: str | None, catalog: ob
 def run_corpus(files: list[Path], kinds: Kinds, interval: str, tally: Tally, max_sites: int | None,
                public: bool, given_interval: str | None = None, catalog: object = None) -> None:
     """Mutate each rule file and dashboard of `files`, one site at a time, linting each with the rest beside it."""
+    inputs._documents = _documents_once
+    try:
+        _run_corpus(files, kinds, interval, tally, max_sites, public, given_interval, catalog)
+    finally:
+        inputs._documents = _parse
+        _parsed.clear()
+
+
+def _run_corpus(files: list[Path], kinds: Kinds, interval: str, tally: Tally, max_sites: int | None,
+                public: bool, given_interval: str | None, catalog: object) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for path in files:
             context = [p for p in files if p != path and p.suffix != ".json"]  # dashboards say nothing about others
