@@ -94,6 +94,14 @@ def _in_string(text: str, pos: int) -> bool:
     return text[:pos].count('"') % 2 == 1
 
 
+def _in_braces(text: str, pos: int) -> bool:
+    depth = 0
+    for i, c in enumerate(text[:pos]):
+        if c in "{}" and not _in_string(text, i):
+            depth += 1 if c == "{" else -1
+    return depth > 0
+
+
 def call_spans(expr: str, names: tuple[str, ...]) -> Iterator[tuple[str, int, int, int]]:
     """(function, start, index of '(', index after the matching ')') of each call to one of `names`."""
     for m in re.finditer(r"(?<![\w:])(" + "|".join(names) + r")\s*\(", expr):
@@ -126,13 +134,28 @@ def selector_spans(expr: str) -> Iterator[tuple[str, int, int]]:
         if name.lower() in keywords or _in_string(expr, m.start()) or re.match(r"\s*\(", expr[end:]) and not m.group(2):
             continue
         before = expr[:m.start()].rstrip()
-        if before.endswith(("by (", "by(", "on (", "on(", "ignoring (", "ignoring(", "without (", "without(",
-                            "group_left (", "group_left(", "group_right (", "group_right(", ",")) and not m.group(2) \
-                and re.search(r"(by|on|ignoring|without|group_left|group_right)\s*\([^()]*$", before):
+        if not m.group(2) and re.search(r"(?i)\b(by|on|ignoring|without|group_left|group_right)\s*\([^()]*$", before):
             continue  # a label list
-        if re.match(r"\s*[=!]~?", expr[end:]):
+        if _in_braces(expr, m.start()):
             continue  # a label matcher's name
         yield name, m.start(), end
+
+
+def strip_comments(expr: str) -> str:
+    """The expression without its `# ...` comments (PromQL allows them; a mutation must not land in one)."""
+    out = []
+    for line in expr.split("\n"):
+        quote = ""
+        for i, c in enumerate(line):
+            if quote:
+                quote = "" if c == quote else quote
+            elif c in "\"'`":
+                quote = c
+            elif c == "#":
+                line = line[:i]
+                break
+        out.append(line)
+    return "\n".join(out)
 
 
 def wrap(expr: str, start: int, end: int, fn: str) -> str:
@@ -143,8 +166,11 @@ def wrap(expr: str, start: int, end: int, fn: str) -> str:
 
 
 def by_clauses(expr: str) -> Iterator[tuple[int, int, list[str]]]:
-    """(start, end, labels) of each `by (...)` clause."""
-    for m in re.finditer(r"\bby\s*\(([^()]*)\)", expr):
+    """(start, end, labels) of each `by (...)` clause of an aggregation that drops the other labels (not of
+    topk/bottomk/limitk, which keep them)."""
+    for m in re.finditer(r"(?i)\bby\s*\(([^()]*)\)", expr):
+        if re.search(r"(?i)\b(topk|bottomk|limitk|limit_ratio)\s*$", expr[:m.start()]):
+            continue
         if not _in_string(expr, m.start()):
             yield m.start(), m.end(), [x.strip() for x in m.group(1).split(",") if x.strip()]
 
@@ -180,7 +206,7 @@ def _with_expr(rule: dict, expr: str) -> dict:
 
 def rule_mutants(group: dict, rule: dict, kinds: Kinds, interval: str, rotate: list[int],
                  public: bool = False) -> Iterator[Mutant]:
-    expr = str(rule.get("expr") or "")
+    expr = strip_comments(str(rule.get("expr") or ""))
     alert = "alert" in rule
     annotations = rule.get("annotations") if isinstance(rule.get("annotations"), dict) else {}
 

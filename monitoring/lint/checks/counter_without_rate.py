@@ -5,7 +5,8 @@ life and keeps firing until it restarts; `sum(errors_total)` drops whenever a po
 a window is what says "failing now". A counter is a series typed so by a source (lint/types.py) or a plain
 name ending in _total. Functions that read a counter correctly on the way to the alert's value (rate,
 increase, irate, resets, changes, absent, timestamp, the *_over_time that count or test presence) and the
-`x - x offset 1h` idiom are accepted, as is a counter used only to pick series (the right of and/unless).
+`x - x offset 1h` idiom are accepted, as is a counter used only to pick series (the right of and/unless);
+the `one` side of a group_left join counts (its value is divided or multiplied in).
 
 Bad:  controller_runtime_reconcile_errors_total{controller="managed/repository"} > 5
 Bad:  sum by (controller) (controller_runtime_reconcile_errors_total) > 0
@@ -52,12 +53,13 @@ def check(a: Analysis, emit: Callable[[str, str], None]) -> None:
             continue
         name = selector(vs).name
         source = counter_source(a, i)
-        if not source or name in reported or a.is_lookup_side(i):
+        if not source or name in reported:
             continue
         safe = False
-        for parent, _child in a.ancestors(i):
+        for parent, child in a.ancestors(i):
             p = a.expr(parent)
-            if isinstance(p, pp.Call) and p.func.name in SAFE_CALLS or \
+            if isinstance(p, pp.BinaryExpr) and str(p.op) in ("and", "unless") and child == a.kids(parent)[1] or \
+                    isinstance(p, pp.Call) and p.func.name in SAFE_CALLS or \
                     isinstance(p, pp.AggregateExpr) and str(p.op) in SAFE_AGGREGATIONS or _offset_idiom(a, parent, name):
                 safe = True
                 break

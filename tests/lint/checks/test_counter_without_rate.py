@@ -28,3 +28,8 @@ def test_counter_read_correctly(expr: str, tmp_path: Path) -> None:
 
 def test_recording_rules_are_not_alerts(tmp_path: Path) -> None:
     assert messages(tmp_path, ID, record(f"sum by (controller) ({C})", "controller:errors:sum")) == []
+
+
+def test_the_one_side_of_a_join_counts(tmp_path: Path) -> None:
+    expr = f"rate({C}[5m]) / ignoring (result) group_left controller_runtime_reconcile_total > 0.1"
+    assert len(messages(tmp_path, ID, alert(expr))) == 1
