@@ -249,7 +249,7 @@ def rule_mutants(group: dict, rule: dict, kinds: Kinds, interval: str, rotate: l
     if alert:
         text = " ".join(str(v) for v in annotations.values())
         for label in dict.fromkeys(references(text)):
-            lookup = re.search(r"\b(and|unless)\b", expr)
+            lookup = re.search(r"\b(and|unless|group_left)\b", expr)  # the result's labels come from the left
             clauses = [c for c in by_clauses(expr) if label in c[2] and (lookup is None or c[0] < lookup.start())]
             if clauses:
                 new = expr
