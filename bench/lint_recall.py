@@ -511,7 +511,11 @@ def measure_public(folder: Path, max_sites: int | None = None) -> Tally:
         if inputs.rules or inputs.dashboards:
             checkable.append(p)
     tally = Tally()
-    run_corpus(checkable, Kinds(), "15s", tally, max_sites, public=True)
+    folders: dict[Path, list[Path]] = {}
+    for p in checkable:  # one folder, one project (a mixin, an exporter): the context of its own files only
+        folders.setdefault(p.parent, []).append(p)
+    for files_of_one in folders.values():
+        run_corpus(files_of_one, Kinds(), "15s", tally, max_sites, public=True)
     return tally
 
 
