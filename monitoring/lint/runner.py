@@ -49,16 +49,6 @@ def _schema_validator(path: Path) -> jsonschema.protocols.Validator:
     return cls(schema)
 
 
-def _recorded(sources: list[RuleSource]) -> set[str]:
-    names = set()
-    for source in sources:
-        groups = source.groups if isinstance(source.groups, list) else []
-        for group in (g for g in groups if isinstance(g, dict)):
-            rules_ = group.get("rules") if isinstance(group.get("rules"), list) else []
-            names |= {str(r["record"]) for r in rules_ if isinstance(r, dict) and r.get("record")}
-    return names
-
-
 def _records(sources: list[RuleSource]) -> list[tuple[str, str]]:
     """(record, expr) of every recording rule of the inputs."""
     out = []
@@ -90,14 +80,14 @@ def lint_paths(paths: list[Path], catalog: LintCatalog | None = None, disabled: 
     config = Config()
     inputs = load(paths)
     catalog = catalog or builtin(config)
-    catalog.records |= _recorded(inputs.rules)  # a recording rule defined in any input counts as defined
+    catalog.records |= {name for name, _ in _records(inputs.rules)}  # a recording rule defined in any input counts as defined
     notes: list[str] = []
     for where in metrics or []:
         n = types.add_metrics_sample(catalog.types, types.read_metrics_sample(where))
-        notes.append(f"types: {n} metric families typed by the # TYPE lines of {where}")
+        notes.append(f"types: {n} metric families typed by the # TYPE lines of {types.safe_url(where)}")
     if prometheus:
         n = types.add_prometheus_metadata(catalog.types, prometheus)
-        notes.append(f"types: {n} metric names typed by the metadata of {types._safe(prometheus)}")
+        notes.append(f"types: {n} metric names typed by the metadata of {types.safe_url(prometheus)}")
     types.add_recording_rules(catalog.types, _records(inputs.rules))
     interval = duration_seconds(scrape_interval or config.scrape_interval)
     sources = tuple(inputs.sources)

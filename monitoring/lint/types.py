@@ -113,18 +113,20 @@ def _fetch(url: str, what: str) -> str:
             for chunk in r.iter_content(64 * 1024):
                 body += chunk
                 if time.monotonic() > deadline:
-                    raise TypeSourceError(f"{what} {_safe(url)}: still sending after {HTTP_DEADLINE:g}s; pass a file instead")
+                    raise TypeSourceError(f"{what} {safe_url(url)}: still sending after {HTTP_DEADLINE:g}s; pass a file instead")
                 if len(body) > MAX_SAMPLE_BYTES:
-                    raise TypeSourceError(f"{what} {_safe(url)}: answer larger than {MAX_SAMPLE_BYTES >> 20} MiB; "
+                    raise TypeSourceError(f"{what} {safe_url(url)}: answer larger than {MAX_SAMPLE_BYTES >> 20} MiB; "
                                           "pass a smaller sample")
             return body.decode("utf-8", errors="replace")
     except requests.RequestException as exc:
-        raise TypeSourceError(f"{what} {_safe(url)}: cannot read it ({type(exc).__name__}); check the URL and that "
+        raise TypeSourceError(f"{what} {safe_url(url)}: cannot read it ({type(exc).__name__}); check the URL and that "
                               "it is reachable") from None
 
 
-def _safe(url: str) -> str:
-    """The URL without credentials or query (never print a token)."""
+def safe_url(url: str) -> str:
+    """The URL without credentials or query (never print a token); a path that is no URL as it is."""
+    if not url.startswith(("http://", "https://")):
+        return url
     from urllib.parse import urlsplit
 
     parts = urlsplit(url)
@@ -162,10 +164,10 @@ def add_prometheus_metadata(types: MetricTypes, base_url: str) -> int:
     try:
         doc = json.loads(body)
     except ValueError:
-        raise TypeSourceError(f"--prometheus {_safe(url)}: the answer is not JSON; is this a Prometheus?") from None
+        raise TypeSourceError(f"--prometheus {safe_url(url)}: the answer is not JSON; is this a Prometheus?") from None
     data = doc.get("data") if isinstance(doc, dict) else None
     if not isinstance(data, dict):
-        raise TypeSourceError(f"--prometheus {_safe(url)}: no `data` object in the answer; is this a Prometheus?")
+        raise TypeSourceError(f"--prometheus {safe_url(url)}: no `data` object in the answer; is this a Prometheus?")
     for family, entries in data.items():
         kinds = {str(e.get("type")) for e in entries if isinstance(e, dict)} if isinstance(entries, list) else set()
         if len(kinds) == 1:  # one name exported with two types by different targets: say nothing
