@@ -226,11 +226,11 @@ def rule_mutants(group: dict, rule: dict, kinds: Kinds, interval: str, rotate: l
         new = turn(("deriv", "delta", "predict_linear"))
         body = f"{new}({inner}, 3600)" if new == "predict_linear" else f"{new}({inner})"
         yield "deriv-over-counter", {}, _with_expr(rule, expr[:start] + body + expr[end:])
-        if alert and "histogram_quantile" not in expr:
+        if alert and "histogram_quantile" not in expr and not re.search(r"\b(and|unless)\b", expr[:start]):
             raw = re.sub(r"\[[^\]]*\](\s*offset\s+\S+)?\s*$", "", inner.strip())
             yield "raw-counter-alert", {}, _with_expr(rule, expr[:start] + raw + expr[end:])
     if "histogram_quantile" in expr and "_bucket" in expr:
-        yield "quantile-non-bucket", {}, _with_expr(rule, expr.replace("_bucket", turn(("_sum", "_count")), 1))
+        yield "quantile-non-bucket", {}, _with_expr(rule, re.sub(r"_bucket\b", turn(("_sum", "_count")), expr, count=1))
         for start, end, labels in by_clauses(expr):
             if "le" in labels:
                 kept = ", ".join(x for x in labels if x != "le")
@@ -263,7 +263,8 @@ def rule_mutants(group: dict, rule: dict, kinds: Kinds, interval: str, rotate: l
             if name and ":" not in name and read - equal and "job" in equal:
                 yield "absent-template-label", {}, _with_expr(rule, f"absent({sel})")
                 break
-        formatted = [k for k, v in annotations.items() if re.search(r"{{[^}]*\$value[^}]*(humanize|printf)[^}]*}}", str(v))]
+        formatted = [k for k, v in annotations.items() if re.search(r"{{[^}]*\$value[^}]*(humanize|printf)[^}]*}}", str(v))
+                     and not re.search(r"{{-?\s*\$value\s*-?}}", str(v))]  # an annotation already printing it raw: no site
         if formatted and re.search(r"rate\(|increase\(|deriv\(|histogram_quantile|ratio|quantile| / ", expr):
             for key in formatted:
                 raw = re.sub(r"{{[^}]*\$value[^}]*}}", "{{ $value }}", str(annotations[key]))
@@ -442,7 +443,7 @@ def _run_corpus(files: list[Path], kinds: Kinds, interval: str, tally: Tally, ma
                                 continue
                             name = str(rule.get("alert") or rule.get("record"))
                             for cls, group_changes, mutated in rule_mutants(group, rule, kinds, interval, rotate, public):
-                                if not take(cls):
+                                if (mutated == rule and not group_changes) or not take(cls):
                                     continue
                                 new_docs = copy.deepcopy(docs)
                                 new_group = _groups(new_docs[di])[gi]
