@@ -13,6 +13,7 @@ import yaml
 from gitea_provider_monitoring.lint import CHECKS, lint_paths
 from gitea_provider_monitoring.lint.catalog import from_file
 from gitea_provider_monitoring.lint.inputs import LintInputError
+from tests.lint.checks._helpers import dashboard, panel
 
 HERE = Path(__file__).resolve().parent
 ANN = {"summary": "s", "description": "on {{ $labels.controller }}", "runbook_url": "https://r.example.com/x"}
@@ -66,17 +67,6 @@ def test_disable_annotation_and_flag(tmp_path: Path) -> None:
 
 
 # -- dashboards ------------------------------------------------------------------------------------
-def panel(pid: int, y: int = 0, **extra: object) -> dict:
-    return {"id": pid, "type": "timeseries", "title": f"p{pid}", "gridPos": {"x": 0, "y": y, "w": 12, "h": 8},
-            "fieldConfig": {"defaults": {"unit": "s"}, "overrides": []},
-            "targets": [{"refId": "A", "expr": "sum(rate(controller_runtime_reconcile_total[$__rate_interval]))"}],
-            **extra}
-
-
-def dashboard(*panels: dict, **extra: object) -> dict:
-    return {"uid": "u1", "title": "T", "schemaVersion": 42, "annotations": {"list": []},
-            "templating": {"list": [{"name": "datasource", "type": "datasource", "query": "prometheus"}]},
-            "panels": list(panels), **extra}
 
 
 def dash_checks(tmp_path: Path, *docs: dict, name: str = "d.json", **kwargs: object) -> set[str]:
