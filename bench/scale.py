@@ -200,7 +200,7 @@ def installation_series(i: int, config: Config) -> Iterator[Series]:
                                    ("409", "PUT", 0)):
             yield Series("rest_client_requests_total" + _labels(**base, code=code, method=method,
                                                                 host="10.96.0.1:443"), rate=rate, seed=r)
-        yield Series("leader_election_master_status" + _labels(**base, name="provider-gitea-leader-election"),
+        yield Series("leader_election_master_status" + _labels(**base, name="crossplane-leader-election-provider-gitea"),
                      value=1 if leader else 0)
         yield Series("process_cpu_seconds_total" + _labels(**base), rate=300, scale=0.001, seed=r)
         yield Series("process_resident_memory_bytes" + _labels(**base), value=48e6)

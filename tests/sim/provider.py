@@ -37,15 +37,24 @@ try:  # controller-runtime exposes no *_created series
 except ImportError:  # pragma: no cover (prometheus-client < 0.17)
     pass
 
-MODES = ("healthy", "requeue", "error_storm", "panic", "backlog")
+MODES = ("healthy", "requeue", "error_storm", "panic", "backlog", "gitea_down", "recovered")
+SCHEDULED_ITEMS = 120  # per managed controller in the scheduled modes: 2 reconciles/s at the 60 s poll, as healthy
 # controller-runtime pkg/internal/controller/metrics/metrics.go, ReconcileTime (40 bounds + +Inf).
 RECONCILE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9,
                      1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50, 60)
 # controller-runtime pkg/internal/metrics/workqueue.go: queue and work duration buckets are
 # prometheus.ExponentialBuckets(10e-9, 10, 12), i.e. 1e-8 .. 1e3 s (12 buckets, x10).
 QUEUE_BUCKETS = tuple(10.0 ** e for e in range(-8, 4))
-LEASE_NAME = "provider-gitea-leader-election"
-MAX_WORKERS = 10  # crossplane-runtime providers default to --max-reconcile-rate=10
+# The lease the provider takes with --leader-election (provider b5b30da cmd/provider/main.go, LeaderElectionID).
+LEASE_NAME = "crossplane-leader-election-provider-gitea"
+# One worker per controller: the provider's controllers are built with ctrl.NewControllerManagedBy(...).Complete
+# without WithOptions (b5b30da internal/controller/*/ Setup; main.go's controller.Options never reach them), so
+# controller-runtime v0.24.1 pkg/controller/controller.go defaults MaxConcurrentReconciles to 1.
+# --max-reconcile-rate changes nothing. Recorded: tests/recordings/*/ (controller_runtime_max_concurrent_reconciles).
+MAX_WORKERS = 1
+# The priority queue is on by default in controller-runtime 0.24 (pkg/controller/controller.go, UsePriorityQueue):
+# its depth gauge has a `priority` label (pkg/internal/metrics/workqueue.go), one child per priority seen.
+DEPTH_PRIORITIES = ("0",)
 KUBE_HOST = "10.96.0.1:443"
 
 
@@ -94,7 +103,8 @@ class Replica:
         self.max_workers = Gauge("controller_runtime_max_concurrent_reconciles", "Maximum number of concurrent "
                                  "reconciles per controller", ["controller"], registry=r)
         q = ["name", "controller"]
-        self.depth = Gauge("workqueue_depth", "Current depth of workqueue", q, registry=r)
+        self.depth = Gauge("workqueue_depth", "Current depth of workqueue by workqueue and priority", [*q, "priority"],
+                           registry=r)
         self.adds = Counter("workqueue_adds", "Total number of adds handled by workqueue", q, registry=r)
         self.retries = Counter("workqueue_retries", "Total number of retries handled by workqueue", q, registry=r)
         self.queue_duration = Histogram("workqueue_queue_duration_seconds", "How long in seconds an item stays in "
@@ -124,6 +134,8 @@ class Replica:
         self.server: ThreadingHTTPServer | None = None
         self.port = 0
         self.controllers_started = False
+        self.clock = 0.0  # seconds of ticks, for the per-item schedules
+        self.schedules: dict[str, ItemSchedule] = {}
 
     def start_controllers(self) -> None:
         """What controller-runtime does when this replica wins the lease: per controller, initMetrics' children
@@ -135,8 +147,10 @@ class Replica:
                 m.labels(c)
             self.max_workers.labels(c).set(MAX_WORKERS)
             self.active.labels(c).set(0)
-            for m in (self.depth, self.unfinished, self.longest):
+            for m in (self.unfinished, self.longest):
                 m.labels(c, c).set(0)
+            for p in DEPTH_PRIORITIES:
+                self.depth.labels(c, c, p).set(0)
             for m in (self.adds, self.retries):
                 m.labels(c, c)
             self.queue_duration.labels(c, c)
@@ -157,8 +171,12 @@ class Replica:
             return
         if not self.controllers_started:
             self.start_controllers()
+        self.clock += dt
         for c in self.controllers:
             managed = c.startswith("managed/")
+            if managed and mode in ("gitea_down", "recovered"):
+                self._scheduled(c, mode == "gitea_down")
+                continue
             rate = 2.0 * dt  # reconciles per second per controller, sped up from 1/min per resource
             failing = managed and mode in ("requeue", "error_storm")
             self.reconcile.labels(c, "requeue_after").inc(rate * (0.3 if failing else 0.9))
@@ -182,10 +200,30 @@ class Replica:
                 self.queue_duration.labels(c, c).observe(random.uniform(0.0005, 0.005) if mode != "backlog"
                                                          else random.uniform(5, 9))
             backlog = mode == "backlog" and managed
-            self.depth.labels(c, c).set(800 if backlog else random.choice((0, 0, 1)))
-            self.active.labels(c).set(MAX_WORKERS if backlog else random.choice((0, 0, 1, 2)))
+            self.depth.labels(c, c, DEPTH_PRIORITIES[0]).set(800 if backlog else random.choice((0, 0, 1)))
+            self.active.labels(c).set(MAX_WORKERS if backlog else min(MAX_WORKERS, random.choice((0, 0, 1, 2))))
             self.unfinished.labels(c, c).set(0)
             self.longest.labels(c, c).set(0)
+
+    def _scheduled(self, c: str, down: bool) -> None:
+        """gitea_down / recovered: every resource reconciled on its own schedule (ItemSchedule), as the real
+        provider does: polls while Gitea answers, per-item back-off while it does not, and after it is back each
+        resource waits out its remaining back-off (up to the 1000 s cap) before it is reconciled again."""
+        sched = self.schedules.setdefault(c, ItemSchedule(SCHEDULED_ITEMS))
+        counts = sched.advance(self.clock, lambda _i: down)
+        for result, n in counts.items():
+            self.reconcile.labels(c, result).inc(n)
+            # Every requeue is a delayed add: workqueue_retries_total counts them all (controller-runtime v0.24.1
+            # pkg/internal/metrics/workqueue.go, retries' help text), healthy polls included.
+            self.adds.labels(c, c).inc(n)
+            self.retries.labels(c, c).inc(n)
+        for _ in range(sum(counts.values())):
+            self.time.labels(c).observe(random.uniform(0.005, 0.05))
+            self.work_duration.labels(c, c).observe(random.uniform(0.005, 0.05))
+            self.queue_duration.labels(c, c).observe(random.uniform(1e-5, 1e-4))
+        # Items waiting out their back-off are not in the queue: depth stays 0 (recorded, gitea-down).
+        self.depth.labels(c, c, DEPTH_PRIORITIES[0]).set(0)
+        self.active.labels(c).set(0)
 
     def serve(self, port: int = 0) -> None:
         self.server = serve_exposition(lambda _path: generate_latest(self.registry), port or self.port)
@@ -196,6 +234,52 @@ class Replica:
             self.server.shutdown()
             self.server.server_close()
             self.server = None
+
+
+POLL_SECONDS = 60.0  # --poll default 1m (provider b5b30da cmd/provider/main.go): a healthy resource's RequeueAfter
+# controller-runtime v0.24.1 pkg/controller/controller.go: with the priority queue (the default) the rate limiter is
+# workqueue.NewTypedItemExponentialFailureRateLimiter(5ms, 1000s): per item, 5 ms doubling to a 1000 s cap, reset
+# when a reconcile of the item does not ask for a rate-limited requeue (Forget).
+BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS = 0.005, 1000.0
+
+
+class ItemSchedule:
+    """When each managed resource of one controller is reconciled, and with which result, in virtual time.
+
+    What the real provider does (recorded in tests/recordings/): a healthy resource is observed once per poll
+    interval (crossplane-runtime's managed reconciler returns RequeueAfter: result `requeue_after`); a resource
+    whose Gitea call fails returns Requeue: true (result `requeue`, crossplane-runtime pkg/reconciler/managed/
+    reconciler.go) and is requeued after its own exponential back-off, so failures thin out instead of repeating at
+    the poll rate. `attempts_per_failure` reconciles happen per back-off step (a failing create rewrites the
+    external-create annotations and is reconciled again at once: 2 and more).
+    """
+
+    def __init__(self, items: int, poll: float = POLL_SECONDS, base: float = BACKOFF_BASE_SECONDS,
+                 cap: float = BACKOFF_CAP_SECONDS, attempts_per_failure: int = 1) -> None:
+        self.poll, self.base, self.cap, self.attempts = poll, base, cap, attempts_per_failure
+        self.due = [poll * i / max(items, 1) for i in range(items)]  # spread over one poll interval
+        self.failures = [0] * items
+        self.now = 0.0
+
+    def advance(self, until: float, failing: Callable[[int], bool]) -> dict[str, int]:
+        """Run every reconcile due up to `until`; `failing(i)` says whether item i's Gitea call fails now.
+        Returns the results counted (controller_runtime_reconcile_total increments)."""
+        counts = {"requeue_after": 0, "requeue": 0}
+        while True:
+            i = min(range(len(self.due)), key=self.due.__getitem__, default=None)
+            if i is None or self.due[i] > until:
+                break
+            self.now = self.due[i]
+            if failing(i):
+                self.failures[i] += 1
+                counts["requeue"] += self.attempts
+                self.due[i] = self.now + min(self.base * 2 ** (self.failures[i] - 1), self.cap)
+            else:
+                self.failures[i] = 0
+                counts["requeue_after"] += 1
+                self.due[i] = self.now + self.poll
+        self.now = until
+        return counts
 
 
 class ClusterMetrics:

@@ -1,0 +1,86 @@
+"""Replay a recording of the real provider through the build's rules with `promtool test rules`, and say which
+alerts fired in each phase.
+
+The recorded series become promtool input series (one sample per recorded scrape, at the recording's 15 s
+interval) with the target labels Prometheus would add (job, namespace, pod, the cluster label), plus `up` = 1
+for the provider's target. Only the provider's rule files are loaded: the recording has no exporter or
+kube-state-metrics series. Per phase, one `promql_expr_test` asks which alerts were firing at any evaluation of
+the phase (`max_over_time(ALERTS{alertstate="firing"}[phase])`) and expects none; promtool's failure report
+lists the ones that were, which is what this returns. No expectation about any particular alert is written
+here: the tests decide what must (not) fire.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from gitea_provider_monitoring.model.config import Config
+from gitea_provider_monitoring.render.compiler import build
+from tests.realstack.recording import Recording, parse_series, series_key
+
+PROVIDER_RULE_FILES = ("recording.yaml", "slo.yaml", "provider-alerts.yaml")
+POD = "provider-gitea-5f7c9d8b7-aaaaa"
+
+
+def _values(values: list[float | None]) -> str:
+    return " ".join("_" if v is None else (str(int(v)) if v == int(v) else repr(v)) for v in values)
+
+
+def promtool_test(recording: Recording, config: Config, rule_paths: list[str]) -> dict:
+    step = recording.meta["scrape_interval_seconds"]
+    target = {"job": config.provider.job, "namespace": config.provider.namespace, "pod": POD,
+              config.cluster_label: "replay"}
+    # Samples at multiples of the interval: promtool places sample i at i*interval; recorded scrapes are 15 s apart
+    # within a second (the recorder's loop), so the index is the time.
+    series = [{"series": series_key(name, {**labels, **target}), "values": _values(values)}
+              for name, labels, values in ((*parse_series(k), v) for k, v in sorted(recording.series.items()))]
+    series.append({"series": series_key("up", target), "values": f"1x{len(recording.times) - 1}"})
+    tests = []
+    for phase in recording.phases:
+        idx = phase.indexes(recording.times)
+        if len(idx) < 2:
+            continue
+        window = int((idx[-1] - idx[0]) * step)
+        tests.append({"expr": f'count by (alertname) (max_over_time(ALERTS{{alertstate="firing"}}[{window}s]))',
+                      "eval_time": f"{int(idx[-1] * step)}s", "exp_samples": []})
+    return {"rule_files": rule_paths, "evaluation_interval": f"{int(step)}s",
+            "tests": [{"name": f"replay {recording.name}", "interval": f"{int(step)}s", "input_series": series,
+                       "promql_expr_test": tests}]}
+
+
+FAILED_EXPR = re.compile(r'expr: "count by \(alertname\).*?", time: (\d+)s')
+
+
+def fired_per_phase(recording: Recording, config: Config, promtool: str) -> dict[str, list[str]]:
+    """phase name -> alerts that fired at some evaluation in that phase, with `config`'s build of our rules."""
+    with tempfile.TemporaryDirectory(prefix="replay-") as tmp:
+        out = Path(tmp) / "build"
+        build(config, out)
+        rules = out / "prometheus" / "rules"
+        paths = [str(rules / f) for f in PROVIDER_RULE_FILES if (rules / f).is_file()]
+        test = promtool_test(recording, config, paths)
+        path = Path(tmp) / "replay.test.yaml"
+        path.write_text(yaml.safe_dump(test, sort_keys=False))
+        r = subprocess.run([promtool, "test", "rules", str(path)], capture_output=True, text=True, timeout=600)
+        output = r.stdout + r.stderr
+        if r.returncode and "FAILED" not in output:
+            raise RuntimeError(f"promtool could not run the replay of {recording.name}:\n{output[-3000:]}")
+    step = recording.meta["scrape_interval_seconds"]
+    by_time: dict[int, list[str]] = {}
+    # Each failed expression's block runs to the next 'expr:' line.
+    blocks = re.split(r"(?=\n\s*expr: )", output)
+    for block in blocks:
+        m = FAILED_EXPR.search(block)
+        if m:
+            by_time[int(m.group(1))] = sorted(set(re.findall(r'alertname="(\w+)"', block)))
+    out: dict[str, list[str]] = {}
+    for phase in recording.phases:
+        idx = phase.indexes(recording.times)
+        if len(idx) >= 2:
+            out[phase.name] = by_time.get(int(idx[-1] * step), [])
+    return out
