@@ -168,8 +168,8 @@ def compact(scrapes: list[tuple[float, dict[str, float]]]) -> tuple[dict[str, st
     return {k: rle(v) for k, v in columns.items()}, bounds
 
 
-def record(scenario: str, out: Path, scale: float, provider_args: list[str]) -> None:
-    found, why = locate()
+def record(scenario: str, out: Path, scale: float, provider_args: list[str], monitoring_config=None) -> None:  # noqa: ANN001
+    found, why = locate(optional=("kube-state-metrics",))
     if not found:
         sys.exit(why)
     phases = SCENARIOS[scenario]
@@ -178,6 +178,8 @@ def record(scenario: str, out: Path, scale: float, provider_args: list[str]) -> 
     changes: list[list] = []
     last: dict[str, dict[str, tuple[str, str, str]]] = {}
     marks: list[dict] = []
+    alert_changes: list[list] = []
+    alert_state: dict[str, str] = {}
     t0 = 0.0
 
     def scrape() -> None:
@@ -192,6 +194,16 @@ def record(scenario: str, out: Path, scale: float, provider_args: list[str]) -> 
                 if last.get(res, {}).get(ctype) != value:
                     changes.append([round(now, 1), res, ctype, *value])
             last[res] = conds
+        if stack.prom_url:
+            try:
+                now_alerts = stack.alerts()
+            except requests.RequestException:
+                now_alerts = alert_state
+            for name in sorted(set(now_alerts) | set(alert_state)):
+                if now_alerts.get(name, "inactive") != alert_state.get(name, "inactive"):
+                    alert_changes.append([round(now, 1), name, now_alerts.get(name, "inactive")])
+            alert_state.clear()
+            alert_state.update(now_alerts)
 
     def wait_until(deadline: float, ready_check: Callable[[], bool] | None = None) -> None:
         nxt = (len(scrapes)) * SCRAPE_SECONDS
@@ -208,7 +220,9 @@ def record(scenario: str, out: Path, scale: float, provider_args: list[str]) -> 
         return len(last) >= len(BASE) and all(c.get("Ready", ("",))[0] == "True" for c in last.values())
 
     try:
-        stack.start(provider_args)
+        stack.start(provider_args, ksm=found.kube_state_metrics.is_file())
+        if monitoring_config is not None:
+            stack.start_monitoring(monitoring_config)
         t0 = time.monotonic()
         scrape()
         marks.append({"phase": "setup", "at": 0.0, "did": f"{len(BASE)} resources created"})
@@ -253,6 +267,8 @@ def record(scenario: str, out: Path, scale: float, provider_args: list[str]) -> 
         "series": series,
         "conditions": changes,
     }
+    if monitoring_config is not None:
+        recording["alerts"] = alert_changes  # [t, alertname, pending|firing|inactive] on a real Prometheus
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / "recording.json.tmp"
     tmp.write_text(json.dumps(recording, indent=0, sort_keys=True) + "\n")
@@ -267,10 +283,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--scale", type=float, default=1.0, help="multiply every phase's length (smoke runs)")
     p.add_argument("--config", help="our config file: the provider gets the args its runtime config gives")
+    p.add_argument("--with-prometheus", action="store_true",
+                   help="also run Prometheus and Alertmanager with the config's build (scrape every 15 s; leader "
+                        "election as the provider's args have it) and record the alerts' states")
     a = p.parse_args(argv)
     if not os.environ.get(NETNS_ENV):
         return in_netns([sys.executable, "-m", "tests.realstack.record", *(argv or sys.argv[1:])])
-    record(a.scenario, a.out.resolve(), a.scale, runtime_provider_args(a.config))
+    args = runtime_provider_args(a.config)
+    monitoring = None
+    if a.with_prometheus:
+        import dataclasses
+
+        from gitea_provider_monitoring.model.config import load_config
+
+        base = load_config(a.config)
+        monitoring = dataclasses.replace(base, scrape_interval="15s", provider=dataclasses.replace(
+            base.provider, leader_election=any(x in ("--leader-election", "-l", "--leader-election=true") for x in args)))
+    record(a.scenario, a.out.resolve(), a.scale, args, monitoring)
     return 0
 
 

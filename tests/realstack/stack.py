@@ -30,7 +30,7 @@ import requests
 import yaml
 
 from tests.realstack.kube import Kube
-from tests.realstack.tools import REPO_ROOT, Tools
+from tests.realstack.tools import Tools
 from tests.sim.processes import ExporterProcess, wait_http
 
 NETNS_ENV = "REALSTACK_NETNS"
@@ -90,6 +90,8 @@ class Stack:
         self.exporter: ExporterProcess | None = None
         self.crds_rejected: dict[str, str] = {}
         self.provider_args: list[str] = []
+        self.prom_url = self.am_url = ""
+        self.receiver = None
 
     # -- processes -------------------------------------------------------------------------------------
     def _spawn(self, name: str, cmd: list[str], env: dict[str, str] | None = None,
@@ -161,7 +163,8 @@ class Stack:
         for name, token in (("admin", self.admin_token), ("provider", self.provider_token)):
             (self.tmp / f"kubeconfig-{name}").write_text(yaml.safe_dump({
                 "apiVersion": "v1", "kind": "Config", "current-context": "realstack",
-                "clusters": [{"name": "realstack", "cluster": {"server": url, "certificate-authority": str(d / "apiserver.crt")}}],
+                "clusters": [{"name": "realstack",
+                              "cluster": {"server": url, "certificate-authority": str(d / "apiserver.crt")}}],
                 "users": [{"name": name, "user": {"token": token}}],
                 "contexts": [{"name": "realstack", "context": {"cluster": "realstack", "user": name}}]}))
 
@@ -294,6 +297,65 @@ ENABLED = false
             f"--custom-resource-state-config-file={path}", "--resources=pods,deployments"])
         self._wait("kube-state-metrics", lambda: requests.get(f"http://127.0.0.1:{KSM_PORT}/metrics", timeout=5).ok, 120)
 
+    def start_monitoring(self, config) -> None:  # noqa: ANN001 (a gitea_provider_monitoring Config)
+        """A real Prometheus (Debian's or the Go-built one, the newest `make tools` put in .tools/) and Alertmanager
+        with `config`'s build, scraping the provider, the exporter and kube-state-metrics every scrape_interval;
+        Alertmanager's receivers point at a local webhook receiver (tests/e2e/harness.py's)."""
+        from gitea_provider_monitoring.check.promtool import toolsets
+        from gitea_provider_monitoring.render.compiler import build
+        from tests.e2e.harness import Receiver
+        from tests.sim.processes import free_port
+
+        self.receiver = Receiver()
+        am = config.alertmanager
+        config = dataclasses.replace(config, alertmanager=dataclasses.replace(
+            am, page_url=f"{self.receiver.url}/page", chat_url=f"{self.receiver.url}/chat",
+            ticket_url=f"{self.receiver.url}/ticket"))
+        self.monitoring_config = config
+        out = self.tmp / "build"
+        build(config, out)
+        prom = [t for t in toolsets("prometheus") if t.server][-1]
+        amt = [t for t in toolsets("alertmanager") if t.server][-1]
+        am_port, prom_port = free_port(), free_port()
+        share = Path(amt.server).resolve().parent.parent / "share"
+        self._spawn("alertmanager", [amt.server, f"--config.file={out / 'alertmanager' / 'alertmanager.yml'}",
+                                     f"--storage.path={self.tmp / 'am-data'}", f"--web.listen-address=127.0.0.1:{am_port}",
+                                     "--cluster.listen-address="], cwd=share if share.is_dir() else None)
+        self.am_url = f"http://127.0.0.1:{am_port}"
+        wait_http(self.am_url + "/-/ready", timeout=60)
+        c, ns = config, config.provider.namespace
+        common = {"namespace": ns, c.cluster_label: "realstack"}
+        pod = "provider-gitea-5f7c9d8b7-aaaaa"
+        prom_config = {
+            "global": {"scrape_interval": c.scrape_interval, "evaluation_interval": c.evaluation_interval},
+            "rule_files": [str(p) for p in sorted((out / "prometheus" / "rules").glob("*.yaml"))],
+            "alerting": {"alertmanagers": [{"static_configs": [{"targets": [self.am_url.removeprefix("http://")]}]}]},
+            "scrape_configs": [
+                {"job_name": c.provider.job, "static_configs": [
+                    {"targets": [PROVIDER_METRICS.split("/")[2]], "labels": {**common, "pod": pod}}]},
+                {"job_name": c.exporter.job, "static_configs": [
+                    {"targets": [f"127.0.0.1:{EXPORTER_PORT}"], "labels": {**common, "pod": pod}}]},
+                {"job_name": "kube-state-metrics", "honor_labels": True, "static_configs": [
+                    {"targets": [f"127.0.0.1:{KSM_PORT}"], "labels": {c.cluster_label: "realstack"}}]},
+            ],
+        }
+        (self.tmp / "prometheus.yml").write_text(yaml.safe_dump(prom_config, sort_keys=False))
+        self._spawn("prometheus", [prom.server, f"--config.file={self.tmp / 'prometheus.yml'}",
+                                   f"--storage.tsdb.path={self.tmp / 'tsdb'}", f"--web.listen-address=127.0.0.1:{prom_port}"])
+        self.prom_url = f"http://127.0.0.1:{prom_port}"
+        wait_http(self.prom_url + "/-/ready", timeout=120)
+        self.log(f"Prometheus {prom.version} and Alertmanager {amt.version} with the build's rules")
+
+    def alerts(self) -> dict[str, str]:
+        """alertname -> pending/firing, from the stack's Prometheus."""
+        r = requests.get(self.prom_url + "/api/v1/alerts", timeout=10)
+        out: dict[str, str] = {}
+        for a in r.json()["data"]["alerts"]:
+            name = a["labels"]["alertname"]
+            if out.get(name) != "firing":
+                out[name] = a["state"]
+        return out
+
     def start(self, provider_args: list[str], exporter: bool = True, ksm: bool = True) -> None:
         t0 = time.monotonic()
         self._certs()
@@ -313,6 +375,8 @@ ENABLED = false
             self.exporter.stop()
         for name in reversed(list(self.procs)):
             self.stop(name)
+        if self.receiver:
+            self.receiver.server.shutdown()
         if not self.keep:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
@@ -356,4 +420,3 @@ if __name__ == "__main__":  # pragma: no cover - manual use: bring the stack up 
         pass
     finally:
         stack.close()
-    _ = REPO_ROOT

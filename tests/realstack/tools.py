@@ -37,8 +37,9 @@ class Tools:
     versions: dict[str, str]
 
 
-def locate() -> tuple[Tools | None, str]:
-    """(the tools, "") when every piece is built, else (None, one line saying what is missing and how to get it)."""
+def locate(optional: tuple[str, ...] = ()) -> tuple[Tools | None, str]:
+    """(the tools, "") when every piece is built (but those named in `optional`, e.g. "kube-state-metrics"), else
+    (None, one line saying what is missing and how to get it)."""
     v = pinned()
     tools = REPO_ROOT / ".tools"
     found = Tools(
@@ -52,7 +53,8 @@ def locate() -> tuple[Tools | None, str]:
         versions=v,
     )
     missing = [p.parent.name for p in (found.gitea, found.provider, found.etcd, found.kube_apiserver,
-                                       found.kube_state_metrics) if not p.is_file()]
+                                       found.kube_state_metrics)
+               if not p.is_file() and p.name not in optional]
     if missing:
         if not shutil.which("go"):
             why = "Go is not installed"
