@@ -32,7 +32,8 @@ class Kube:
     def __post_init__(self) -> None:
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {self.token}"
-        self.session.verify = str(self.ca)
+        # Per request: with trust_env, requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override a session's verify.
+        self.session.trust_env = False
         self.kinds: dict[str, tuple[str, str, bool]] = dict(CORE)
 
     def register_crd(self, crd: dict) -> None:
@@ -51,7 +52,7 @@ class Kube:
         return f"{self.url}{prefix}{ns}/{plural}" + (f"/{meta['name']}" if with_name else "")
 
     def request(self, method: str, url: str, **kw: object) -> requests.Response:
-        return self.session.request(method, url, timeout=30, **kw)
+        return self.session.request(method, url, timeout=30, verify=str(self.ca), **kw)
 
     def create(self, obj: dict, exist_ok: bool = True) -> requests.Response:
         """POST `obj`; an existing object is left alone when `exist_ok`. Raises KubeError with the API's message."""
