@@ -53,8 +53,10 @@ LEASE_NAME = "crossplane-leader-election-provider-gitea"
 # --max-reconcile-rate changes nothing. Recorded: tests/recordings/*/ (controller_runtime_max_concurrent_reconciles).
 MAX_WORKERS = 1
 # The priority queue is on by default in controller-runtime 0.24 (pkg/controller/controller.go, UsePriorityQueue):
-# its depth gauge has a `priority` label (pkg/internal/metrics/workqueue.go), one child per priority seen.
-DEPTH_PRIORITIES = ("0",)
+# its depth gauge has a `priority` label (pkg/internal/metrics/workqueue.go), one child per priority an item was
+# queued with, created with the first such item: "0", and "-100" (handler.LowPriority, pkg/handler/eventhandler.go)
+# for objects of the informer's initial list (recorded: the ProviderConfig that existed when the provider started).
+DEPTH_PRIORITIES = ("0", "-100")
 KUBE_HOST = "10.96.0.1:443"
 
 
@@ -84,8 +86,11 @@ def serve_exposition(body: Callable[[str], bytes], port: int = 0) -> ThreadingHT
 
 
 class Replica:
-    def __init__(self, index: int, controllers: tuple[str, ...]) -> None:
-        self.index, self.controllers = index, controllers
+    def __init__(self, index: int, controllers: tuple[str, ...], leader_election: bool = True) -> None:
+        """`leader_election`: whether the provider runs with --leader-election (off by default in the provider, b5b30da
+        cmd/provider/main.go); without it no leader_election_master_status is exported (recorded) and every replica
+        runs its controllers."""
+        self.index, self.controllers, self.leader_election = index, controllers, leader_election
         self.pod = f"provider-gitea-7d9f8b6c5-{'abcdefghij'[index]}x{index}z"
         r = self.registry = CollectorRegistry()
         self.reconcile = Counter("controller_runtime_reconcile", "Total number of reconciliations per controller",
@@ -94,6 +99,8 @@ class Replica:
                               "controller", ["controller"], registry=r)
         self.terminal = Counter("controller_runtime_terminal_reconcile_errors", "Total number of terminal "
                                 "reconciliation errors per controller", ["controller"], registry=r)
+        self.timeouts = Counter("controller_runtime_reconcile_timeouts", "Total number of reconciliation timeouts per "
+                                "controller", ["controller"], registry=r)
         self.panics = Counter("controller_runtime_reconcile_panics", "Total number of reconciliation panics per "
                               "controller", ["controller"], registry=r)
         self.time = Histogram("controller_runtime_reconcile_time_seconds", "Length of time per reconciliation per "
@@ -118,7 +125,8 @@ class Replica:
         self.rest = Counter("rest_client_requests", "Number of HTTP requests, partitioned by status code, method, "
                             "and host", ["code", "method", "host"], registry=r)
         self.leader = Gauge("leader_election_master_status", "Gauge of if the reporting system is master of the "
-                            "relevant lease, 0 indicates backup, 1 indicates master", ["name"], registry=r)
+                            "relevant lease, 0 indicates backup, 1 indicates master", ["name"],
+                            registry=r if leader_election else None)
         self.cpu = Counter("process_cpu_seconds", "Total user and system CPU time spent in seconds", registry=r)
         self.rss = Gauge("process_resident_memory_bytes", "Resident memory size in bytes", registry=r)
         self.start_time = Gauge("process_start_time_seconds", "Start time of the process since unix epoch in "
@@ -128,7 +136,8 @@ class Replica:
         self.goroutines = Gauge("go_goroutines", "Number of goroutines that currently exist", registry=r)
         self.heap = Gauge("go_memstats_heap_inuse_bytes", "Number of heap bytes that are in use", registry=r)
         Gauge("go_info", "Information about the Go environment", ["version"], registry=r).labels("go1.24.4").set(1)
-        self.leader.labels(LEASE_NAME).set(0)
+        if leader_election:
+            self.leader.labels(LEASE_NAME).set(0)
         self.start_time.set(time.time())
         self.max_fds.set(1048576)
         self.server: ThreadingHTTPServer | None = None
@@ -143,14 +152,12 @@ class Replica:
         for c in self.controllers:
             for result in ("success", "error", "requeue", "requeue_after"):
                 self.reconcile.labels(c, result)
-            for m in (self.errors, self.terminal, self.panics):
+            for m in (self.errors, self.terminal, self.panics, self.timeouts):
                 m.labels(c)
             self.max_workers.labels(c).set(MAX_WORKERS)
             self.active.labels(c).set(0)
             for m in (self.unfinished, self.longest):
                 m.labels(c, c).set(0)
-            for p in DEPTH_PRIORITIES:
-                self.depth.labels(c, c, p).set(0)
             for m in (self.adds, self.retries):
                 m.labels(c, c)
             self.queue_duration.labels(c, c)
@@ -159,14 +166,18 @@ class Replica:
 
     def tick(self, mode: str, leader: bool, dt: float) -> None:
         """Advance the replica's counters by `dt` seconds of work in `mode`."""
-        self.leader.labels(LEASE_NAME).set(1 if leader else 0)
+        if self.leader_election:
+            self.leader.labels(LEASE_NAME).set(1 if leader else 0)
+        else:
+            leader = True  # no lease: every replica reconciles every resource
         self.cpu.inc(0.01 * dt)
         self.rss.set(48e6 + random.uniform(0, 4e6))
         self.fds.set(12)
         self.goroutines.set(140 if leader else 60)
         self.heap.set(21e6)
         self.rest.labels("200", "GET", KUBE_HOST).inc(2 * dt)
-        self.rest.labels("200", "PATCH", KUBE_HOST).inc(0.2 * dt if leader else 0)
+        # crossplane-runtime writes status and annotations with Update (PUT), recorded.
+        self.rest.labels("200", "PUT", KUBE_HOST).inc(0.2 * dt if leader else 0)
         if not leader:
             return
         if not self.controllers_started:
@@ -201,6 +212,7 @@ class Replica:
                                                          else random.uniform(5, 9))
             backlog = mode == "backlog" and managed
             self.depth.labels(c, c, DEPTH_PRIORITIES[0]).set(800 if backlog else random.choice((0, 0, 1)))
+            self.depth.labels(c, c, DEPTH_PRIORITIES[1]).set(0)
             self.active.labels(c).set(MAX_WORKERS if backlog else min(MAX_WORKERS, random.choice((0, 0, 1, 2))))
             self.unfinished.labels(c, c).set(0)
             self.longest.labels(c, c).set(0)
@@ -222,7 +234,8 @@ class Replica:
             self.work_duration.labels(c, c).observe(random.uniform(0.005, 0.05))
             self.queue_duration.labels(c, c).observe(random.uniform(1e-5, 1e-4))
         # Items waiting out their back-off are not in the queue: depth stays 0 (recorded, gitea-down).
-        self.depth.labels(c, c, DEPTH_PRIORITIES[0]).set(0)
+        for p in DEPTH_PRIORITIES:
+            self.depth.labels(c, c, p).set(0)
         self.active.labels(c).set(0)
 
     def serve(self, port: int = 0) -> None:
@@ -321,8 +334,8 @@ class ClusterMetrics:
 class ProviderSimulator:
     def __init__(self, replicas: int = 3, controllers: tuple[str, ...] = DEFAULT_CONTROLLERS,
                  namespace: str = "crossplane-system", container: str = "package-runtime",
-                 tick_seconds: float = 0.5, lease_seconds: float = 3.0) -> None:
-        self.replicas = [Replica(i, controllers) for i in range(replicas)]
+                 tick_seconds: float = 0.5, lease_seconds: float = 3.0, leader_election: bool = True) -> None:
+        self.replicas = [Replica(i, controllers, leader_election) for i in range(replicas)]
         self.mode = "healthy"
         self.leader = 0
         self.replicas[self.leader].start_controllers()  # replica 0 holds the lease from the start
