@@ -190,8 +190,25 @@ class Replica:
                 continue
             rate = 2.0 * dt  # reconciles per second per controller, sped up from 1/min per resource
             failing = managed and mode in ("requeue", "error_storm")
-            self.reconcile.labels(c, "requeue_after").inc(rate * (0.3 if failing else 0.9))
-            self.reconcile.labels(c, "success").inc(rate * 0.1)
+            if not managed:
+                # The providerconfig controller returns an empty Result: `success`, and only when a ProviderConfig
+                # changes (b5b30da internal/controller/providerconfig; recorded: no reconcile while healthy).
+                if int(self.clock / 10) != int((self.clock - dt) / 10):  # one every 10 s of ticks
+                    self.reconcile.labels(c, "success").inc()
+                    self.adds.labels(c, c).inc()
+                    self.time.labels(c).observe(random.uniform(0.001, 0.01))
+                    self.work_duration.labels(c, c).observe(random.uniform(0.001, 0.01))
+                    self.queue_duration.labels(c, c).observe(random.uniform(1e-5, 1e-4))
+                self.depth.labels(c, c, DEPTH_PRIORITIES[0]).set(0)
+                self.depth.labels(c, c, DEPTH_PRIORITIES[1]).set(0)
+                self.active.labels(c).set(0)
+                continue
+            # A healthy managed resource's reconcile ends in RequeueAfter (the poll): `requeue_after`, never
+            # `success` (crossplane-runtime pkg/reconciler/managed/reconciler.go; recorded, healthy phase).
+            self.reconcile.labels(c, "requeue_after").inc(rate * (0.4 if failing else 1.0))
+            # Every requeue is a delayed add, counted by workqueue_retries_total too (controller-runtime v0.24.1
+            # pkg/internal/metrics/workqueue.go): healthy polls included.
+            self.retries.labels(c, c).inc(rate * (0.4 if failing else 1.0))
             if failing and mode == "requeue":
                 self.reconcile.labels(c, "requeue").inc(rate * 0.6)
                 self.retries.labels(c, c).inc(rate * 0.6)
