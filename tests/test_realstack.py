@@ -94,7 +94,7 @@ def test_every_series_name_the_simulator_serves_is_real() -> None:
 @needs
 def test_every_real_series_our_rules_read_is_simulated() -> None:
     model = load_model(Config())
-    read = {n for rf in model.rule_files for r in rf.rules for n in metric_names(r.expr)}
+    read = {n for rf in model.rule_files for r in [*rf.records(), *rf.alerts()] for n in metric_names(r.expr)}
     real = names(rec("healthy").series)
     missing = (read & real) - names(sim_samples())
     assert not missing, f"our rules read real series the simulator lacks: {sorted(missing)}"
@@ -167,7 +167,7 @@ def recorded_config(recording: Recording) -> Config:
 
 
 @cache
-def fired(name: str) -> dict[str, list[str]]:
+def fired(name: str) -> dict:
     from tests.realstack.replay import fired_per_phase
 
     recording = rec(name)
@@ -178,11 +178,18 @@ def fired(name: str) -> dict[str, list[str]]:
 @pytest.mark.parametrize("scenario", ["healthy", "gitea-down", "one-failing", "burst-50"])
 def test_replay_reports_what_fired_per_phase(scenario: str) -> None:
     """Which alerts the build's rules fire on each recorded phase (printed with -s; docs/real-stack.md has the
-    table). The healthy phase of every scenario fires nothing: a healthy default install pages nobody."""
+    table). At the end of the healthy phase of every scenario no provider alert fires: a healthy install pages
+    nobody. The SLO burn alerts are reported, not asserted: they average the 5m error ratio over up to 6 hours, and
+    in a recording of minutes the set-up's creates (each a `requeue`) are most of that history."""
     result = fired(scenario)
-    print(f"\n{scenario}: " + "; ".join(f"{p}: {', '.join(a) or 'nothing'}" for p, a in result.items()))
+    print(f"\n{scenario}: " + "; ".join(f"{p}: during {', '.join(a.during) or 'nothing'}, at its end "
+                                        f"{', '.join(a.at_end) or 'nothing'}" for p, a in result.items()))
     assert result, f"{scenario}: no phase long enough to evaluate"
-    assert result.get("healthy", []) == [], f"{scenario}: alerts fired on the healthy real provider: {result['healthy']}"
+    if "healthy" in result:
+        slo = {a.alert for rf in load_model(recorded_config(rec(scenario))).rule_files if rf.name == "slo"
+               for a in rf.alerts()}
+        paging = [a for a in result["healthy"].at_end if a not in slo]
+        assert paging == [], f"{scenario}: alerts fire on the healthy real provider: {result['healthy']}"
 
 
 @needs
@@ -195,7 +202,7 @@ def test_replay_detects_a_firing_alert() -> None:
     base = Config()
     config = dataclasses.replace(base, provider=dataclasses.replace(base.provider, leader_election=True))
     got = fired_per_phase(recording, config, _promtool())
-    assert any("Leader" in a for a in got["healthy"]), got
+    assert any("Leader" in a for a in got["healthy"].at_end), got
 
 
 # -- per phase: the result mix, retries, depth, the back-off --------------------------------------------------------

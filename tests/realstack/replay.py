@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -46,18 +47,32 @@ def promtool_test(recording: Recording, config: Config, rule_paths: list[str]) -
         if len(idx) < 2:
             continue
         window = int((idx[-1] - idx[0]) * step)
+        at = f"{int(idx[-1] * step)}s"
         tests.append({"expr": f'count by (alertname) (max_over_time(ALERTS{{alertstate="firing"}}[{window}s]))',
-                      "eval_time": f"{int(idx[-1] * step)}s", "exp_samples": []})
+                      "eval_time": at, "exp_samples": []})
+        tests.append({"expr": 'count by (alertname) (ALERTS{alertstate="firing"})', "eval_time": at, "exp_samples": []})
     return {"rule_files": rule_paths, "evaluation_interval": f"{int(step)}s",
             "tests": [{"name": f"replay {recording.name}", "interval": f"{int(step)}s", "input_series": series,
                        "promql_expr_test": tests}]}
 
 
-FAILED_EXPR = re.compile(r'expr: "count by \(alertname\).*?", time: (\d+)s')
+FAILED_EXPR = re.compile(r'expr: "count by \(alertname\) \((max_over_time\()?ALERTS.*?", time: ([0-9hms]+),')
 
 
-def fired_per_phase(recording: Recording, config: Config, promtool: str) -> dict[str, list[str]]:
-    """phase name -> alerts that fired at some evaluation in that phase, with `config`'s build of our rules."""
+def _seconds(promtool_duration: str) -> int:
+    """promtool prints eval times as Go durations: 10m30s."""
+    units = {"h": 3600, "m": 60, "s": 1}
+    return sum(int(n) * units[u] for n, u in re.findall(r"(\d+)([hms])", promtool_duration))
+
+
+@dataclass
+class PhaseAlerts:
+    during: list[str]  # firing at some evaluation of the phase
+    at_end: list[str]  # firing at the phase's last evaluation
+
+
+def fired_per_phase(recording: Recording, config: Config, promtool: str) -> dict[str, PhaseAlerts]:
+    """phase name -> the alerts that fired in it, with `config`'s build of our rules."""
     with tempfile.TemporaryDirectory(prefix="replay-") as tmp:
         out = Path(tmp) / "build"
         build(config, out)
@@ -71,16 +86,17 @@ def fired_per_phase(recording: Recording, config: Config, promtool: str) -> dict
         if r.returncode and "FAILED" not in output:
             raise RuntimeError(f"promtool could not run the replay of {recording.name}:\n{output[-3000:]}")
     step = recording.meta["scrape_interval_seconds"]
-    by_time: dict[int, list[str]] = {}
+    during: dict[int, list[str]] = {}
+    at_end: dict[int, list[str]] = {}
     # Each failed expression's block runs to the next 'expr:' line.
-    blocks = re.split(r"(?=\n\s*expr: )", output)
-    for block in blocks:
+    for block in re.split(r"(?=\n\s*expr: )", output):
         m = FAILED_EXPR.search(block)
         if m:
-            by_time[int(m.group(1))] = sorted(set(re.findall(r'alertname="(\w+)"', block)))
-    out: dict[str, list[str]] = {}
+            (during if m.group(1) else at_end)[_seconds(m.group(2))] = sorted(set(re.findall(r'alertname="(\w+)"', block)))
+    result: dict[str, PhaseAlerts] = {}
     for phase in recording.phases:
         idx = phase.indexes(recording.times)
         if len(idx) >= 2:
-            out[phase.name] = by_time.get(int(idx[-1] * step), [])
-    return out
+            t = int(idx[-1] * step)
+            result[phase.name] = PhaseAlerts(during.get(t, []), at_end.get(t, []))
+    return result
