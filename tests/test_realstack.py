@@ -275,3 +275,70 @@ def test_depth_stays_zero_while_items_back_off() -> None:
     assert depth <= 1, depth
     simulated = [v for k, v in sim_samples("gitea_down", 300).items() if k.startswith("workqueue_depth")]
     assert max(simulated) <= 1
+
+
+COUNT_TOLERANCE = 0.15  # relative: failed reconciles per resource over the outage, model vs recording
+RECOVERY_TOLERANCE = 45.0  # seconds: 2 scrapes + the recorder's condition poll, time until every resource is back
+KIND_OF = {"managed/repository": "Repository", "managed/organization": "Organization", "managed/user": "User"}
+
+
+def model_outage(recording: Recording, items: int) -> tuple[sim.ItemSchedule, dict[str, int], float]:
+    """The simulator's per-item schedule run through the recording's phases: healthy until Gitea stops, failing
+    until it is back. The recorded resources were created together, so their polls are in step (spread 0).
+    Returns the schedule, the results counted during the outage, and when (seconds after Gitea came back) the
+    last resource is reconciled successfully again."""
+    down, back = recording.phase("gitea-down"), recording.phase("recovered")
+    s = sim.ItemSchedule(items)
+    s.due = [0.0] * items  # in step
+    s.advance(down.start, lambda _i: False)
+    counts = s.advance(back.start, lambda _i: True)
+    recovered = max(s.due) - back.start
+    return s, counts, recovered
+
+
+def recovered_after(recording: Recording, kind: str) -> float | None:
+    """Seconds from Gitea's restart until the last resource of `kind` is Synced again (from the conditions)."""
+    back = recording.phase("recovered").start
+    last: dict[str, float] = {}
+    for t, res, ctype, status, *_ in recording.conditions:
+        if res.startswith(kind + "/") and ctype == "Synced" and status == "True" and t >= back:
+            last[res] = min(last.get(res, t), t)
+    n = recording.meta["resources"][kind]
+    return max(last.values()) - back if len(last) >= n else None
+
+
+@needs
+def test_outage_back_off_matches_the_per_item_schedule() -> None:
+    """Gitea down: each resource's failed reconciles (`requeue`) back off on their own, 5 ms doubling to the 1000 s
+    cap (controller-runtime's per-item limiter): the count per resource over the outage, and how long after Gitea
+    is back the last resource recovers, match sim.ItemSchedule within the stated tolerances."""
+    r = rec("gitea-down")
+    down = r.phase("gitea-down")
+    checked = 0
+    for c, kind in KIND_OF.items():
+        n = r.meta["resources"][kind]
+        real = r.increase("controller_runtime_reconcile_total", down, controller=c, result="requeue") / n
+        _, counts, recovered = model_outage(r, n)
+        model = counts["requeue"] / n
+        assert abs(real - model) <= COUNT_TOLERANCE * model, (c, real, model)
+        assert r.increase("controller_runtime_reconcile_total", down, controller=c, result="requeue_after") <= n, c
+        got = recovered_after(r, kind)
+        assert got is not None, f"not every {kind} recovered within the recording"
+        assert abs(got - recovered) <= RECOVERY_TOLERANCE, (kind, got, recovered)
+        checked += 1
+    assert checked == 3
+
+
+@needs
+def test_the_simulator_gitea_down_mode_thins_out() -> None:
+    """The simulator's gitea_down mode (ItemSchedule) fails less and less often, as recorded: the second half of the
+    outage holds a small share of its failed reconciles, in both."""
+    r = rec("gitea-down")
+    down = r.phase("gitea-down")
+    per = r.per_scrape("controller_runtime_reconcile_total", down, controller="managed/repository", result="requeue")
+    half = len(per) // 2
+    real_late = sum(per[half:]) / sum(per)
+    s = sim.ItemSchedule(sim.SCHEDULED_ITEMS)
+    first = s.advance(down.end - down.start - (down.end - down.start) / 2, lambda _i: True)["requeue"]
+    second = s.advance(down.end - down.start, lambda _i: True)["requeue"]
+    assert real_late < 0.2 and second / (first + second) < 0.2, (real_late, second / (first + second))
