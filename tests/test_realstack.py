@@ -342,3 +342,26 @@ def test_the_simulator_gitea_down_mode_thins_out() -> None:
     first = s.advance(down.end - down.start - (down.end - down.start) / 2, lambda _i: True)["requeue"]
     second = s.advance(down.end - down.start, lambda _i: True)["requeue"]
     assert real_late < 0.2 and second / (first + second) < 0.2, (real_late, second / (first + second))
+
+
+@needs
+def test_a_failing_create_backs_off_four_times_per_step() -> None:
+    """One Repository whose owner does not exist, among healthy ones: its failed creates come in steps whose gaps
+    grow about x4 (two rate-limited reconciles per step: the create rewrites the external-create annotations),
+    as sim.ItemSchedule(attempts_per_failure=2) has it; over the phase the counts agree within COUNT_TOLERANCE
+    (+1: the create event's own reconcile). Nothing else fails: the healthy resources keep polling."""
+    r = rec("one-failing")
+    phase = r.phase("one-failing")
+    per = r.per_scrape("controller_runtime_reconcile_total", phase, controller="managed/repository", result="requeue")
+    steps = [i for i, n in enumerate(per) if n]
+    gaps = [b - a for a, b in zip(steps[1:], steps[2:], strict=False)]  # the first step fills one scrape
+    assert len(gaps) >= 2 and all(3 <= b / a <= 5 for a, b in zip(gaps, gaps[1:], strict=False)), (steps, gaps)
+    s = sim.ItemSchedule(1, attempts_per_failure=2)
+    s.due = [0.0]
+    model = s.advance(phase.end - phase.start, lambda _i: True)["requeue"]
+    real = sum(per)
+    assert abs(real - model) <= COUNT_TOLERANCE * model + 1, (real, model)
+    healthy = r.phase("healthy")
+    polls = r.increase("controller_runtime_reconcile_total", phase, controller="managed/repository", result="requeue_after")
+    per_minute = polls / ((phase.end - phase.start) / 60)
+    assert abs(per_minute - r.meta["resources"]["Repository"]) <= 2, (per_minute, healthy)

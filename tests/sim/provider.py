@@ -280,8 +280,9 @@ class ItemSchedule:
     interval (crossplane-runtime's managed reconciler returns RequeueAfter: result `requeue_after`); a resource
     whose Gitea call fails returns Requeue: true (result `requeue`, crossplane-runtime pkg/reconciler/managed/
     reconciler.go) and is requeued after its own exponential back-off, so failures thin out instead of repeating at
-    the poll rate. `attempts_per_failure` reconciles happen per back-off step (a failing create rewrites the
-    external-create annotations and is reconciled again at once: 2 and more).
+    the poll rate. `attempts_per_failure` reconciles happen per back-off step: 1 for a failing observe (Gitea down),
+    2 for a failing create, which rewrites the external-create annotations and so is reconciled again at once;
+    both reconciles are rate-limited requeues, so its delay grows x4 per step (recorded, one-failing).
     """
 
     def __init__(self, items: int, poll: float = POLL_SECONDS, base: float = BACKOFF_BASE_SECONDS,
@@ -301,7 +302,8 @@ class ItemSchedule:
                 break
             self.now = self.due[i]
             if failing(i):
-                self.failures[i] += 1
+                # Each of the step's reconciles is a rate-limited requeue: the item's failure count grows by all.
+                self.failures[i] += self.attempts
                 counts["requeue"] += self.attempts
                 self.due[i] = self.now + min(self.base * 2 ** (self.failures[i] - 1), self.cap)
             else:
