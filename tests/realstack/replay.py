@@ -2,7 +2,7 @@
 alerts fired in each phase.
 
 The recorded series become promtool input series (one sample per recorded scrape, at the recording's 15 s
-interval) with the target labels Prometheus would add (job, namespace, pod, the cluster label), plus `up` = 1
+interval; rules evaluated at the config's evaluation_interval) with the target labels Prometheus would add (job, namespace, pod, the cluster label), plus `up` = 1
 for the provider's target. Only the provider's rule files are loaded: the recording has no exporter or
 kube-state-metrics series. Per phase, one `promql_expr_test` asks which alerts were firing at any evaluation of
 the phase (`max_over_time(ALERTS{alertstate="firing"}[phase])`) and expects none; promtool's failure report
@@ -50,13 +50,19 @@ def promtool_test(recording: Recording, config: Config, rule_paths: list[str]) -
         at = f"{int(idx[-1] * step)}s"
         tests.append({"expr": f'count by (alertname) (max_over_time(ALERTS{{alertstate="firing"}}[{window}s]))',
                       "eval_time": at, "exp_samples": []})
-        tests.append({"expr": 'count by (alertname) (ALERTS{alertstate="firing"})', "eval_time": at, "exp_samples": []})
-    return {"rule_files": rule_paths, "evaluation_interval": f"{int(step)}s",
+        # Firing at the last evaluation: a sample within one evaluation interval (an instant selector would also
+        # see an alert resolved up to 5 minutes before, through the lookback).
+        tests.append({"expr": f'count by (alertname) (count_over_time(ALERTS{{alertstate="firing"}}'
+                              f'[{config.evaluation_interval}]))', "eval_time": at, "exp_samples": []})
+    # Rules are evaluated at the config's evaluation interval, as Prometheus would (`for` and the SLO averages
+    # depend on it); the input keeps the recording's scrape interval.
+    return {"rule_files": rule_paths, "evaluation_interval": config.evaluation_interval,
             "tests": [{"name": f"replay {recording.name}", "interval": f"{int(step)}s", "input_series": series,
                        "promql_expr_test": tests}]}
 
 
-FAILED_EXPR = re.compile(r'expr: "count by \(alertname\) \((max_over_time\()?ALERTS.*?", time: ([0-9hms]+),')
+FAILED_EXPR = re.compile(r'expr: "count by \(alertname\) \((max_over_time|count_over_time)\(ALERTS.*?", '
+                         r'time: ([0-9hms]+),')
 
 
 def _seconds(promtool_duration: str) -> int:
@@ -92,7 +98,7 @@ def fired_per_phase(recording: Recording, config: Config, promtool: str) -> dict
     for block in re.split(r"(?=\n\s*expr: )", output):
         m = FAILED_EXPR.search(block)
         if m:
-            (during if m.group(1) else at_end)[_seconds(m.group(2))] = sorted(set(re.findall(r'alertname="(\w+)"', block)))
+            (during if m.group(1) == "max_over_time" else at_end)[_seconds(m.group(2))] = sorted(set(re.findall(r'alertname="(\w+)"', block)))
     result: dict[str, PhaseAlerts] = {}
     for phase in recording.phases:
         idx = phase.indexes(recording.times)
