@@ -10,9 +10,12 @@ histogram child appears with the first reconcile (updateMetrics). A standby serv
 leader_election_master_status 0, process_* and go_*. (A replica that loses the lease exits in
 controller-runtime; here a stopped replica keeps its registry when started again.)
 
-Modes (`sim.mode`): healthy (steady state: requeue_after polls, a few successes), requeue (failing Gitea
-calls: crossplane-runtime returns a requeue), error_storm (reconcile errors), panic (reconcile panics),
-backlog (work queue depth and waiting time grow). `stop(i)` / `start(i)` take a replica down and up; the
+Modes (`sim.mode`): healthy (steady state: requeue_after polls), requeue (failing Gitea calls at a constant
+share of the poll rate: NOT what the real provider does, kept for the simulated e2e scenarios), error_storm
+(reconcile errors), panic (reconcile panics), backlog (work queue depth and waiting time grow), gitea_down and
+recovered (each resource on its own schedule with controller-runtime's per-item back-off, `ItemSchedule`: what the
+real provider does, recorded in tests/recordings/gitea-down and checked by tests/test_realstack.py).
+`leader_election=False` (the provider's default): no leader series, every replica reconciles. `stop(i)` / `start(i)` take a replica down and up; the
 leader lease moves to a running replica after `lease_seconds`.
 
 A second exposition (`cluster_url`) stands in for kube-state-metrics and cAdvisor for the same pods.
