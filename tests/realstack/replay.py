@@ -2,14 +2,13 @@
 alerts fired in each phase.
 
 The recorded series become promtool input series (one sample per recorded scrape, at the recording's 15 s
-interval; rules evaluated at the config's evaluation_interval) with the target labels Prometheus would add (job, namespace, pod, the cluster label), plus `up` = 1
-for the provider's target. Only the provider's rule files are loaded: the recording has no exporter or
-kube-state-metrics series. Per phase, one `promql_expr_test` asks which alerts were firing at any evaluation of
-the phase (`max_over_time(ALERTS{alertstate="firing"}[phase])`) and expects none; promtool's failure report
-lists the ones that were, which is what this returns. No expectation about any particular alert is written
-here: the tests decide what must (not) fire.
+interval; rules evaluated at the config's evaluation_interval) with the target labels Prometheus would add (job,
+namespace, pod, the cluster label), plus `up` = 1 for the provider's target. Only the provider's rule files are
+loaded: the recording has no exporter or kube-state-metrics series. Per phase, two `promql_expr_test`s ask which
+alerts were firing at any evaluation of the phase (`max_over_time(ALERTS{alertstate="firing"}[phase])`) and at its
+last evaluation, and expect none; promtool's failure report lists the ones that were, which is what this returns.
+No expectation about any particular alert is written here: the tests decide what must (not) fire.
 """
-
 from __future__ import annotations
 
 import re
@@ -98,7 +97,8 @@ def fired_per_phase(recording: Recording, config: Config, promtool: str) -> dict
     for block in re.split(r"(?=\n\s*expr: )", output):
         m = FAILED_EXPR.search(block)
         if m:
-            (during if m.group(1) == "max_over_time" else at_end)[_seconds(m.group(2))] = sorted(set(re.findall(r'alertname="(\w+)"', block)))
+            names = sorted(set(re.findall(r'alertname="(\w+)"', block)))
+            (during if m.group(1) == "max_over_time" else at_end)[_seconds(m.group(2))] = names
     result: dict[str, PhaseAlerts] = {}
     for phase in recording.phases:
         idx = phase.indexes(recording.times)
