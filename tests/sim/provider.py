@@ -15,8 +15,8 @@ share of the poll rate: NOT what the real provider does, kept for the simulated 
 (reconcile errors), panic (reconcile panics), backlog (work queue depth and waiting time grow), gitea_down and
 recovered (each resource on its own schedule with controller-runtime's per-item back-off, `ItemSchedule`: what the
 real provider does, recorded in tests/recordings/gitea-down and checked by tests/test_realstack.py).
-`leader_election=False` (the provider's default): no leader series, every replica reconciles. `stop(i)` / `start(i)` take a replica down and up; the
-leader lease moves to a running replica after `lease_seconds`.
+`leader_election=False` (the provider's default): no leader series, every replica reconciles. `stop(i)` /
+`start(i)` take a replica down and up; the leader lease moves to a running replica after `lease_seconds`.
 
 A second exposition (`cluster_url`) stands in for kube-state-metrics and cAdvisor for the same pods.
 """
