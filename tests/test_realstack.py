@@ -8,7 +8,6 @@ check compares against what was recorded, never against a number written here fr
 from __future__ import annotations
 
 import dataclasses
-import re
 from functools import cache
 
 import pytest
@@ -21,6 +20,7 @@ from gitea_provider_monitoring.render.compiler import load_model
 from tests.realstack import tools
 from tests.realstack.record import compact, parse, rle
 from tests.realstack.recording import Recording, available, parse_series, unrle
+from tests.realstack.report import recorded_config
 from tests.sim import provider as sim
 
 RECORDINGS = available()
@@ -155,15 +155,6 @@ def _promtool() -> str:
     if not sets:
         pytest.skip("promtool not found: run `make tools`")
     return sets[-1].tool
-
-
-def recorded_config(recording: Recording) -> Config:
-    """Our default config, as the recorded provider ran: leader election only when its args turned it on
-    (--leader-election defaults to false, provider b5b30da cmd/provider/main.go)."""
-    args = recording.meta.get("provider_args", [])
-    on = any(re.fullmatch(r"(--leader-election|-l)(=true)?", a) for a in args)
-    base = Config()
-    return dataclasses.replace(base, provider=dataclasses.replace(base.provider, leader_election=on))
 
 
 @cache
@@ -365,3 +356,19 @@ def test_a_failing_create_backs_off_four_times_per_step() -> None:
     polls = r.increase("controller_runtime_reconcile_total", phase, controller="managed/repository", result="requeue_after")
     per_minute = polls / ((phase.end - phase.start) / 60)
     assert abs(per_minute - r.meta["resources"]["Repository"]) <= 2, (per_minute, healthy)
+
+
+@needs
+def test_the_worker_is_mostly_idle_when_healthy() -> None:
+    """One worker, a few milliseconds a minute per resource: busy in at most a fifth of healthy scrapes, recorded and
+    simulated (more and the saturation alert could fire on a healthy provider)."""
+    r = rec("healthy")
+    idx = r.phase("healthy").indexes(r.times)
+    for values in r.select("controller_runtime_active_workers").values():
+        assert sum(bool(values[i]) for i in idx) <= len(idx) / 5
+    busy = 0
+    replica = sim.Replica(0, DEFAULT_CONTROLLERS, leader_election=False)
+    for _ in range(200):
+        replica.tick("healthy", True, 1.0)
+        busy += replica.active.labels("managed/repository")._value.get() > 0
+    assert busy <= 200 / 5
