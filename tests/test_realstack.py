@@ -273,18 +273,20 @@ RECOVERY_TOLERANCE = 45.0  # seconds: 2 scrapes + the recorder's condition poll,
 KIND_OF = {"managed/repository": "Repository", "managed/organization": "Organization", "managed/user": "User"}
 
 
-def model_outage(recording: Recording, items: int) -> tuple[sim.ItemSchedule, dict[str, int], float]:
-    """The simulator's per-item schedule run through the recording's phases: healthy until Gitea stops, failing
-    until it is back. The recorded resources were created together, so their polls are in step (spread 0).
-    Returns the schedule, the results counted during the outage, and when (seconds after Gitea came back) the
-    last resource is reconciled successfully again."""
+def model_outage(recording: Recording, controller: str, items: int) -> tuple[dict[str, int], float]:
+    """The simulator's per-item schedule over the recorded outage. The recorded resources were created together, so
+    their polls are in step: the model's first failure is placed in the scrape interval where the recording's first
+    failed reconcile of `controller` is. Returns the results counted during the outage and when (seconds after
+    Gitea came back) the last resource is reconciled, successfully, again."""
     down, back = recording.phase("gitea-down"), recording.phase("recovered")
+    per = recording.per_scrape("controller_runtime_reconcile_total", down, controller=controller, result="requeue")
+    idx = down.indexes(recording.times)
+    first = next(j for j, n in enumerate(per) if n)
     s = sim.ItemSchedule(items)
-    s.due = [0.0] * items  # in step
-    s.advance(down.start, lambda _i: False)
+    s.due = [(recording.times[idx[first]] + recording.times[idx[first + 1]]) / 2] * items
+    s.now = down.start
     counts = s.advance(back.start, lambda _i: True)
-    recovered = max(s.due) - back.start
-    return s, counts, recovered
+    return counts, max(s.due) - back.start
 
 
 def recovered_after(recording: Recording, kind: str) -> float | None:
@@ -309,7 +311,7 @@ def test_outage_back_off_matches_the_per_item_schedule() -> None:
     for c, kind in KIND_OF.items():
         n = r.meta["resources"][kind]
         real = r.increase("controller_runtime_reconcile_total", down, controller=c, result="requeue") / n
-        _, counts, recovered = model_outage(r, n)
+        counts, recovered = model_outage(r, c, n)
         model = counts["requeue"] / n
         assert abs(real - model) <= COUNT_TOLERANCE * model, (c, real, model)
         assert r.increase("controller_runtime_reconcile_total", down, controller=c, result="requeue_after") <= n, c
