@@ -10,7 +10,7 @@ CONFIG ?=
 CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
 
 .DEFAULT_GOAL := help
-.PHONY: help build check test lint tools push e2e bench clean fmt docs site
+.PHONY: help build check test lint tools push e2e bench clean fmt docs site real-stack-tools
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -40,7 +40,13 @@ $(GO_TOOLS_STAMP): scripts/go-tools
 	scripts/go-tools
 	@if [ -x $(TOOLS)/kustomize ] && [ -x $(TOOLS)/actionlint ] && [ -x $(TOOLS)/helm ]; then touch $@; fi
 
-tools: $(GO_TOOLS_STAMP)
+tools: $(GO_TOOLS_STAMP) real-stack-tools
+
+# The real stack (docs/real-stack.md): Gitea, the provider, etcd, kube-apiserver, kube-state-metrics, built with Go
+# (pinned in scripts/build-real-stack, cached in ~/.cache). Part of `make tools`, never a prerequisite of `make test`
+# (a cold build takes ~30 min); without Go or ../shared it says so in one line and skips.
+real-stack-tools: ## Build the real stack (Gitea, provider, etcd, kube-apiserver, kube-state-metrics) into .tools/
+	scripts/build-real-stack
 
 tools: ## Fetch promtool, prometheus, alertmanager, amtool: Debian's into .tools/bin, with Go also 3.x into .tools/<name>-<version>
 	scripts/fetch-tools $(if $(WITH_BLACKBOX),--with-blackbox,)

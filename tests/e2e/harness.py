@@ -149,7 +149,8 @@ class Environment:
         self.gitea = GiteaSimulator(spec_file("gitea-swagger.json"), TOKEN)  # validates when the specs are present
         self.provider = ProviderSimulator(replicas=replicas, controllers=self.config.provider.controllers,
                                           namespace=self.config.provider.namespace,
-                                          container=self.config.provider.container)
+                                          container=self.config.provider.container,
+                                          leader_election=self.config.provider.leader_election)
         self.exporter_port, self.proxy_port = free_port(), free_port()
         self.exporter: ExporterProcess | None = None
         self.start_exporter()

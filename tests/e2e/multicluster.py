@@ -63,7 +63,7 @@ class Cluster:
         self.gitea = GiteaSimulator(spec_file("gitea-swagger.json"), TOKEN)  # validates when the specs are present
         p = self.config.provider
         self.provider = ProviderSimulator(replicas=3, controllers=p.controllers, namespace=p.namespace,
-                                          container=p.container)
+                                          container=p.container, leader_election=p.leader_election)
         self.exporter_port, self.proxy_port = free_port(), free_port()
         self.exporter: ExporterProcess | None = None
         self.start_exporter()
