@@ -4,6 +4,7 @@ shape and delivery, and the real kube-state-metrics v2.20.0 reading objects with
 from __future__ import annotations
 
 import io
+import os
 import re
 import socket
 import subprocess
@@ -19,12 +20,27 @@ from prometheus_client.parser import text_string_to_metric_families
 from gitea_provider_monitoring.model import catalog, managed
 from gitea_provider_monitoring.model.config import Config
 from gitea_provider_monitoring.render import compiler, resource_state
+from tests.realstack.tools import pinned
 from tests.sim import kubeapi
 
 ROOT = Path(__file__).resolve().parents[1]
 UPSTREAM = ROOT.parent / "shared" / "upstream" / f"provider-gitea-{managed.PROVIDER_COMMIT}.tar.gz"
 PROVIDER_SCHEMA = ROOT.parent / "shared" / "specs" / "crds" / "pkg.crossplane.io_v1_provider.json"
-KSM = ROOT / ".tools" / "kube-state-metrics-2.20.0" / "kube-state-metrics"
+KSM_VERSION = pinned()["KSM_VERSION"]  # written once, in scripts/build-real-stack
+
+
+def _ksm() -> Path:
+    """The kube-state-metrics of `make real-stack-tools`: in .tools/, or in the Go tool cache another checkout filled."""
+    cache = Path(os.environ.get("GO_TOOL_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+                 / "gitea-provider-monitoring" / "tools")
+    for folder in (ROOT / ".tools", cache):
+        binary = folder / f"kube-state-metrics-{KSM_VERSION}" / "kube-state-metrics"
+        if binary.is_file() and os.access(binary, os.X_OK):
+            return binary
+    return ROOT / ".tools" / f"kube-state-metrics-{KSM_VERSION}" / "kube-state-metrics"
+
+
+KSM = _ksm()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -224,8 +240,7 @@ def _scrape(url: str) -> list[tuple[str, dict[str, str], float]]:
 
 def test_real_kube_state_metrics_reads_the_resources(tmp_path: Path) -> None:
     if not KSM.exists():
-        pytest.skip(f"kube-state-metrics 2.20.0 not built ({KSM.relative_to(ROOT)}: scripts/go-build-tool "
-                    "kube-state-metrics 2.20.0 k8s.io/kube-state-metrics/v2@v2.20.0 k8s.io/kube-state-metrics/v2)")
+        pytest.skip(f"kube-state-metrics {KSM_VERSION} not built ({KSM.relative_to(ROOT)}): `make real-stack-tools`")
     kinds = [*managed.MANAGED_KINDS, managed.PROVIDER_CONFIG, managed.PROVIDER, managed.PROVIDER_REVISION]
     api = kubeapi.KubeAPI([kubeapi.crd(k.group, k.version, k.kind, k.plural, k.namespaced) for k in kinds],
                           _objects()).start()
