@@ -60,7 +60,8 @@ lint: build ## Lint build/ (rules, dashboards, manifests); `gitea-monitoring lin
 CHECK_TESTS := tests/test_config.py tests/test_configs.py tests/test_overrides.py tests/test_templates.py \
 	tests/test_dashboard_model.py tests/test_dashboards.py tests/test_build.py tests/test_kubernetes.py \
 	tests/test_alertmanager.py tests/test_lint.py tests/lint tests/test_extension.py tests/test_docs.py \
-	tests/test_layers.py tests/test_imports.py tests/test_versioning.py tests/test_durations.py
+	tests/test_layers.py tests/test_imports.py tests/test_versioning.py tests/test_durations.py \
+	tests/test_provider_facts.py
 
 check: $(BIN)/.installed $(TOOLS_STAMP) ## Inner loop, under 2 min: ruff, mypy, unit tests of model, definitions, renderers, lint (no servers)
 	$(BIN)/ruff check .

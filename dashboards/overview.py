@@ -74,7 +74,8 @@ def dashboard(config: Config) -> DashboardDef:
                        stack=True), w=12)
     failures = measure(config, "GiteaProviderReconcileFailureRatioHigh")
     g.add(p.timeseries("Failure ratio (error + requeue)", "Share of reconciles that end in error or requeue, per "
-                       f"controller, over {t.reconcile_failure_window} (the alert's window: failing resources back off "
+                       f"controller, over {config_for(config, failures.alert).thresholds.reconcile_failure_window} "
+                       "(the alert's window: failing resources back off "
                        "up to ~17 minutes between attempts); the red area is the alert threshold. A create is a "
                        "requeue too. Which resources fail: their Synced condition.", "percentunit",
                        [(failures.query(prov, ""), "{{controller}}")], steps=p.alert_steps(failures),

@@ -10,6 +10,7 @@ from gitea_provider_monitoring.model import panels as p
 from gitea_provider_monitoring.model import provider_facts as facts
 from gitea_provider_monitoring.model.config import Config
 from gitea_provider_monitoring.model.dashboard import DashboardDef
+from gitea_provider_monitoring.model.overrides import config_for
 
 UID = "gitea-provider-resources"
 
@@ -108,14 +109,15 @@ def _managed_resources(config: Config, g: p.Grid) -> None:
     not_synced = measure(config, "GiteaResourceNotSynced")
     g.add(p.timeseries("Not Synced per kind", "Resources whose Synced condition is not True (their last reconcile "
                        "failed), the count GiteaResourceNotSynced alerts on once it holds for "
-                       f"{config.thresholds.resource_not_synced_for}. " + hint, "short",
+                       f"{config_for(config, not_synced.alert).thresholds.resource_not_synced_for}. " + hint, "short",
                        [(not_synced.query(sel, ""), legend)], steps=p.alert_steps(not_synced), no_value="0",
-                       links=p.runbook_links(config, "GiteaResourceNotSynced")), w=8)
+                       links=p.runbook_links(config, not_synced)), w=8)
     not_ready = measure(config, "GiteaResourceNotReady")
     g.add(p.timeseries("Not Ready per kind", "Resources whose Ready condition is not True, deletions aside, the count "
-                       f"GiteaResourceNotReady alerts on once it holds for {config.thresholds.resource_not_ready_for}. "
+                       "GiteaResourceNotReady alerts on once it holds for "
+                       f"{config_for(config, not_ready.alert).thresholds.resource_not_ready_for}. "
                        + hint, "short", [(not_ready.query(sel, ""), legend)], steps=p.alert_steps(not_ready),
-                       no_value="0", links=p.runbook_links(config, "GiteaResourceNotReady")), w=8)
+                       no_value="0", links=p.runbook_links(config, not_ready)), w=8)
     columns = {managed.KIND_LABEL: "kind", managed.GROUP_LABEL: "group", "namespace": "namespace", "name": "name",
                "type": "condition", "reason": "reason", "Value": "since"}
     g.add(p.table(FAILING_TITLE, "Every resource whose Synced or Ready condition is not True now, with the reason and "

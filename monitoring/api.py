@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from gitea_provider_monitoring import __version__
 from gitea_provider_monitoring.exporters.gitea_api.durations import duration_seconds, fmt_duration
+from gitea_provider_monitoring.model import managed, provider_facts
 from gitea_provider_monitoring.model.alerting import alert, kubectl_logs, kubectl_pods
 from gitea_provider_monitoring.model.catalog import (
     COUNTER,
@@ -49,6 +50,8 @@ from gitea_provider_monitoring.model.panels import (
     alert_steps,
     alert_threshold,
     bargauge,
+    count_steps,
+    dashboard_link,
     exporter_sel,
     firing_alerts,
     gauge,
@@ -56,9 +59,11 @@ from gitea_provider_monitoring.model.panels import (
     gitea_health_checks,
     heatmap,
     percentile,
+    pod_network_sel,
     pod_sel,
     provider_sel,
     quantile_label,
+    resource_sel,
     runbook_links,
     scope,
     stat,
@@ -89,6 +94,7 @@ from gitea_provider_monitoring.model.rules import (
 )
 from gitea_provider_monitoring.model.rules import series as sel_series
 from gitea_provider_monitoring.model.settings import setting
+from gitea_provider_monitoring.model.templates import resource_list
 from gitea_provider_monitoring.model.testdata import (
     CLUSTER,
     PODS,
@@ -139,5 +145,9 @@ __all__ = [
     "DashboardDef", "PanelsOn", "Grid", "new_dashboard", "variables", "timeseries", "stat", "gauge", "bargauge",
     "table", "heatmap", "state_timeline", "text", "targets", "thresholds", "alert_threshold", "alert_steps",
     "runbook_links", "quantile_label", "percentile", "provider_sel", "exporter_sel", "scope", "pod_sel", "TAGS",
-    "GREEN", "YELLOW", "RED", "firing_alerts", "gitea_failures", "gitea_health_checks",
+    "GREEN", "YELLOW", "RED", "firing_alerts", "gitea_failures", "gitea_health_checks", "count_steps",
+    "dashboard_link", "resource_sel", "pod_network_sel", "resource_list",
+    # what the provider is and does (read from its source, per version): its flags, lease, workers, back-off, and
+    # the managed kinds of its CRDs with the kube-state-metrics series of their conditions
+    "provider_facts", "managed",
 ]

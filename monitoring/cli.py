@@ -59,10 +59,11 @@ def _cmd_lint(args: argparse.Namespace) -> int:
     from gitea_provider_monitoring.lint.catalog import from_file
     from gitea_provider_monitoring.lint.findings import locate_lines, render_json, render_sarif, render_text
     from gitea_provider_monitoring.lint.inputs import LintInputError
+    from gitea_provider_monitoring.lint.types import TypeSourceError
 
     if args.list_checks:
         for check in CHECKS.values():
-            print(f"{check.id:26} {check.level:8} {check.group:10} {check.why}")
+            print(f"{check.id:29} {check.level:8} {check.group:10} {check.why}")
         return 0
     if args.explain:
         from gitea_provider_monitoring.lint.checks import DOCS
@@ -79,8 +80,9 @@ def _cmd_lint(args: argparse.Namespace) -> int:
     try:
         catalog = None if args.catalog == "builtin" else from_file(Path(args.catalog))
         result = lint_paths([Path(p) for p in args.paths or ["build"]], catalog, disabled, args.scrape_interval,
-                            Path(args.dashboard_schema) if args.dashboard_schema else None, severities, levels)
-    except (LintInputError, ValueError) as exc:
+                            Path(args.dashboard_schema) if args.dashboard_schema else None, severities, levels,
+                            metrics=args.metrics, prometheus=args.prometheus)
+    except (LintInputError, TypeSourceError, ValueError) as exc:
         print(f"gitea-monitoring lint: {exc}", file=sys.stderr)
         return 2
     if args.format == "json":
@@ -313,7 +315,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--catalog", default="builtin", metavar="builtin|FILE",
                    help="metrics to check against: the built-in provider/exporter catalog (default), or a "
                    "/metrics text dump or YAML {metrics: [{name, type, labels, values}]} of your own")
-    p.add_argument("--scrape-interval", metavar="DURATION", help="for the range-window check (default: the config's, 30s)")
+    p.add_argument("--metrics", action="append", default=[], metavar="FILE|URL",
+                   help="a metrics sample (a scrape of your exporter, or its URL): its # TYPE lines type metrics the "
+                   "catalog does not know; repeatable")
+    p.add_argument("--prometheus", metavar="URL", help="a Prometheus whose /api/v1/metadata types metrics the catalog "
+                   "and --metrics do not know (read-only GET; 30s and 32 MiB at most)")
+    p.add_argument("--scrape-interval", metavar="DURATION", help="for the range checks: short-range-window (default: "
+                   "the config's, 30s) and, when given, range-below-two-scrapes for every selector")
     p.add_argument("--dashboard-schema", metavar="FILE", help="Grafana dashboard JSON schema (default: "
                    "$SPECS_DIR or ../shared/specs grafana-dashboard.schema.json when present, else the project's own "
                    "description of the dashboard model)")

@@ -424,7 +424,6 @@ def test_gitea_monitoring_test_fails_on_a_rule_that_drifted_from_its_cases(built
     """The command users run before deploying exits 1 when a promtool case fails (here: a hand-edited threshold)."""
     import shutil
 
-    from gitea_provider_monitoring.alerts.recording import RECONCILE_FAILURE_RATIO
     from gitea_provider_monitoring.cli import main
     from gitea_provider_monitoring.model.rules import num
 
@@ -432,10 +431,12 @@ def test_gitea_monitoring_test_fails_on_a_rule_that_drifted_from_its_cases(built
     shutil.copytree(built, copy, ignore=shutil.ignore_patterns("handwritten", "slo*.test.yaml"))
     rules = copy / "prometheus" / "rules" / "provider-alerts.yaml"
     # The failure-ratio alert's threshold, doubled: its firing case (threshold x 1.5) no longer fires.
-    rule = f"{RECONCILE_FAILURE_RATIO} > {num(Config().thresholds.reconcile_failure_ratio)}\n"
+    window = Config().thresholds.reconcile_failure_window
+    rule = f"[{window}]))\n      > {num(Config().thresholds.reconcile_failure_ratio)}\n"
     text = rules.read_text()
     assert text.count(rule) == 1, f"the failure-ratio alert ({rule.strip()}) is not in {rules.name}"
-    drifted = f"{RECONCILE_FAILURE_RATIO} > {num(Config().thresholds.reconcile_failure_ratio * 2)}\n"
+    drifted = rule.replace(f"> {num(Config().thresholds.reconcile_failure_ratio)}",
+                           f"> {num(Config().thresholds.reconcile_failure_ratio * 2)}")
     rules.write_text(text.replace(rule, drifted))
     assert main(["test", "--dir", str(copy), "--no-handwritten"]) == 1
     out = capsys.readouterr().out

@@ -99,7 +99,7 @@ def first_party_uses_outside_the_api(source: str) -> set[str]:
                     missing.add(f"{node.module}.{alias.name}")
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in modules:
-            if id(getattr(modules[node.value.id], node.attr)) not in public:
+            if id(modules[node.value.id]) not in public and id(getattr(modules[node.value.id], node.attr)) not in public:
                 missing.add(f"{modules[node.value.id].__name__}.{node.attr}")
     return missing - FIRST_PARTY_ONLY
 

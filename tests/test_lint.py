@@ -42,51 +42,6 @@ def checks_for(tmp_path: Path, *rules: dict, extra_docs: tuple = (), **kwargs: o
 
 GOOD = "sum by (controller) (rate(controller_runtime_reconcile_total{result=\"error\"}[5m])) > 0"
 
-# check id -> (bad rules, good rules): each pair differs only in the mistake.
-RULE_CASES = {
-    "promql-syntax": ([alert("sum(rate(x[5m])")], [alert(GOOD)]),
-    "template-syntax": ([alert(GOOD, annotations={"summary": "{{ $labels.controller"})],
-                        [alert(GOOD, annotations={"summary": "{{ $labels.controller }}"})]),
-    "invalid-duration": ([alert(GOOD, **{"for": "5 minutes"})], [alert(GOOD, **{"for": "1h30m"})]),
-    "alert-name-case": ([alert(GOOD, name="gitea_down")], [alert(GOOD, name="GiteaDown")]),
-    "severity-label": ([alert(GOOD, labels={"severity": "page"})], [alert(GOOD, labels={"severity": "info"})]),
-    "missing-summary": ([alert(GOOD, annotations={"summary": None})], [alert(GOOD)]),
-    "missing-description": ([alert(GOOD, annotations={"description": "it is broken"})], [alert(GOOD)]),
-    "missing-runbook": ([alert(GOOD, annotations={"runbook_url": None})], [alert(GOOD)]),
-    "group-too-large": ([record("up", f"job:up{i}:sum") for i in range(21)],
-                        [record("up", f"job:up{i}:sum") for i in range(20)]),
-    "duplicate-rule": ([alert(GOOD), alert(GOOD)], [alert(GOOD), alert(GOOD, labels={"severity": "critical"})]),
-    "alert-without-comparison": ([alert("sum(controller_runtime_active_workers)")],
-                                 [alert("absent(up{job=\"provider-gitea\"})")]),
-    "plain-regex": ([alert('up{job=~"provider-gitea"} == 0')], [alert('up{job=~"provider-gitea|x"} == 0')]),
-    "unstable-aggregation": ([alert("topk(1, controller_runtime_active_workers) > 1")],
-                             [alert("max(controller_runtime_active_workers) > 1")]),
-    "impossible-selector": ([alert('workqueue_depth{name="a", name="b"} > 1')],
-                            [alert('workqueue_depth{name="managed/user", controller!="x"} > 1')]),
-    "undefined-recording-rule": ([alert("job:nothing:rate5m > 1")],
-                                 [record("sum(up)", "job:thing:sum"), alert("job:thing:sum > 1")]),
-    "short-range-window": ([alert("rate(controller_runtime_reconcile_total[1m]) > 0")],
-                           [alert("rate(controller_runtime_reconcile_total[2m]) > 0")]),
-    "rate-on-non-counter": ([alert("rate(crossplane_managed_resource_exists[5m]) > 0")],
-                            [alert("deriv(crossplane_managed_resource_exists[5m]) > 0")]),
-    "histogram-quantile-input": (
-        [alert("histogram_quantile(0.9, sum by (controller) (rate(controller_runtime_reconcile_time_seconds_bucket[5m])))"
-               " > 1")],
-        [alert("histogram_quantile(0.9, sum by (controller, le) (rate(controller_runtime_reconcile_time_seconds_bucket"
-               "[5m]))) > 1")]),
-    "unknown-label": ([alert("sum by (gvk) (workqueue_depth) > 1")], [alert("sum by (name) (workqueue_depth) > 1")]),
-    "unknown-metric": ([alert("gitea_api_upp == 0")], [alert("gitea_api_up == 0")]),
-    "unmatchable-label-value": ([alert('controller_runtime_reconcile_errors_total{controller=~".*gitea-repo.*"} > 0')],
-                                [alert('controller_runtime_reconcile_errors_total{controller=~"managed/.*"} > 0')]),
-}
-
-
-@pytest.mark.parametrize("check_id", sorted(RULE_CASES))
-def test_rule_check_fires_on_bad_and_not_on_good(check_id: str, tmp_path: Path) -> None:
-    bad, good = RULE_CASES[check_id]
-    assert check_id in checks_for(tmp_path, *bad)
-    assert check_id not in checks_for(tmp_path, *good)
-
 
 def test_relabel_drop_from_service_monitor_and_scrape_config(tmp_path: Path) -> None:
     rule = alert("rate(gitea_api_probes_total[5m]) > 0")
@@ -130,45 +85,9 @@ def dash_checks(tmp_path: Path, *docs: dict, name: str = "d.json", **kwargs: obj
     return {f.check for f in lint_paths([tmp_path], **kwargs).findings}
 
 
-DASH_CASES = {
-    "deprecated-panel-type": (dashboard(panel(1, type="graph")), dashboard(panel(1))),
-    "no-datasource-variable": (dashboard(panel(1), templating={"list": []}), dashboard(panel(1))),
-    "panel-without-unit": (dashboard(panel(1, fieldConfig={"defaults": {}})), dashboard(panel(1))),
-    "duplicate-panel-id": (dashboard(panel(1), panel(1, y=8)), dashboard(panel(1), panel(2, y=8))),
-    "grid-layout": (dashboard(panel(1), panel(2, y=4)), dashboard(panel(1), panel(2, y=8))),
-    "dashboard-uid": (dashboard(panel(1), uid=None), dashboard(panel(1))),
-    "promql-syntax": (dashboard(panel(1, targets=[{"refId": "A", "expr": "sum(up"}])), dashboard(panel(1))),
-    "unknown-metric": (dashboard(panel(1, targets=[{"refId": "A", "expr": "workqueue_dept"}])), dashboard(panel(1))),
-}
-
-
-@pytest.mark.parametrize("check_id", sorted(DASH_CASES))
-def test_dashboard_check_fires_on_bad_and_not_on_good(check_id: str, tmp_path: Path) -> None:
-    bad, good = DASH_CASES[check_id]
-    (tmp_path / "bad").mkdir()
-    (tmp_path / "good").mkdir()
-    assert check_id in dash_checks(tmp_path / "bad", bad)
-    assert check_id not in dash_checks(tmp_path / "good", good)
-
-
 def test_grafana_variables_are_not_value_checked(tmp_path: Path) -> None:
     q = 'sum(workqueue_depth{controller=~"$controller", job="${job}"}) by (controller)'
     assert dash_checks(tmp_path, dashboard(panel(1, targets=[{"refId": "A", "expr": q}]))) == set()
-
-
-def test_duplicate_uid_across_different_dashboards(tmp_path: Path) -> None:
-    assert "dashboard-uid" in dash_checks(tmp_path, dashboard(panel(1)), dashboard(panel(1), title="Other"))
-    # The same dashboard shipped twice (JSON and API wrapper) is one dashboard, not a clash.
-    (tmp_path / "x").mkdir()
-    assert "dashboard-uid" not in dash_checks(tmp_path / "x", dashboard(panel(1)), {"dashboard": dashboard(panel(1))})
-
-
-def test_dashboard_schema(tmp_path: Path, specs: Path) -> None:
-    schema = specs / "grafana-dashboard.schema.json"
-    bad = dashboard(panel(1), schemaVersion="42")
-    assert "dashboard-schema" in dash_checks(tmp_path, bad, dashboard_schema=schema)
-    (tmp_path / "g").mkdir()
-    assert "dashboard-schema" not in dash_checks(tmp_path / "g", dashboard(panel(1)), dashboard_schema=schema)
 
 
 # -- catalogs, inputs, the broken chart and our own build --------------------------------------------
@@ -179,7 +98,8 @@ def test_user_catalog_from_a_metrics_dump(tmp_path: Path) -> None:
     cat = from_file(dump)
     assert "unknown-metric" in checks_for(tmp_path, alert("my_request_total > 1"), catalog=cat)
     assert "rate-on-non-counter" in checks_for(tmp_path, alert("rate(my_queue[5m]) > 1"), catalog=from_file(dump))
-    assert checks_for(tmp_path, alert("sum by (code) (rate(my_requests_total[5m])) > 1"), catalog=from_file(dump)) \
+    assert checks_for(tmp_path, alert("sum by (code) (rate(my_requests_total[5m])) > 1",
+                                      annotations={"description": "code {{ $labels.code }}"}), catalog=from_file(dump)) \
         == set()
 
 
@@ -237,25 +157,40 @@ def test_our_build_is_clean(built: Path) -> None:
 
 
 def test_every_check_is_tested() -> None:
-    # These need more than one group or file: tests/lint/checks/test_<id>.py and the tests above cover them.
-    tested = set(RULE_CASES) | set(DASH_CASES) | {"metric-dropped-by-relabel", "dashboard-schema", "invalid-panel",
-                                                  "input-too-large", "sparse-record-read"}
-    assert tested == set(CHECKS)
-
-
-def test_checks_in_their_own_files_have_doc_code_and_test() -> None:
-    """pint's layout: monitoring/lint/checks/<id>.py (doc + code) and tests/lint/checks/test_<id>.py."""
+    """pint's layout: every check is monitoring/lint/checks/<id>.py (doc + code) with tests/lint/checks/test_<id>.py,
+    and a full --explain text (what, why, Bad/Good, how to disable)."""
     from gitea_provider_monitoring.lint.checks import MODULES
 
+    assert {m.CHECK.id for m in MODULES} == set(CHECKS)
     for module in MODULES:
         name = module.__name__.rsplit(".", 1)[-1]
         assert name == module.CHECK.id.replace("-", "_")
-        assert module.__doc__ and module.__doc__.startswith(f"{module.CHECK.id} ({module.CHECK.level})")
-        assert "Bad:" in module.__doc__ and "Good:" in module.__doc__
-        assert (HERE / "lint" / "checks" / f"test_{name}.py").is_file()
+        doc = module.__doc__ or ""
+        assert doc.startswith(f"{module.CHECK.id} ({module.CHECK.level})"), name
+        assert "Bad:" in doc and "Good:" in doc and "Disable:" in doc and len(doc.split()) >= 40, name
+        assert (HERE / "lint" / "checks" / f"test_{name}.py").is_file(), name
     out = _cli("--explain", "duplicate-rule")
     assert out.returncode == 0 and "partition" in out.stdout
     assert _cli("--explain", "nope").returncode == 2
+
+
+def test_each_checks_tests_fail_when_the_check_is_removed() -> None:
+    """Every test file of tests/lint/checks/, run with its own check removed (tests/lint/checks/_removed.py),
+    has a failing test: no check's tests pass without it."""
+    import xml.etree.ElementTree as ET
+
+    files = sorted(str(p) for p in (HERE / "lint" / "checks").glob("test_*.py")
+                   if p.stem.removeprefix("test_").replace("_", "-") in CHECKS)
+    assert len(files) == len(CHECKS)
+    report = HERE.parent / ".pytest-removed-checks.xml"
+    try:
+        subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "tests.lint.checks._removed", "-p", "no:cacheprovider",
+                        f"--junitxml={report}", *files], capture_output=True, text=True, cwd=HERE.parent, timeout=600)
+        failed = {case.get("classname", "").rsplit(".", 1)[-1] for case in ET.parse(report).iter("testcase")
+                  if case.find("failure") is not None or case.find("error") is not None}
+    finally:
+        report.unlink(missing_ok=True)
+    assert failed == {Path(f).stem for f in files}, sorted({Path(f).stem for f in files} - failed)
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
@@ -287,12 +222,17 @@ def test_invalid_json_names_the_file(tmp_path: Path) -> None:
         lint_paths([bad])
 
 
-def test_readme_example_is_the_real_output(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_docs_list_every_check() -> None:
+    manual = (HERE.parent / "docs" / "lint.md").read_text()
+    assert [c for c in CHECKS if f"| `{c}` | {CHECKS[c].level} |" not in manual] == []
+
+
+def test_docs_example_is_the_real_output(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(HERE.parent)
-    readme = (HERE.parent / "docs" / "lint.md").read_text()
-    result = lint_paths([Path("tests/lint/broken-chart")])  # relative, as in the docs/lint.md command
+    manual = (HERE.parent / "docs" / "lint.md").read_text()
+    result = lint_paths([Path("tests/lint/broken-chart")])  # relative, as in the command docs/lint.md shows
     for finding in result.findings:
-        assert finding.text() in readme, f"docs/lint.md's example is stale (missing: {finding.text()})"
+        assert finding.text() in manual, f"docs/lint.md example is stale (missing: {finding.text()})"
 
 
 # -- precision: third-party idioms that are not mistakes (issue #16) ---------------------------------

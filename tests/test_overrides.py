@@ -22,7 +22,9 @@ from gitea_provider_monitoring.model.rules import AlertingRule
 from gitea_provider_monitoring.render.compiler import Model, load_model
 from gitea_provider_monitoring.render.runbooks import render as render_runbooks
 
-DEFAULTS = Config()
+# Every alert a config can switch on (GiteaProviderNoLeader exists only with leader election), so every field of
+# `thresholds:` reaches some alert.
+DEFAULTS = dataclasses.replace(Config(), provider=dataclasses.replace(Config().provider, leader_election=True))
 
 
 def changed_value(value: Any) -> Any:

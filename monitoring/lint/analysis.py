@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import promql_parser as pp
 
 from gitea_provider_monitoring.lint.catalog import LintCatalog, SeriesInfo
+from gitea_provider_monitoring.lint.types import BUCKET_LIKE
 from gitea_provider_monitoring.model.promql import Node, flatten, selector
 
 COMPARISONS = {"==", "!=", ">", "<", ">=", "<="}
@@ -106,7 +107,9 @@ class Analysis:
         info = self.series_info(vs)
         self.info[i] = info
         self.known[i] = info is not None
-        self.bucket[i] = sel.name.endswith("_bucket") or (info is not None and info.type == "histogram_bucket")
+        typed = self.catalog.types.lookup(sel.name)
+        self.bucket[i] = sel.name.endswith("_bucket") or (info is not None and info.type == "histogram_bucket") or \
+            (typed is not None and typed[0] in BUCKET_LIKE)
         if info is not None:
             self.labels[i] = Labels(info.labels | self.target_labels, self.target_open or info.open)
         else:
@@ -135,7 +138,7 @@ class Analysis:
         vectors = [k for k in kids if not self.labels[k].scalar]
         if fn in ABSENT:
             self.filters[i] = True
-            self.labels[i] = UNKNOWN
+            self.labels[i] = self._absent_labels(kids)
         elif fn in SCALAR_FUNCTIONS:
             self.labels[i] = SCALAR
         elif fn == "vector" or not vectors:
@@ -151,6 +154,26 @@ class Analysis:
             self.labels[i] = UNKNOWN
         else:
             self.labels[i] = self.labels[vectors[0]]
+
+    def _absent_labels(self, kids: tuple[int, ...]) -> Labels:
+        """absent(x{a="1", b=~"2"}) returns {a="1"}: the labels of its selector's equality matchers, and
+        nothing for any other argument (promql/functions.go, createLabelsForAbsentFunction)."""
+        arg = self.expr(kids[0]) if kids else None
+        if isinstance(arg, pp.MatrixSelector):
+            arg = arg.vector_selector
+        if not isinstance(arg, pp.VectorSelector):
+            return Labels(frozenset(), False)
+        matchers = selector(arg).matchers
+        if any(self.variable_mark and self.variable_mark in v for _, _, v in matchers):
+            return UNKNOWN
+        equal = [label for label, op, _ in matchers if op == "="]
+        dropped = {label for label, op, _ in matchers if op != "="} | {x for x in equal if equal.count(x) > 1}
+        return Labels(frozenset(equal) - dropped, False)
+
+    def type_of(self, i: int) -> tuple[str, str] | None:
+        """(type, source) of the vector selector at node i, from the first source that knows it."""
+        node = self.expr(i)
+        return self.catalog.types.lookup(selector(node).name) if isinstance(node, pp.VectorSelector) else None
 
     def _binary(self, i: int, b: pp.BinaryExpr) -> None:
         lhs_i, rhs_i = self.kids(i)

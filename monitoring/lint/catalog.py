@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from gitea_provider_monitoring.lint.targets import DEFAULT_TARGET_LABELS, Scope
+from gitea_provider_monitoring.lint.types import MetricTypes
 from gitea_provider_monitoring.model import catalog as builtin_catalog
 from gitea_provider_monitoring.model.config import Config
 
@@ -52,6 +53,7 @@ class LintCatalog:
     strict: bool  # report every unknown metric name, not only typos of catalog names
     target_labels: frozenset[str] = TARGET_LABELS
     scope: Scope = Scope()  # the targets the catalog describes (built-in: the provider's and exporter's jobs)
+    types: MetricTypes = field(default_factory=MetricTypes)  # every source's types (lint/types.py); catalog first
 
     def unknown_problem(self, name: str) -> str | None:
         """Why a name the catalog lacks is wrong, or None to say nothing (somebody else's metric)."""
@@ -91,6 +93,7 @@ class LintCatalog:
 
     def _put(self, name: str, type_: str, labels: set[str], values: dict[str, frozenset[str]], ours: bool) -> None:
         self.series[name] = SeriesInfo(name, type_, frozenset(labels), values, open=not ours, scoped=ours)
+        self.types.add(name, type_, "catalog")
 
 
 def _distance(a: str, b: str, limit: int) -> int:

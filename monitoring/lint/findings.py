@@ -1,4 +1,4 @@
-"""Findings, the registry of checks (id, default level, one-line why) and the output formats.
+"""Findings, the registry of checks (gathered from checks/<id>.py) and the output formats.
 
 Levels are third-party friendly by default: conventions (style) are warnings, errors are kept for
 rules and dashboards that cannot work. `--level CHECK=error|warning` changes one check's level.
@@ -14,54 +14,9 @@ from gitea_provider_monitoring.lint.check import ERROR, WARNING, Check
 
 __all__ = ["CHECKS", "ERROR", "WARNING", "Check", "Finding"]
 
-_CHECKS = (
-    # Syntax
-    Check("promql-syntax", ERROR, "an expression that does not parse never evaluates", "syntax"),
-    Check("template-syntax", ERROR, "a broken Go template makes Prometheus reject the rule file", "syntax"),
-    Check("invalid-duration", ERROR, "Prometheus rejects a rule file with a malformed for/keep_firing_for", "syntax"),
-    # Style (as mixtool's)
-    Check("alert-name-case", WARNING, "CamelCase alert names are what routes, silences and runbooks expect", "style"),
-    Check("severity-label", WARNING, "routing keys on severity; the accepted set is --severities", "style"),
-    Check("missing-summary", WARNING, "a notification without a summary says nothing at 3 a.m.", "style"),
-    Check("missing-description", WARNING, "the description should say what is wrong, with label values", "style"),
-    Check("missing-runbook", WARNING, "every alert needs a runbook_url telling the on-call what to do", "style"),
-    Check("group-too-large", WARNING, "groups over 20 rules evaluate slowly and are hard to review", "style"),
-    # Semantics, offline
-    Check("plain-regex", WARNING, "=~ with a plain string is an exact match written the slow, confusing way",
-          "semantics"),
-    Check("unstable-aggregation", WARNING, "topk/bottomk/limit in an alert pick different series per evaluation "
-          "(flapping)", "semantics"),
-    Check("impossible-selector", ERROR, "matchers that contradict each other select nothing, so the rule never "
-          "fires", "semantics"),
-    Check("undefined-recording-rule", ERROR, "a level:metric:operation name that no rule file records is always "
-          "empty", "semantics"),
-    Check("short-range-window", WARNING, "a range shorter than 4 scrape intervals has too few samples; rate() "
-          "gaps", "semantics"),
-    # Type-aware, with the catalog
-    Check("rate-on-non-counter", ERROR, "rate/increase/irate on a gauge or histogram sum is meaningless",
-          "catalog"),
-    Check("unknown-label", ERROR, "by/without/on a label the series do not have groups everything into one",
-          "catalog"),
-    Check("unknown-metric", ERROR, "a metric the exporter does not expose selects nothing", "catalog"),
-    Check("unmatchable-label-value", ERROR, "a label value the metric never has selects nothing", "catalog"),
-    # Dashboards
-    Check("deprecated-panel-type", WARNING, "Angular panels (graph, singlestat, table-old) no longer render in "
-          "Grafana 12", "dashboard"),
-    Check("no-datasource-variable", WARNING, "without a datasource variable the dashboard is tied to one "
-          "Prometheus", "dashboard"),
-    Check("panel-without-unit", WARNING, "numbers without units get misread", "dashboard"),
-    Check("duplicate-panel-id", ERROR, "Grafana links, alerts and repeats address panels by id", "dashboard"),
-    Check("grid-layout", WARNING, "overlapping or out-of-grid panels render on top of each other", "dashboard"),
-    Check("dashboard-uid", ERROR, "without a stable, unique uid every import makes a new copy and links break",
-          "dashboard"),
-    Check("dashboard-schema", WARNING, "Grafana's published dashboard JSON schema disagrees (Grafana itself "
-          "migrates and imports older shapes)", "dashboard"),
-    Check("invalid-panel", ERROR, "a panel field of the wrong type (an id that is not a number, a non-object "
-          "panel) breaks Grafana's panel handling", "dashboard"),
-)
-
-# Checks that live in checks/<id>.py (doc, code and test together, as pint does) join the registry here.
-CHECKS: dict[str, Check] = {c.id: c for c in (*_CHECKS, *checks.ALL)}
+# Every check lives in checks/<id>.py (doc, code and test together, as pint does); grouped as --list-checks shows.
+GROUPS = ("syntax", "style", "semantics", "types", "templates", "catalog", "relabel", "dashboard", "bounds")
+CHECKS: dict[str, Check] = {c.id: c for c in sorted(checks.ALL, key=lambda c: (GROUPS.index(c.group), c.id))}
 
 
 @dataclass(frozen=True, order=True)

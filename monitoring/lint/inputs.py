@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gitea_provider_monitoring.exporters.gitea_api.durations import DURATION_RE, duration_seconds
 from gitea_provider_monitoring.lint.targets import Scope, TargetLabels, monitor_scope, scrape_config_scope
 from gitea_provider_monitoring.model import bounded_load
 
@@ -62,6 +63,7 @@ class MetricSource:
     where: str
     scope: Scope
     drops: tuple[MetricDrop, ...]
+    interval: float | None = None  # seconds between scrapes, when the monitor or scrape config says it
 
 
 @dataclass
@@ -166,6 +168,8 @@ def _classify(path: str, doc: object, inputs: Inputs, where: str = "") -> None:
     elif "groups" in doc and isinstance(doc["groups"], list):
         inputs.rules.append(RuleSource(path, where, doc["groups"]))
     elif "scrape_configs" in doc and isinstance(doc["scrape_configs"], list):
+        top = doc.get("global") if isinstance(doc.get("global"), dict) else {}
+        default = _interval(top.get("scrape_interval", "1m"))  # Prometheus' default global scrape_interval
         for job in (j for j in doc["scrape_configs"] if isinstance(j, dict)):
             inputs.target_labels.add_relabelings(job.get("relabel_configs"), "target_label")
             inputs.target_labels.add_relabelings(job.get("metric_relabel_configs"), "target_label")
@@ -173,7 +177,8 @@ def _classify(path: str, doc: object, inputs: Inputs, where: str = "") -> None:
                 if isinstance(static, dict) and isinstance(static.get("labels"), dict):
                     inputs.target_labels.labels |= {str(k) for k in static["labels"]}
             _drops(path, f"scrape_configs {job.get('job_name', '?')}", job.get("metric_relabel_configs"),
-                   "source_labels", inputs, scrape_config_scope(job))
+                   "source_labels", inputs, scrape_config_scope(job),
+                   _interval(job["scrape_interval"]) if "scrape_interval" in job else default)
     elif "dashboard" in doc and _is_dashboard(doc["dashboard"]):
         inputs.dashboards.append(DashboardSource(path, where or "dashboard", doc["dashboard"]))
     elif _is_dashboard(doc):
@@ -209,10 +214,21 @@ def _monitor(path: str, doc: dict, inputs: Inputs) -> None:
         inputs.target_labels.add_relabelings(endpoint.get("metricRelabelings"), "targetLabel")
         scope = monitor_scope(doc, endpoint, inputs.services)
         _drops(path, f"{kind} {_name(doc)} {key}[{i}]", endpoint.get("metricRelabelings"), "sourceLabels",
-               inputs, scope)
+               inputs, scope, _interval(endpoint.get("interval")))
 
 
-def _drops(path: str, where: str, configs: object, labels_key: str, inputs: Inputs, scope: Scope) -> None:
+def _interval(value: object) -> float | None:
+    """Seconds of a scrape interval as written in a monitor or scrape config; None when absent or invalid."""
+    if not isinstance(value, str) or not DURATION_RE.match(value):
+        return None
+    try:
+        return duration_seconds(value) or None
+    except ValueError:
+        return None
+
+
+def _drops(path: str, where: str, configs: object, labels_key: str, inputs: Inputs, scope: Scope,
+           interval: float | None = None) -> None:
     """Record one metric source and the __name__ drop/keep steps of its metric relabelings."""
     before = len(inputs.drops)
     for i, cfg in enumerate(configs if isinstance(configs, list) else []):
@@ -222,4 +238,4 @@ def _drops(path: str, where: str, configs: object, labels_key: str, inputs: Inpu
         if action in ("drop", "keep") and list(cfg.get(labels_key) or []) == ["__name__"]:
             inputs.drops.append(MetricDrop(path, f"{where} relabeling[{i}]", action, str(cfg.get("regex", "(.*)")),
                                            scope))
-    inputs.sources.append(MetricSource(where, scope, tuple(inputs.drops[before:])))
+    inputs.sources.append(MetricSource(where, scope, tuple(inputs.drops[before:]), interval))

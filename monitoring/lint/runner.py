@@ -10,8 +10,9 @@ from pathlib import Path
 import jsonschema
 
 from gitea_provider_monitoring.exporters.gitea_api.durations import duration_seconds
-from gitea_provider_monitoring.lint import dashboards, exprs, rules
+from gitea_provider_monitoring.lint import dashboards, exprs, rules, types
 from gitea_provider_monitoring.lint.catalog import LintCatalog, builtin
+from gitea_provider_monitoring.lint.checks import dashboard_uid
 from gitea_provider_monitoring.lint.findings import CHECKS, ERROR, WARNING, Finding
 from gitea_provider_monitoring.lint.inputs import RuleSource, load
 from gitea_provider_monitoring.lint.rules import DEFAULT_SEVERITIES
@@ -49,22 +50,26 @@ def _schema_validator(path: Path) -> jsonschema.protocols.Validator:
     return cls(schema)
 
 
-def _recorded(sources: list[RuleSource]) -> set[str]:
-    names = set()
+def _records(sources: list[RuleSource]) -> list[tuple[str, str]]:
+    """(record, expr) of every recording rule of the inputs."""
+    out = []
     for source in sources:
         groups = source.groups if isinstance(source.groups, list) else []
         for group in (g for g in groups if isinstance(g, dict)):
             rules_ = group.get("rules") if isinstance(group.get("rules"), list) else []
-            names |= {str(r["record"]) for r in rules_ if isinstance(r, dict) and r.get("record")}
-    return names
+            out += [(str(r["record"]), str(r.get("expr") or "")) for r in rules_ if isinstance(r, dict) and r.get("record")]
+    return out
 
 
 def lint_paths(paths: list[Path], catalog: LintCatalog | None = None, disabled: set[str] | None = None,
                scrape_interval: str | None = None, dashboard_schema: Path | None = None,
-               severities: tuple[str, ...] | None = None, levels: dict[str, str] | None = None) -> LintResult:
+               severities: tuple[str, ...] | None = None, levels: dict[str, str] | None = None,
+               metrics: list[str] | None = None, prometheus: str | None = None) -> LintResult:
     """Lint files and directories. Raises LintInputError (exit 2) for unreadable or unparsable input.
     `severities`: accepted alert severities (default: critical, warning, info, none); `levels`: check id ->
-    error|warning, overriding a check's default level."""
+    error|warning, overriding a check's default level. `metrics` (files or URLs of /metrics samples) and
+    `prometheus` (a base URL whose /api/v1/metadata is read) add metric types after the catalog's (lint/types.py);
+    TypeSourceError (exit 2) when one cannot be read."""
     unknown = sorted((disabled or set()) - set(CHECKS))
     if unknown:
         raise ValueError(f"--disable {', '.join(unknown)}: no such check; `gitea-monitoring lint --list-checks`")
@@ -76,17 +81,26 @@ def lint_paths(paths: list[Path], catalog: LintCatalog | None = None, disabled: 
     config = Config()
     inputs = load(paths)
     catalog = catalog or builtin(config)
-    catalog.records |= _recorded(inputs.rules)  # a recording rule defined in any input counts as defined
+    catalog.records |= {name for name, _ in _records(inputs.rules)}  # a recording rule defined in any input counts as defined
+    notes: list[str] = []
+    for where in metrics or []:
+        n = types.add_metrics_sample(catalog.types, types.read_metrics_sample(where))
+        notes.append(f"types: {n} metric families typed by the # TYPE lines of {types.safe_url(where)}")
+    if prometheus:
+        n = types.add_prometheus_metadata(catalog.types, prometheus)
+        notes.append(f"types: {n} metric names typed by the metadata of {types.safe_url(prometheus)}")
+    types.add_recording_rules(catalog.types, _records(inputs.rules))
     interval = duration_seconds(scrape_interval or config.scrape_interval)
     sources = tuple(inputs.sources)
     findings: set[Finding] = set()
-    notes = [f"ignored {x}" for x in inputs.ignored]
+    notes += [f"ignored {x}" for x in inputs.ignored]
 
     targets = inputs.target_labels
 
     def ctx(is_alert: bool, grafana: bool = False) -> exprs.Context:
         return exprs.Context(catalog, sources, interval, is_alert=is_alert, grafana=grafana,
-                             target_labels=frozenset(targets.labels), target_open=targets.open)
+                             target_labels=frozenset(targets.labels), target_open=targets.open,
+                             interval_given=duration_seconds(scrape_interval) if scrape_interval else None)
 
     for source in inputs.rules:
         prefix = f"{source.where}:" if source.where else ""
@@ -110,14 +124,7 @@ def lint_paths(paths: list[Path], catalog: LintCatalog | None = None, disabled: 
             findings.add(Finding(path, prefix + where, check_id, message, levels.get(check_id, "")))
 
         dashboards.check(source, ctx(False, grafana=True), schema, dreport)
-        uid, title = source.dashboard.get("uid"), source.dashboard.get("title", "")
-        if isinstance(uid, str) and uid:
-            # One dashboard shipped as JSON, ConfigMap and GrafanaDashboard shares its uid legitimately;
-            # two different dashboards (another title) with one uid overwrite each other.
-            if uid in uids and uids[uid] != title:
-                dreport(f'dashboard "{title}"', "dashboard-uid", f"uid {uid!r} is also used by dashboard "
-                        f"{uids[uid]!r}; give each dashboard its own uid")
-            uids.setdefault(uid, title)
+        dashboard_uid.check_unique(f'dashboard "{source.dashboard.get("title", "")}"', source.dashboard, uids, dreport)
     result = sorted(f for f in findings if f.check not in (disabled or set()))
     notes += _unchecked_notes(inputs.unchecked)
     return LintResult(result, inputs.files, notes, list(inputs.unchecked))

@@ -9,6 +9,7 @@ nesting 7, 37 operators). Limits: monitoring/model/promql.py (MAX_*), monitoring
 
 Bad:  up + up + up + ... (400 terms)
 Good: split it into recording rules.
+Disable: not per rule (the expression is not read at all); --disable input-too-large hides the finding.
 """
 
 from __future__ import annotations

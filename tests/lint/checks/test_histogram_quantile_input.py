@@ -33,3 +33,18 @@ def test_le_kept(expr: str, tmp_path: Path) -> None:
 def test_le_dropped(expr: str, says: str, tmp_path: Path) -> None:
     found = messages(tmp_path, "histogram-quantile-input", record(expr))
     assert found and says in found[0]
+
+
+def test_records_of_bucket_rates_are_buckets(tmp_path: Path) -> None:
+    rec = record(f"sum by (controller, le) ({B})", "controller_le:reconcile_time_bucket:rate5m")
+    assert messages(tmp_path, "histogram-quantile-input", rec,
+                    record("histogram_quantile(0.9, controller_le:reconcile_time_bucket:rate5m)", "controller:p90:x")) == []
+    found = messages(tmp_path, "histogram-quantile-input", rec, record(
+        "histogram_quantile(0.9, sum by (controller) (controller_le:reconcile_time_bucket:rate5m))", "controller:p90:x"))
+    assert found and "drops the le label" in found[0]
+
+
+@pytest.mark.parametrize(("expr", "n"), [("histogram_quantile(0.9, rate(x_seconds_sum[5m]))", 1),
+                                         ("histogram_quantile(0.9, rate(x_seconds[5m]))", 0)])  # may be native
+def test_names_that_are_never_buckets(expr: str, n: int, tmp_path: Path) -> None:
+    assert len(messages(tmp_path, "histogram-quantile-input", record(expr))) == n
