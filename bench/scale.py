@@ -36,7 +36,6 @@ import math
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -65,7 +64,7 @@ from gitea_provider_monitoring.model.config import Config, duration_seconds  # n
 from gitea_provider_monitoring.model.dashboard import substitute_variables  # noqa: E402
 from gitea_provider_monitoring.model.provider_facts import LEASE_NAME  # noqa: E402
 from gitea_provider_monitoring.render.compiler import build, load_model  # noqa: E402
-from tests.sim.processes import free_port, wait_http  # noqa: E402
+from tests.sim.processes import PrometheusProcess  # noqa: E402
 from tests.sim.provider import QUEUE_BUCKETS as WORKQUEUE_BUCKETS  # noqa: E402  (controller-runtime's layouts)
 from tests.sim.provider import RECONCILE_BUCKETS, serve_exposition  # noqa: E402
 
@@ -312,30 +311,20 @@ def _finish(running: tuple[subprocess.Popen, Path] | None) -> None:
         raise RuntimeError(f"promtool tsdb create-blocks-from openmetrics {chunk} failed: {output[-2000:]}")
 
 
-class Prometheus:
+class Prometheus(PrometheusProcess):
     """A niced Prometheus serving `data_dir`; blocks stay 2 h (as backfilled) so no compaction runs mid-run."""
 
     def __init__(self, data_dir: Path, config: dict, log: Path, niceness: int = 19) -> None:
-        self.config_file = data_dir.parent / f"{data_dir.name}-prometheus.yml"
-        self.config_file.write_text(yaml.safe_dump(config, sort_keys=False))
-        port = free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        self.proc = subprocess.Popen(
+        super().__init__(
+            str(tool("prometheus")), config, data_dir.parent / f"{data_dir.name}-prometheus.yml", data_dir, log,
+            "--storage.tsdb.retention.time=30d", "--storage.tsdb.min-block-duration=2h",
+            "--storage.tsdb.max-block-duration=2h", "--query.max-samples=200000000", "--query.timeout=10m",
+            # The history reaches past now, so live rule results are discarded ("out of bounds"): only
+            # their evaluation is measured; error level keeps those warnings from costing time.
+            "--log.level=error",
             # niceness is absolute: the measuring Prometheus runs at 0 even when this script is niced, so rule
             # and query times are Prometheus' work, not the scheduler's (a few minutes per N).
-            ["nice", "-n", str(niceness - os.nice(0)), tool("prometheus"), f"--config.file={self.config_file}",
-             f"--storage.tsdb.path={data_dir}", f"--web.listen-address=127.0.0.1:{port}",
-             "--storage.tsdb.retention.time=30d", "--storage.tsdb.min-block-duration=2h",
-             "--storage.tsdb.max-block-duration=2h", "--query.max-samples=200000000", "--query.timeout=10m",
-             # The history reaches past now, so live rule results are discarded ("out of bounds"): only
-             # their evaluation is measured; error level keeps those warnings from costing time.
-             "--log.level=error"],
-            stdout=log.open("w"), stderr=subprocess.STDOUT)
-        wait_http(self.url + "/-/ready", timeout=600)
-
-    def reload(self, config: dict) -> None:
-        self.config_file.write_text(yaml.safe_dump(config, sort_keys=False))
-        self.proc.send_signal(signal.SIGHUP)
+            prefix=("nice", "-n", str(niceness - os.nice(0))), ready_timeout=600, stop_timeout=60)
 
     def metric(self, name: str) -> list[tuple[dict[str, str], float]]:
         """Samples of `name` on Prometheus' own /metrics."""
@@ -362,14 +351,6 @@ class Prometheus:
             raise RuntimeError(f"query failed ({r.status_code}): {expr}\n{r.text[:500]}")
         data = r.json()["data"]
         return elapsed, len(data["result"]), float(data.get("stats", {}).get("timings", {}).get("evalTotalTime", 0.0))
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
 
 
 def block_windows(data: Path) -> int:

@@ -164,7 +164,7 @@ def test_more_config_errors(tmp_path: Path, text: str, message: str) -> None:
 
 def test_a_new_field_is_checked_from_its_type_and_name() -> None:
     """A field added to a section gets type and range checks without code of its own (the table)."""
-    from gitea_provider_monitoring.model import config as cfg
+    from gitea_provider_monitoring.model import config_checks, config_loader
 
     @dataclasses.dataclass(frozen=True)
     class Section:
@@ -173,10 +173,11 @@ def test_a_new_field_is_checked_from_its_type_and_name() -> None:
         labels: dict[str, str] = dataclasses.field(default_factory=dict)
 
     with pytest.raises(ConfigError, match="x.spam_ratio: expected a number"):
-        cfg._override(Section(), {"spam_ratio": "high"}, "f.yaml", "x.")
+        config_loader._override(Section(), {"spam_ratio": "high"}, "f.yaml", "x.")
     with pytest.raises(ConfigError, match=r"x.labels.a: expected a string"):
-        cfg._override(Section(), {"labels": {"a": [1]}}, "f.yaml", "x.")
-    checks = [check for pattern, check in cfg.FIELD_CHECKS if __import__("fnmatch").fnmatchcase("x.spam_ratio", pattern)]
+        config_loader._override(Section(), {"labels": {"a": [1]}}, "f.yaml", "x.")
+    checks = [check for pattern, check in config_checks.FIELD_CHECKS
+              if __import__("fnmatch").fnmatchcase("x.spam_ratio", pattern)]
     assert checks and checks[0](1.5)
 
 

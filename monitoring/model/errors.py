@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 MAX_PROBLEM_CHARS = 200
+
+
+def shown(value: Any) -> str:
+    """A value as the user wrote it, kept short for a one-line error."""
+    text = repr(value) if not isinstance(value, bool) else str(value).lower()
+    text = " ".join(text.split())
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 class MonitoringError(Exception):

@@ -128,7 +128,7 @@ def _annotations(value: Any, path: str, key: str) -> dict[str, str]:
 
 
 def _alert_override(value: Any, path: str, key: str) -> AlertOverride:
-    from gitea_provider_monitoring.model.config import Thresholds
+    from gitea_provider_monitoring.model.config_schema import Thresholds
 
     mapping = _mapping(value, path, key)
     _only(mapping, ("disabled", "severity", "for", "thresholds", "labels", "annotations"), path, key)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
-import subprocess
 import tempfile
 import threading
 import time
@@ -25,9 +24,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import requests
-import yaml
 
-from gitea_provider_monitoring.check.promtool import Toolset, find_tool
+from gitea_provider_monitoring.check.promtool import Toolset
 from gitea_provider_monitoring.model import catalog
 from gitea_provider_monitoring.model.config import Config, duration_seconds, load_config
 from gitea_provider_monitoring.model.dashboard import substitute_variables
@@ -36,7 +34,15 @@ from gitea_provider_monitoring.render.alertmanager import RECEIVERS
 from gitea_provider_monitoring.render.compiler import build, load_model
 from tests.sim.gitea import PROBE_PATHS, GiteaSimulator
 from tests.sim.openapi import spec_file
-from tests.sim.processes import ExporterProcess, free_port, wait_http
+from tests.sim.processes import (
+    AlertmanagerProcess,
+    ExporterProcess,
+    PrometheusProcess,
+    ServerProcess,
+    free_port,
+    stop_all,
+    tool_path,
+)
 from tests.sim.provider import ProviderSimulator
 
 E2E_CONFIG = Path(__file__).resolve().parent / "e2e-config.yaml"
@@ -111,32 +117,14 @@ class Receiver:
             return [e for e in self.events if e[0] >= t0]
 
 
-def stop_processes(procs: list[subprocess.Popen]) -> None:
-    """SIGTERM every process, then wait up to 10 s each before SIGKILL."""
-    for proc in procs:
-        proc.terminate()
-    for proc in procs:
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-def _binary(name: str) -> str:
-    found = find_tool(name)
-    if not found:
-        raise FileNotFoundError(f"{name} not found: run `make tools` (Debian's prometheus packages into .tools/bin)")
-    return found
-
-
 class Environment:
     """All components of one end-to-end run."""
 
     def __init__(self, replicas: int = 3, prometheus: Toolset | None = None,
                  alertmanager: Toolset | None = None) -> None:
         """`prometheus`/`alertmanager`: the versions to run (default: .tools/bin, Debian's, then PATH)."""
-        self.prometheus_bin = (prometheus and prometheus.server) or _binary("prometheus")
-        self.alertmanager_bin = (alertmanager and alertmanager.server) or _binary("alertmanager")
+        self.prometheus_bin = (prometheus and prometheus.server) or tool_path("prometheus")
+        self.alertmanager_bin = (alertmanager and alertmanager.server) or tool_path("alertmanager")
         self.tmp = Path(tempfile.mkdtemp(prefix="gitea-e2e-"))
         self.receiver = Receiver()
         base = load_config(E2E_CONFIG)
@@ -156,7 +144,7 @@ class Environment:
         self.start_exporter()
         self.calls = ProviderCalls(f"http://127.0.0.1:{self.proxy_port}", TOKEN) \
             if self.config.exporter.mode != "probe" else None
-        self._procs: list[subprocess.Popen] = []
+        self.servers: list[ServerProcess] = []
         self.am_url = self._start_alertmanager()
         self.prom_url = self._start_prometheus()
 
@@ -173,26 +161,14 @@ class Environment:
             self.exporter.stop()
             self.exporter = None
 
-    def _spawn(self, cmd: list[str], log: str, cwd: Path | None = None) -> subprocess.Popen:
-        proc = subprocess.Popen(cmd, stdout=open(self.tmp / log, "w"), stderr=subprocess.STDOUT,  # noqa: SIM115
-                                cwd=cwd)
-        self._procs.append(proc)
-        return proc
-
     def _start_alertmanager(self) -> str:
-        port = free_port()
-        binary = self.alertmanager_bin
-        # scripts/fetch-tools points Debian's template path at ./amshare_ relative to .tools/share.
-        share = Path(binary).resolve().parent.parent / "share"
-        self._spawn([binary, f"--config.file={self.build_dir / 'alertmanager' / 'alertmanager.yml'}",
-                     f"--storage.path={self.tmp / 'am-data'}", f"--web.listen-address=127.0.0.1:{port}",
-                     "--cluster.listen-address="], "alertmanager.log", cwd=share if share.is_dir() else None)
-        url = f"http://127.0.0.1:{port}"
-        wait_http(url + "/-/ready", timeout=30)
-        return url
+        """The build's Alertmanager config, as generated; its URL."""
+        am = AlertmanagerProcess(self.alertmanager_bin, self.build_dir / "alertmanager" / "alertmanager.yml",
+                                 self.tmp / "am-data", self.tmp / "alertmanager.log")
+        self.servers.append(am)
+        return am.url
 
     def _start_prometheus(self) -> str:
-        port = free_port()
         c, ns = self.config, self.config.provider.namespace
         common = {"namespace": ns, c.cluster_label: "e2e"}
         scrape = {
@@ -210,19 +186,16 @@ class Environment:
                     {"targets": [self.provider.cluster_target], "labels": {c.cluster_label: "e2e"}}]},
             ],
         }
-        config_file = self.tmp / "prometheus.yml"
-        config_file.write_text(yaml.safe_dump(scrape, sort_keys=False))
-        self._spawn([self.prometheus_bin, f"--config.file={config_file}", f"--storage.tsdb.path={self.tmp / 'tsdb'}",
-                     f"--web.listen-address=127.0.0.1:{port}", "--rules.alert.resend-delay=1s"], "prometheus.log")
-        url = f"http://127.0.0.1:{port}"
-        wait_http(url + "/-/ready", timeout=60)
-        return url
+        prom = PrometheusProcess(self.prometheus_bin, scrape, self.tmp / "prometheus.yml", self.tmp / "tsdb",
+                                 self.tmp / "prometheus.log", "--rules.alert.resend-delay=1s")
+        self.servers.append(prom)
+        return prom.url
 
     def close(self) -> None:
         if self.calls:
             self.calls.stop()
         self.stop_exporter()
-        stop_processes(self._procs)
+        stop_all(self.servers)
         self.provider.close()
         self.gitea.stop()
         self.receiver.server.shutdown()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
@@ -37,15 +36,13 @@ from tests.e2e.harness import (
     Receiver,
     Result,
     Scenario,
-    _binary,
     _panels,
     _substitute,
     panel_report,
-    stop_processes,
 )
 from tests.sim.gitea import GiteaSimulator
 from tests.sim.openapi import spec_file
-from tests.sim.processes import ExporterProcess, free_port, wait_http
+from tests.sim.processes import ExporterProcess, PrometheusProcess, ServerProcess, free_port, stop_all, tool_path
 from tests.sim.provider import ProviderSimulator
 
 CLUSTERS = ("alpha", "beta", "gamma")
@@ -93,15 +90,11 @@ class Cluster:
                 "batch_send_deadline": f"{int(REMOTE_WRITE_DEADLINE * 1000)}ms", "min_backoff": "100ms",
                 "max_backoff": "1s"}}],
         }
-        config_file = self.env.tmp / f"agent-{self.name}.yml"
-        config_file.write_text(yaml.safe_dump(agent, sort_keys=False))
-        port = free_port()
-        self.env._spawn([self.env.prometheus_bin, "--enable-feature=agent", f"--config.file={config_file}",
-                        f"--storage.agent.path={self.env.tmp / f'agent-{self.name}'}",
-                        f"--web.listen-address=127.0.0.1:{port}"], f"agent-{self.name}.log")
-        url = f"http://127.0.0.1:{port}"
-        wait_http(url + "/-/ready", timeout=60)
-        return url
+        tmp = self.env.tmp
+        prom = PrometheusProcess(self.env.prometheus_bin, agent, tmp / f"agent-{self.name}.yml", tmp / f"agent-{self.name}",
+                                 tmp / f"agent-{self.name}.log", agent=True)
+        self.env.servers.append(prom)
+        return prom.url
 
     def close(self) -> None:
         self.calls.stop()
@@ -115,7 +108,7 @@ class MultiClusterEnvironment:
 
     def __init__(self, clusters: tuple[str, ...] = CLUSTERS) -> None:
         # The default tools (.tools/bin, Debian's): agent mode and the remote-write receiver exist since 2.32.
-        self.prometheus_bin, self.alertmanager_bin = _binary("prometheus"), _binary("alertmanager")
+        self.prometheus_bin, self.alertmanager_bin = tool_path("prometheus"), tool_path("alertmanager")
         self.tmp = Path(tempfile.mkdtemp(prefix="gitea-e2e-mc-"))
         base = load_config(E2E_CONFIG)
         self.receiver = Receiver(base.cluster_label)
@@ -130,7 +123,7 @@ class MultiClusterEnvironment:
         self.build_dir = self.tmp / "build"
         build(self.config, self.build_dir)
         self.model = load_model(self.config)
-        self._procs: list[subprocess.Popen] = []
+        self.servers: list[ServerProcess] = []
         self.clusters: dict[str, Cluster] = {}
         try:
             self.am_url = self._start_alertmanager()
@@ -141,7 +134,6 @@ class MultiClusterEnvironment:
             self.close()
             raise
 
-    _spawn = Environment._spawn
     _start_alertmanager = Environment._start_alertmanager
 
     def inhibit_equal(self) -> list[list[str]]:
@@ -151,25 +143,21 @@ class MultiClusterEnvironment:
 
     def _start_central(self) -> str:
         """The global Prometheus: no scrapes, only remote-written series, our rules and the Alertmanager."""
-        port = free_port()
         central = {
             "global": {"evaluation_interval": self.config.evaluation_interval},
             "rule_files": [str(p) for p in sorted((self.build_dir / "prometheus" / "rules").glob("*.yaml"))],
             "alerting": {"alertmanagers": [{"static_configs": [{"targets": [self.am_url.removeprefix("http://")]}]}]},
         }
-        config_file = self.tmp / "central.yml"
-        config_file.write_text(yaml.safe_dump(central, sort_keys=False))
-        self._spawn([self.prometheus_bin, f"--config.file={config_file}", f"--storage.tsdb.path={self.tmp / 'tsdb'}",
-                    f"--web.listen-address=127.0.0.1:{port}", "--web.enable-remote-write-receiver",
-                    "--rules.alert.resend-delay=1s"], "central.log")
-        url = f"http://127.0.0.1:{port}"
-        wait_http(url + "/-/ready", timeout=60)
-        return url
+        prom = PrometheusProcess(self.prometheus_bin, central, self.tmp / "central.yml", self.tmp / "tsdb",
+                                 self.tmp / "central.log", "--web.enable-remote-write-receiver",
+                                 "--rules.alert.resend-delay=1s")
+        self.servers.append(prom)
+        return prom.url
 
     def close(self) -> None:
         for cluster in self.clusters.values():
             cluster.close()
-        stop_processes(self._procs)
+        stop_all(self.servers)
         self.receiver.server.shutdown()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
