@@ -221,17 +221,18 @@ class Environment:
         rule = next(a for rf in self.model.rule_files for a in rf.alerts() if a.alert == name)
         return duration_seconds(rule.for_) if rule.for_ and rule.for_ != "0m" else 0.0
 
-    def windowed(self, name: str) -> bool:
-        """Whether the alert reads rate() over the rate window (directly or through a recording rule):
-        then the windowed ratio or quantile needs up to one window to cross the threshold."""
+    def window(self, name: str) -> float:
+        """Seconds of the window the alert's ratio or quantile is computed over (the rate window, or the reconcile
+        failure window), read directly or through a recording rule; 0 when it reads none. The windowed value needs
+        up to one window to cross the threshold."""
         records = {r.record: r.expr for rf in self.model.rule_files for r in rf.records()}
         rule = next(a for rf in self.model.rule_files for a in rf.alerts() if a.alert == name)
-        window = f"[{self.config.rate_window}]"
+        windows = (self.config.rate_window, self.config.thresholds.reconcile_failure_window)
 
-        def reads_window(expr: str, depth: int = 0) -> bool:  # through records of records (bucket rates)
-            return window in expr or depth < 3 and any(reads_window(e, depth + 1) for rec, e in records.items()
-                                                       if rec in expr)
-        return reads_window(rule.expr)
+        def reads(window: str, expr: str, depth: int = 0) -> bool:  # through records of records (bucket rates)
+            return f"[{window}]" in expr or depth < 3 and any(reads(window, e, depth + 1) for rec, e in records.items()
+                                                               if rec in expr)
+        return max([duration_seconds(w) for w in windows if reads(w, rule.expr)], default=0.0)
 
     def severity(self, name: str) -> str:
         return next(a.severity for rf in self.model.rule_files for a in rf.alerts() if a.alert == name)
@@ -380,10 +381,8 @@ def run(env: Environment, sc: Scenario, settle: float = 4.0) -> Result:
     c = env.config
     scrape, evaluation = duration_seconds(c.scrape_interval), duration_seconds(c.evaluation_interval)
     probe = duration_seconds(c.exporter.interval) + duration_seconds(c.exporter.timeout) if sc.exporter_based else 0
-    window = duration_seconds(c.rate_window)
     for name in sc.expected:
-        res.bounds[name] = (scrape + evaluation + env.alert_for(name) + probe
-                            + (window if env.windowed(name) else 0.0))
+        res.bounds[name] = scrape + evaluation + env.alert_for(name) + probe + env.window(name)
     timeout = max(res.bounds.values()) + 45
     t0 = time.monotonic()
     p0 = time.perf_counter()

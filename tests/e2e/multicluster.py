@@ -284,7 +284,7 @@ def run(env: MultiClusterEnvironment, sc: MultiScenario, settle: float = 4.0) ->
             if single.exporter_based else 0
         for name in single.expected:
             results[cluster].bounds[name] = (scrape + REMOTE_WRITE_DEADLINE + evaluation + env.alert_for(name) + probe
-                                             + (duration_seconds(c.rate_window) if env.windowed(name) else 0.0))
+                                             + env.window(name))
     timeout = max(b for r in results.values() for b in r.bounds.values()) + 45
     t0 = time.monotonic()
     for cluster, single in parts:
