@@ -178,7 +178,7 @@ class MultiClusterEnvironment:
         return sorted(k for k, state in self.alerts().items() if state == "firing")
 
     alert_for = Environment.alert_for
-    windowed = Environment.windowed
+    window = Environment.window
 
 
 # -- scenarios -------------------------------------------------------------------------------------------
