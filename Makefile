@@ -48,7 +48,7 @@ tools: $(GO_TOOLS_STAMP) real-stack-tools
 real-stack-tools: ## Build the real stack (Gitea, provider, etcd, kube-apiserver, kube-state-metrics) into .tools/
 	scripts/build-real-stack
 
-tools: ## Fetch promtool, prometheus, alertmanager, amtool: Debian's into .tools/bin, with Go also 3.x into .tools/<name>-<version>
+tools: ## Fetch promtool & co (Debian's); with Go also Prometheus 3.x, Alertmanager, helm v3/v4, and the real stack (20-60 min cold)
 	scripts/fetch-tools $(if $(WITH_BLACKBOX),--with-blackbox,)
 
 build: $(BIN)/.installed ## Compile dashboards, rules, manifests and tests into build/

@@ -164,7 +164,7 @@ def test_every_check_is_tested() -> None:
     assert _cli("--explain", "nope").returncode == 2
 
 
-def test_each_checks_tests_fail_when_the_check_is_removed() -> None:
+def test_each_checks_tests_fail_when_the_check_is_removed(tmp_path: Path) -> None:
     """Every test file of tests/lint/checks/, run with its own check removed (tests/lint/checks/_removed.py),
     has a failing test: no check's tests pass without it."""
     import xml.etree.ElementTree as ET
@@ -172,7 +172,7 @@ def test_each_checks_tests_fail_when_the_check_is_removed() -> None:
     files = sorted(str(p) for p in (HERE / "lint" / "checks").glob("test_*.py")
                    if p.stem.removeprefix("test_").replace("_", "-") in CHECKS)
     assert len(files) == len(CHECKS)
-    report = HERE.parent / ".pytest-removed-checks.xml"
+    report = tmp_path / "removed-checks.xml"
     try:
         subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "tests.lint.checks._removed", "-p", "no:cacheprovider",
                         f"--junitxml={report}", *files], capture_output=True, text=True, cwd=HERE.parent, timeout=600)

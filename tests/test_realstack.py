@@ -184,6 +184,15 @@ def test_replay_reports_what_fired_per_phase(scenario: str) -> None:
 
 
 @needs
+def test_the_failure_ratio_alert_sees_the_recorded_outage_and_resolves() -> None:
+    """Re-decided on these recordings (#27): over its 30m window the failure ratio holds every backed-off resource's
+    attempts, so it fires while Gitea is down, and is no longer firing at the end of the recovery."""
+    result = fired("gitea-down")
+    assert "GiteaProviderReconcileFailureRatioHigh" in result["gitea-down"].during, result
+    assert "GiteaProviderReconcileFailureRatioHigh" not in result["recovered"].at_end, result
+
+
+@needs
 def test_replay_detects_a_firing_alert() -> None:
     """The replay can see an alert fire: the recorded provider ran without --leader-election, so it exports no
     leader_election_master_status; a build that expects a leader pages about it on the healthy recording."""

@@ -131,6 +131,7 @@ def test_blocked_account_on_real_gitea(tmp_path: Path) -> None:
         if proc is not None:
             assert proc.stop() == 0
         real.stop()
+    assert proc is not None
     logs = proc.logs()
     assert 'msg="token blocked"' in logs and "This account is prohibited from signing in" in logs, logs
     assert token not in logs and "Traceback" not in logs

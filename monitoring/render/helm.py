@@ -82,7 +82,7 @@ def deploy_values(modes: tuple[str, ...]) -> tuple[DeployValue, ...]:
                     "provider's Gitea calls (point the ProviderConfig's base URL at the proxy port) and measures them.",
                     {"type": "string", "enum": list(modes)}, ("sidecar", "mode"), variant=True),
         DeployValue("exporter.resources", "Requests and limits of the sidecar; the defaults come from the benchmark "
-                    "(README 'Benchmark') for the config's probe interval.",
+                    "(docs/exporter.md, 'Benchmark') for the config's probe interval.",
                     {"type": "object", "additionalProperties": False,
                      "properties": {"requests": _QUANTITIES, "limits": _QUANTITIES}},
                     ("sidecar", "resources"), default=lambda inputs: k8s.sidecar_resources(inputs.sidecar)),
@@ -407,7 +407,7 @@ def values_table(c: Chart) -> str:
             if key == "alerts":
                 severities = ", ".join(SEVERITIES)
                 rows.append("| `alerts.<Alert>.enabled` | `true` | false leaves the alert out of the PrometheusRule "
-                            "(one entry per alert: README's alert list) |")
+                            "(one entry per alert: docs/alerts-and-dashboards.md) |")
                 rows.append(f"| `alerts.<Alert>.severity` | the alert's | {severities}: routes the alert |")
                 rows.append("| `alerts.<Alert>.labels` | `{}` | extra labels on the alert (not severity, alertname) |")
             elif key == "labels":
