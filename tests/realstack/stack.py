@@ -32,6 +32,7 @@ import yaml
 from tests.realstack.kube import Kube
 from tests.realstack.tools import Tools
 from tests.sim.processes import ExporterProcess, wait_http
+from tests.sim.real_gitea import app_ini
 
 NETNS_ENV = "REALSTACK_NETNS"
 ETCD_PORT, APISERVER_PORT, GITEA_PORT = 2379, 6443, 3000
@@ -208,41 +209,7 @@ class Stack:
         g = self.tmp / "gitea"
         if first:
             (g / "home").mkdir(parents=True)
-            (g / "app.ini").write_text(f"""APP_NAME = realstack
-RUN_MODE = prod
-WORK_PATH = {g}
-[database]
-DB_TYPE = sqlite3
-PATH = {g}/gitea.db
-[server]
-PROTOCOL = http
-HTTP_ADDR = 127.0.0.1
-HTTP_PORT = {GITEA_PORT}
-ROOT_URL = http://127.0.0.1:{GITEA_PORT}/
-DISABLE_SSH = true
-OFFLINE_MODE = true
-STATIC_ROOT_PATH = {self.tools.gitea_static}
-APP_DATA_PATH = {g}/data
-[repository]
-ROOT = {g}/repos
-[security]
-INSTALL_LOCK = true
-SECRET_KEY = {secrets.token_hex(24)}
-INTERNAL_TOKEN = {secrets.token_hex(32)}
-[oauth2]
-JWT_SECRET = {secrets.token_urlsafe(32)}
-[service]
-DISABLE_REGISTRATION = true
-[indexer]
-ISSUE_INDEXER_TYPE = db
-REPO_INDEXER_ENABLED = false
-[log]
-MODE = console
-LEVEL = Warn
-ROOT_PATH = {g}/log
-[cron]
-ENABLED = false
-""")
+            (g / "app.ini").write_text(app_ini("realstack", g, GITEA_PORT, self.tools.gitea_static))
             self._gitea("migrate")
             self._gitea("admin", "user", "create", "--admin", "--username", GITEA_ADMIN, "--email", "admin@example.com",
                         "--password", secrets.token_hex(12), "--must-change-password=false")

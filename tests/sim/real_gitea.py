@@ -33,16 +33,10 @@ def find_gitea() -> Path | None:
     return None
 
 
-class RealGitea:
-    """One Gitea process; stop() ends it (only this process, by its own handle)."""
-
-    def __init__(self, binary: Path, work: Path) -> None:
-        self.binary, self.work = binary, work
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        (work / "home").mkdir(parents=True, exist_ok=True)
-        self.config = work / "app.ini"
-        self.config.write_text(f"""APP_NAME = conformance
+def app_ini(name: str, work: Path, port: int, static: Path, log: str = "console") -> str:
+    """A Gitea app.ini for a throwaway instance on 127.0.0.1:`port`: sqlite and repositories under `work`, installed,
+    offline, no registration, no cron; secrets fresh each time. The conformance tests and the real stack share it."""
+    return f"""APP_NAME = {name}
 RUN_MODE = prod
 WORK_PATH = {work}
 [database]
@@ -51,11 +45,11 @@ PATH = {work}/gitea.db
 [server]
 PROTOCOL = http
 HTTP_ADDR = 127.0.0.1
-HTTP_PORT = {self.port}
-ROOT_URL = {self.url}/
+HTTP_PORT = {port}
+ROOT_URL = http://127.0.0.1:{port}/
 DISABLE_SSH = true
 OFFLINE_MODE = true
-STATIC_ROOT_PATH = {binary.parent / "static"}
+STATIC_ROOT_PATH = {static}
 APP_DATA_PATH = {work}/data
 [repository]
 ROOT = {work}/repos
@@ -71,12 +65,24 @@ DISABLE_REGISTRATION = true
 ISSUE_INDEXER_TYPE = db
 REPO_INDEXER_ENABLED = false
 [log]
-MODE = file
+MODE = {log}
 LEVEL = Warn
 ROOT_PATH = {work}/log
 [cron]
 ENABLED = false
-""")
+"""
+
+
+class RealGitea:
+    """One Gitea process; stop() ends it (only this process, by its own handle)."""
+
+    def __init__(self, binary: Path, work: Path) -> None:
+        self.binary, self.work = binary, work
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        (work / "home").mkdir(parents=True, exist_ok=True)
+        self.config = work / "app.ini"
+        self.config.write_text(app_ini("conformance", work, self.port, binary.parent / "static", log="file"))
         self.env = {**os.environ, "GITEA_WORK_DIR": str(work), "GITEA_I_AM_BEING_UNSAFE_RUNNING_AS_ROOT": "true",
                     "HOME": str(work / "home")}
         self.cli("migrate")
