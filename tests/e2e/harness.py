@@ -39,6 +39,7 @@ from tests.sim.processes import (
     ExporterProcess,
     PrometheusProcess,
     ServerProcess,
+    alert_states,
     free_port,
     stop_all,
     tool_path,
@@ -209,13 +210,7 @@ class Environment:
 
     def alerts(self) -> dict[str, str]:
         """alertname -> state (pending or firing) of the alerts Prometheus holds now."""
-        r = requests.get(self.prom_url + "/api/v1/alerts", timeout=10)
-        out: dict[str, str] = {}
-        for a in r.json()["data"]["alerts"]:
-            name = a["labels"]["alertname"]
-            if out.get(name) != "firing":
-                out[name] = a["state"]
-        return out
+        return alert_states(self.prom_url)
 
     def alert_for(self, name: str) -> float:
         rule = next(a for rf in self.model.rule_files for a in rf.alerts() if a.alert == name)

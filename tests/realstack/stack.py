@@ -31,7 +31,7 @@ import yaml
 
 from tests.realstack.kube import Kube
 from tests.realstack.tools import Tools
-from tests.sim.processes import ExporterProcess, wait_http
+from tests.sim.processes import ExporterProcess, alert_states, wait_http
 from tests.sim.real_gitea import app_ini
 
 NETNS_ENV = "REALSTACK_NETNS"
@@ -315,13 +315,7 @@ class Stack:
 
     def alerts(self) -> dict[str, str]:
         """alertname -> pending/firing, from the stack's Prometheus."""
-        r = requests.get(self.prom_url + "/api/v1/alerts", timeout=10)
-        out: dict[str, str] = {}
-        for a in r.json()["data"]["alerts"]:
-            name = a["labels"]["alertname"]
-            if out.get(name) != "firing":
-                out[name] = a["state"]
-        return out
+        return alert_states(self.prom_url)
 
     def start(self, provider_args: list[str], exporter: bool = True, ksm: bool = True) -> None:
         t0 = time.monotonic()

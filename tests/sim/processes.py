@@ -167,6 +167,17 @@ class PrometheusProcess(ServerProcess):
         self.proc.send_signal(signal.SIGHUP)
 
 
+def alert_states(prom_url: str) -> dict[str, str]:
+    """alertname -> state (pending or firing) of the alerts a Prometheus holds now; firing wins over pending."""
+    r = requests.get(prom_url + "/api/v1/alerts", timeout=10)
+    out: dict[str, str] = {}
+    for a in r.json()["data"]["alerts"]:
+        name = a["labels"]["alertname"]
+        if out.get(name) != "firing":
+            out[name] = a["state"]
+    return out
+
+
 class AlertmanagerProcess(ServerProcess):
     """Alertmanager with the config file `config_file` (the build's), alone (no cluster), its state in `storage`."""
 
