@@ -62,5 +62,5 @@ def test_bounds_add_the_for_and_the_window_the_alert_reads() -> None:
 
 
 def test_gitea_down_lasts_until_the_back_off_reaches_its_cap() -> None:
-    down = next(s for s in SCENARIOS if s.fault is e2e._stop_gitea)
+    down = next(s for s in SCENARIOS if s.fault is e2e.stop_gitea)
     assert down.fault_minutes >= 20 and down.resolve_minutes * 60 > e2e.BACKOFF_CAP

@@ -37,7 +37,7 @@ from gitea_provider_monitoring.model.config import duration_seconds, load_config
 from gitea_provider_monitoring.render.alertmanager import RECEIVERS
 from gitea_provider_monitoring.render.compiler import load_model
 from tests.e2e.harness import INHIBITED, Result, alert_window, rule_for, table
-from tests.realstack.record import BASE, KINDS, repository
+from tests.realstack.record import BASE, FAILING_OWNER, KINDS, burst, repository, start_gitea, stop_gitea
 from tests.realstack.stack import (
     KSM_PORT,
     NETNS_ENV,
@@ -50,7 +50,6 @@ from tests.realstack.stack import (
 from tests.realstack.tools import locate
 
 PAGE, CHAT = RECEIVERS["critical"], RECEIVERS["warning"]
-FAILING_OWNER = "no-such-org"
 FAILING = repository(FAILING_OWNER, "orphan")  # its owner does not exist in Gitea: the create fails for good
 UNSERVED = {"apiVersion": "team.gitea.m.crossplane.io/v2", "kind": "Team",  # no controller serves Team (managed.py)
             "metadata": {"name": "developers", "namespace": RESOURCE_NAMESPACE},
@@ -77,22 +76,6 @@ class Scenario:
 
 
 # -- faults and recoveries -------------------------------------------------------------------------
-def _stop_gitea(stack: Stack) -> str:
-    stack.stop_gitea()
-    return "Gitea stopped"
-
-
-def _start_gitea(stack: Stack) -> str:
-    stack.start_gitea(first=False)
-    return "Gitea started; resources recover when their back-off timers fire (no poke)"
-
-
-def _burst(stack: Stack) -> str:
-    for i in range(1, 51):
-        stack.kube.create(repository("platform", f"burst{i:02d}"))
-    return "50 Repositories created at once"
-
-
 def _failing_and_unserved(stack: Stack) -> str:
     stack.kube.create(FAILING)
     stack.kube.create(UNSERVED)
@@ -143,9 +126,9 @@ SERVED_KINDS = set(KINDS)
 def scenarios(healthy_minutes: float = 60.0) -> list[Scenario]:
     return [
         Scenario("healthy: 22 resources of 3 kinds", None, healthy_minutes, None, healthy_minutes=0),
-        Scenario("50 repositories created at once (exporter as proxy)", _burst, 20, None, exporter_mode="both"),
+        Scenario("50 repositories created at once (exporter as proxy)", burst, 20, None, exporter_mode="both"),
         Scenario(
-            "gitea down 22 min (exporter as proxy)", _stop_gitea, 22, _start_gitea,
+            "gitea down 22 min (exporter as proxy)", stop_gitea, 22, start_gitea,
             expected={"GiteaAPIDown": PAGE, "GiteaResourceNotSynced": PAGE},
             allowed={"GiteaHealthCheckFailing": "inhibited by GiteaAPIDown",
                      "GiteaAPIErrorRatioHigh": "inhibited by GiteaAPIDown",
