@@ -135,7 +135,9 @@ def scenarios(healthy_minutes: float = 60.0) -> list[Scenario]:
                      "GiteaAPIWriteErrorsHigh": "inhibited by GiteaAPIDown",
                      "GiteaProviderReconcileFailureRatioHigh": "inhibited by GiteaAPIDown",
                      "GiteaProviderReconcileSLOFastBurn": "inhibited or critical, by the SLO's severity",
-                     "GiteaProviderReconcileSLOSlowBurn": "the outage spends the budget"},
+                     "GiteaProviderReconcileSLOSlowBurn": "the outage spends the budget",
+                     "GiteaAPIAvailabilitySLOFastBurn": "Gitea is down: its availability budget burns",
+                     "GiteaAPIAvailabilitySLOSlowBurn": "Gitea is down: its availability budget burns"},
             lead={"GiteaResourceNotSynced": POLL},  # each resource meets the outage at its next poll
             kinds={"GiteaResourceNotSynced": SERVED_KINDS},
             exporter_mode="both",
