@@ -209,9 +209,10 @@ def slo_defs(config: Config) -> list[SLODef]:
                       "and never fires. It cannot see a failure before a resource's first reconcile (no Synced "
                       "condition yet), nor resources of kinds no controller serves (GiteaResourceKindNotServed); a "
                       "resource that fails to delete counts until it is gone. After a fix a resource stays "
-                      "Synced=False until its back-off ends (per resource, " + backoff + " at most), so the "
-                      "short window clears up to that long after the cause; force a reconcile as "
-                      "GiteaResourceNotSynced's runbook says. GiteaResourceNotSynced names the failing resources."),
+                      "Synced=False until its back-off ends (per resource, " + backoff + " at most; force a reconcile "
+                      "as GiteaResourceNotSynced's runbook says), and a burn alert resolves when its short window "
+                      f"({SHORT_WINDOW} or 30m for the fast burn) falls under the threshold: up to 30 minutes after "
+                      "every resource is Synced again. GiteaResourceNotSynced names the failing resources."),
         SLODef("gitea_api_availability", "Gitea API availability", "namespace", config.slo.gitea_availability,
                lambda w: f"sum by ({by_ns}) (rate(gitea_api_probe_failures_total{{{exp}}}[{w}]))\n"
                          f"/\nsum by ({by_ns}) (rate(gitea_api_probes_total{{{exp}}}[{w}]))",
@@ -323,9 +324,10 @@ def _burn_alert(config: Config, d: SLODef, fast: bool) -> AlertingRule:
         ),
         cases=cases,
         unreachable="" if any(c.fires for c in cases) else
-        f"every burn threshold is 100% errors or more with a {pct}% objective" if all(f * d.budget >= 1 for _, _, f in pairs)
-        else f"with a {pct}% objective every burn threshold is a share its test input cannot show with at most "
-             f"{MAX_CASE_RESOURCES} resources (one failing resource among fewer crosses them all)",
+        f"it can never fire: every burn threshold is 100% errors or more with a {pct}% objective"
+        if all(f * d.budget >= 1 for _, _, f in pairs)
+        else f"with a {pct}% objective every burn threshold is under one failing resource in {MAX_CASE_RESOURCES}, "
+             f"more test resources than a generated case uses (it fires once that share of your resources fails)",
     )
 
 
