@@ -87,6 +87,7 @@ class SLODef:
     # an error ratio at most the given one that test_series can produce (the silent case)
     ratio_at_most: Callable[[Decimal], Decimal]
     caveat: str = ""  # what the SLI cannot see, said in the runbook
+    no_data: str | None = None  # what a panel of this SLO says when it has no data (why there may be none)
     # (samples) -> input series with nothing to count (no event, no resource with the condition): a silent case
     nothing: Callable[[int], list[Series]] | None = None
 
@@ -203,6 +204,7 @@ def slo_defs(config: Config) -> list[SLODef]:
                "GiteaProviderReconcileSLO", _synced_series(config), td.group_labels(config),
                _resource_ratio, _resource_ratio_at_most,
                nothing=lambda steps: [resources.unserved_series(config, "build", td.gauge(1, steps))],
+               no_data="no data: needs the resource-state series (docs/resource-state.md)",
                caveat="The error ratio is resource-time: the share of managed resources whose Synced condition is "
                       "not True, from kube-state-metrics' resource-state series (docs/resource-state.md), at every "
                       "scrape. Without those series (the resource-state component not deployed) the SLO has no data "
