@@ -157,7 +157,11 @@ def synced_error_ratio(config: Config) -> Callable[[str], str]:
     count_over_time counts one sample per resource per kube-state-metrics scrape, so the ratio weighs each resource
     by the time it spent in each state. Only resources with a Synced condition count: one of a kind no controller
     serves never gets one (GiteaResourceKindNotServed), nor does a new resource before its first reconcile. A
-    resource being deleted counts while it exists (Synced=False then means the delete in Gitea fails). No resource
+    resource being deleted counts while it exists: Synced=False then means the delete in Gitea fails. (Provider
+    b5b30da's crossplane-runtime, the fork github.com/rossigee/crossplane-runtime/v2
+    v2.4.0-rc.0.0.20260726062756-089a6b3db2f8 its go.mod replaces it with, pkg/reconciler/managed/reconciler.go:
+    a failed delete marks Deleting + ReconcileError, a successful one Deleting + ReconcileSuccess, a successful
+    create Creating + ReconcileSuccess: a create is never a failure here.) No resource
     at all, or no kube-state-metrics series: no result (never 0, never NaN). The namespace label is the provider's,
     like every alert of this project (routing and inhibition by namespace); the resources' namespaces are theirs.
     """
