@@ -166,6 +166,7 @@ def scenarios(healthy_minutes: float = 60.0) -> list[Scenario]:
             "token lacking a scope (read:user)", _limited_token, 18, _new_full_token,
             expected={"GiteaResourceNotSynced": PAGE, "GiteaAPITokenLacksScope": INHIBITED},
             allowed={"GiteaAPIErrorRatioHigh": "inhibited",
+                     "GiteaProviderReconcileFailureRatioHigh": "the User controller's reconciles fail; inhibited",
                      "GiteaProviderReconcileSLOFastBurn": "8 of 22 resources not Synced: the budget burns (critical)",
                      "GiteaProviderReconcileSLOSlowBurn": "inhibited by GiteaResourceNotSynced"},
             lead={"GiteaResourceNotSynced": POLL},
