@@ -217,9 +217,12 @@ def run_scenario(sc: Scenario, log: Callable[[str], None]) -> dict:
     notes: list[str] = []
     stack = Stack(found, log=log)
     scrape, evaluation = duration_seconds(config.scrape_interval), duration_seconds(config.evaluation_interval)
+    # An alert on the exporter's series also waits for a probe round to meet the fault (interval + timeout).
+    probe = duration_seconds(config.exporter.interval) + duration_seconds(config.exporter.timeout)
     for name in sc.expected:
+        rule = next(a for rf in model.rule_files for a in rf.alerts() if a.alert == name)
         res.bounds[name] = (scrape + evaluation + rule_for(model, name) + alert_window(model, config, name)
-                            + sc.lead.get(name, 0.0))
+                            + sc.lead.get(name, 0.0) + (probe if "gitea_api_" in rule.expr else 0.0))
     try:
         stack.start(runtime_provider_args(), config=config)
         stack.start_monitoring(config)
