@@ -67,11 +67,7 @@ def in_netns(argv: list[str]) -> int:
     try:
         subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True)
         proc = subprocess.Popen(["ip", "netns", "exec", name, *argv], env={**os.environ, NETNS_ENV: name})
-        while True:
-            try:
-                return proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                continue
+        return proc.wait()  # a signal runs `forward` and the wait goes on (PEP 475)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
