@@ -95,7 +95,7 @@ def burst(stack: Stack) -> str:
 
 
 SCENARIOS: dict[str, list[Phase]] = {
-    "healthy": [Phase("healthy", 600)],
+    "healthy": [Phase("healthy", 3600)],  # an hour: the default build must fire nothing (#27)
     "gitea-down": [Phase("healthy", 180), Phase("gitea-down", 1320, stop_gitea), Phase("recovered", 1080, start_gitea)],
     "one-failing": [Phase("healthy", 120), Phase("one-failing", 840, add_failing)],
     "burst-50": [Phase("healthy", 120), Phase("burst", 600, burst)],

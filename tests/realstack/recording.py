@@ -3,7 +3,6 @@ tests/recordings/README.md): per scrape, the value of every kept series, and the
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from dataclasses import dataclass
@@ -51,7 +50,7 @@ class Recording:
     times: list[float]
     series: dict[str, list[float | None]]
     conditions: list[list]
-    alerts: list[list] = dataclasses.field(default_factory=list)  # [t, alertname, state] on a live Prometheus
+    alerts: list[list] | None = None  # [t, alertname, state] on a live Prometheus; None: recorded without one
 
     @classmethod
     def load(cls, path: Path) -> Recording:
@@ -71,7 +70,7 @@ class Recording:
                     prev = series[key]
                 elif prev is not None:
                     series[key] = list(prev)
-        return cls(path.parent.name, raw["meta"], times, series, raw["conditions"], raw.get("alerts", []))
+        return cls(path.parent.name, raw["meta"], times, series, raw["conditions"], raw.get("alerts"))
 
     @property
     def phases(self) -> list[Phase]:

@@ -22,8 +22,10 @@ def recorded_config(recording: Recording) -> Config:
     return dataclasses.replace(base, provider=dataclasses.replace(base.provider, leader_election=on))
 
 
-def live(recording: Recording, start: float, end: float) -> list[str]:
-    """Alerts that were firing on the live Prometheus at some point of [start, end)."""
+def live(recording: Recording, start: float, end: float) -> list[str] | None:
+    """Alerts that were firing on the live Prometheus at some point of [start, end); None without one."""
+    if recording.alerts is None:
+        return None
     before: dict[str, str] = {}
     for t, name, state in recording.alerts:
         if t < start:
@@ -43,7 +45,8 @@ def table() -> str:
         for p in r.phases:
             got = replay.get(p.name)
             rep = f"{', '.join(got.during) or 'nothing'} / {', '.join(got.at_end) or 'nothing'}" if got else "(too short)"
-            fired_live = ", ".join(live(r, p.start, p.end)) or "nothing"
+            on_live = live(r, p.start, p.end)
+            fired_live = "(recorded without Prometheus)" if on_live is None else ", ".join(on_live) or "nothing"
             lines.append(f"| {name} | {p.name} | {(p.end - p.start) / 60:.1f} | {fired_live} | {rep} |")
     return "\n".join(lines)
 
