@@ -33,8 +33,8 @@ def find_gitea() -> Path | None:
     return None
 
 
-def app_ini(name: str, work: Path, port: int, static: Path, log: str = "console") -> str:
-    """A Gitea app.ini for a throwaway instance on 127.0.0.1:`port`: sqlite and repositories under `work`, installed,
+def app_ini(name: str, work: Path, port: int, static: Path, log: str = "console", host: str = "127.0.0.1") -> str:
+    """A Gitea app.ini for a throwaway instance on `host`:`port` (loopback unless a network namespace of ours says otherwise): sqlite and repositories under `work`, installed,
     offline, no registration, no cron; secrets fresh each time. The conformance tests and the real stack share it."""
     return f"""APP_NAME = {name}
 RUN_MODE = prod
@@ -44,9 +44,9 @@ DB_TYPE = sqlite3
 PATH = {work}/gitea.db
 [server]
 PROTOCOL = http
-HTTP_ADDR = 127.0.0.1
+HTTP_ADDR = {host}
 HTTP_PORT = {port}
-ROOT_URL = http://127.0.0.1:{port}/
+ROOT_URL = http://{host}:{port}/
 DISABLE_SSH = true
 OFFLINE_MODE = true
 STATIC_ROOT_PATH = {static}
