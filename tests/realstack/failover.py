@@ -463,8 +463,12 @@ def main(argv: list[str] | None = None) -> int:
     if not found:
         print(why)
         return 0
-    res = run(found, log=lambda m: print(f"[failover] {m}", flush=True), config=failover_config(a.config),
-              healthy_seconds=a.healthy)
+    try:
+        res = run(found, log=lambda m: print(f"[failover] {m}", flush=True), config=failover_config(a.config),
+                  healthy_seconds=a.healthy)
+    except KeyboardInterrupt:
+        print("[failover] interrupted: the stack is closed; the namespaces are removed next", flush=True)
+        return 130
     print(summary(res), flush=True)
     return 0 if res.ok else 1
 
