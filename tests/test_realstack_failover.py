@@ -11,8 +11,6 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 
 from gitea_provider_monitoring.model import provider_facts as facts
 from gitea_provider_monitoring.model.config import Config, duration_seconds
-from gitea_provider_monitoring.render.compiler import load_model
-from tests.e2e.harness import alert_for_seconds, detection_bound, rule_window_seconds
 from tests.realstack import failover
 from tests.realstack.stack import runtime_provider_args
 
@@ -90,8 +88,8 @@ def test_a_killed_leader_is_replaced_before_no_leader_can_fire() -> None:
     """With the default config the standby leads (lease runs out, next try, a scrape) well before
     GiteaProviderNoLeader's `for` ends: a failover pages nobody. The bound grows with LeaseDuration."""
     config = failover.failover_config()
-    model = load_model(config)
-    no_leader = alert_for_seconds(model, "GiteaProviderNoLeader")
+    rules = failover._Rules(config)
+    no_leader = rules.alert_for("GiteaProviderNoLeader")
     assert no_leader == duration_seconds(config.thresholds.no_leader_for)
     assert failover.takeover_bound(config) + duration_seconds(config.evaluation_interval) < no_leader
     assert failover.takeover_bound(config) == (facts.LEASE_DURATION_SECONDS + 2 * facts.LEASE_RETRY_SECONDS
@@ -100,15 +98,14 @@ def test_a_killed_leader_is_replaced_before_no_leader_can_fire() -> None:
 
 def test_detection_and_resolve_bounds_add_up_from_the_config() -> None:
     config = failover.failover_config()
-    model = load_model(config)
+    rules = failover._Rules(config)
     scrape, evaluation = duration_seconds(config.scrape_interval), duration_seconds(config.evaluation_interval)
-    assert rule_window_seconds(config, model, "GiteaProviderReplicaDown") == 0  # reads `up`, no window
-    assert detection_bound(config, model, "GiteaProviderReplicaDown") == (
+    assert rules.window("GiteaProviderReplicaDown") == 0  # reads `up`, no window
+    assert failover.detection_bound(config, "GiteaProviderReplicaDown") == (
         scrape + evaluation + duration_seconds(config.thresholds.replica_down_for))
     # An alert on a windowed ratio adds its window (the harness's rule, shared).
-    assert detection_bound(config, model, "GiteaAPIErrorRatioHigh", probe=7) == (
-        scrape + evaluation + alert_for_seconds(model, "GiteaAPIErrorRatioHigh") + 7
-        + rule_window_seconds(config, model, "GiteaAPIErrorRatioHigh"))
-    assert rule_window_seconds(config, model, "GiteaAPIErrorRatioHigh") == duration_seconds(config.rate_window)
+    assert rules.window("GiteaAPIErrorRatioHigh") == duration_seconds(config.rate_window)
+    assert failover.detection_bound(config, "GiteaAPIErrorRatioHigh") == (
+        scrape + evaluation + rules.alert_for("GiteaAPIErrorRatioHigh") + duration_seconds(config.rate_window))
     assert failover.resolve_bound(config) == scrape + evaluation + duration_seconds(config.alertmanager.group_interval)
     assert Config().provider.leader_election is False  # the scenario changes only its own copy

@@ -118,34 +118,6 @@ class Receiver:
             return [e for e in self.events if e[0] >= t0]
 
 
-# -- detection bounds ------------------------------------------------------------------------------------
-def alert_for_seconds(model, name: str) -> float:  # noqa: ANN001 (a render.compiler Model)
-    """Seconds of the alert's `for` (0 without one)."""
-    rule = next(a for rf in model.rule_files for a in rf.alerts() if a.alert == name)
-    return duration_seconds(rule.for_) if rule.for_ and rule.for_ != "0m" else 0.0
-
-
-def rule_window_seconds(config: Config, model, name: str) -> float:  # noqa: ANN001
-    """Seconds of the window the alert's ratio or quantile is computed over (the rate window, or the reconcile
-    failure window), read directly or through a recording rule; 0 when it reads none. The windowed value needs
-    up to one window to cross the threshold."""
-    records = {r.record: r.expr for rf in model.rule_files for r in rf.records()}
-    rule = next(a for rf in model.rule_files for a in rf.alerts() if a.alert == name)
-    windows = (config.rate_window, config.thresholds.reconcile_failure_window)
-
-    def reads(window: str, expr: str, depth: int = 0) -> bool:  # through records of records (bucket rates)
-        return f"[{window}]" in expr or depth < 3 and any(reads(window, e, depth + 1) for rec, e in records.items()
-                                                           if rec in expr)
-    return max([duration_seconds(w) for w in windows if reads(w, rule.expr)], default=0.0)
-
-
-def detection_bound(config: Config, model, name: str, probe: float = 0.0) -> float:  # noqa: ANN001
-    """Seconds within which the alert must fire once its condition holds: a scrape, an evaluation, its `for`,
-    the exporter's probe round (`probe`, alerts on probe results) and the window it reads."""
-    return (duration_seconds(config.scrape_interval) + duration_seconds(config.evaluation_interval)
-            + alert_for_seconds(model, name) + probe + rule_window_seconds(config, model, name))
-
-
 class Environment:
     """All components of one end-to-end run."""
 
@@ -241,10 +213,21 @@ class Environment:
         return alert_states(self.prom_url)
 
     def alert_for(self, name: str) -> float:
-        return alert_for_seconds(self.model, name)
+        rule = next(a for rf in self.model.rule_files for a in rf.alerts() if a.alert == name)
+        return duration_seconds(rule.for_) if rule.for_ and rule.for_ != "0m" else 0.0
 
     def window(self, name: str) -> float:
-        return rule_window_seconds(self.config, self.model, name)
+        """Seconds of the window the alert's ratio or quantile is computed over (the rate window, or the reconcile
+        failure window), read directly or through a recording rule; 0 when it reads none. The windowed value needs
+        up to one window to cross the threshold."""
+        records = {r.record: r.expr for rf in self.model.rule_files for r in rf.records()}
+        rule = next(a for rf in self.model.rule_files for a in rf.alerts() if a.alert == name)
+        windows = (self.config.rate_window, self.config.thresholds.reconcile_failure_window)
+
+        def reads(window: str, expr: str, depth: int = 0) -> bool:  # through records of records (bucket rates)
+            return f"[{window}]" in expr or depth < 3 and any(reads(window, e, depth + 1) for rec, e in records.items()
+                                                               if rec in expr)
+        return max([duration_seconds(w) for w in windows if reads(w, rule.expr)], default=0.0)
 
     def severity(self, name: str) -> str:
         return next(a.severity for rf in self.model.rule_files for a in rf.alerts() if a.alert == name)
@@ -391,9 +374,10 @@ def run(env: Environment, sc: Scenario, settle: float = 4.0) -> Result:
     if leftover:
         res.problems.append(f"not quiet before the scenario: {', '.join(leftover)}")
     c = env.config
+    scrape, evaluation = duration_seconds(c.scrape_interval), duration_seconds(c.evaluation_interval)
     probe = duration_seconds(c.exporter.interval) + duration_seconds(c.exporter.timeout) if sc.exporter_based else 0
     for name in sc.expected:
-        res.bounds[name] = detection_bound(c, env.model, name, probe)
+        res.bounds[name] = scrape + evaluation + env.alert_for(name) + probe + env.window(name)
     timeout = max(res.bounds.values()) + 45
     t0 = time.monotonic()
     p0 = time.perf_counter()

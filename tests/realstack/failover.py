@@ -39,7 +39,7 @@ from gitea_provider_monitoring.model.config import Config, duration_seconds, loa
 from gitea_provider_monitoring.model.config_schema import example_pods
 from gitea_provider_monitoring.render.alertmanager import RECEIVERS
 from gitea_provider_monitoring.render.compiler import load_model
-from tests.e2e.harness import Result, detection_bound, table
+from tests.e2e.harness import Environment, Result, table
 from tests.realstack.record import BASE, conditions
 from tests.realstack.stack import NETNS_ENV, PROVIDER_NAMESPACE, Stack, runtime_provider_args
 from tests.realstack.tools import Tools, locate
@@ -155,6 +155,25 @@ def lease_holder(lease: dict | None) -> str:
     return ((lease or {}).get("spec") or {}).get("holderIdentity") or ""
 
 
+class _Rules:
+    """The harness's arithmetic over the build's rules without a simulated Environment (as tests/e2e/multicluster.py
+    borrows it): the alert's `for` and the window it reads."""
+
+    alert_for = Environment.alert_for
+    window = Environment.window
+
+    def __init__(self, config: Config) -> None:
+        self.config, self.model = config, load_model(config)
+
+
+def detection_bound(config: Config, name: str) -> float:
+    """Seconds within which `name` fires once its condition holds, as tests/e2e/harness.py bounds it: a scrape, an
+    evaluation, its `for` and the window it reads."""
+    rules = _Rules(config)
+    return (duration_seconds(config.scrape_interval) + duration_seconds(config.evaluation_interval)
+            + rules.alert_for(name) + rules.window(name))
+
+
 def takeover_bound(config: Config) -> float:
     """Seconds within which Prometheus sees the standby lead after the leader is killed: the lease runs out
     LeaseDuration after the standby last saw it renewed (client-go counts from its own observation, up to one
@@ -201,7 +220,7 @@ def run(tools: Tools, log=print, config: Config | None = None, healthy_seconds: 
     pods = example_pods(config.provider) or tuple(f"{config.provider.package_name}-{i}" for i in range(3))
     names = [f"provider-{pods[i][-5:]}" for i in range(len(topo.links))]
     res = FailoverResult(SCENARIO, dict(EXPECTED), cluster="realstack")
-    res.bounds = {n: detection_bound(config, model, n) for n in EXPECTED}
+    res.bounds = {n: detection_bound(config, n) for n in EXPECTED}
     severity = {a.alert: a.severity for rf in model.rule_files for a in rf.alerts()}
     stack = Stack(tools, log=log, host=topo.service)
 

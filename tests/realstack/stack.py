@@ -297,6 +297,7 @@ class Stack:
         c, ns = config, config.provider.namespace
         common = {"namespace": ns, c.cluster_label: "realstack"}
         targets = provider_targets or [(PROVIDER_METRICS.split("/")[2], "provider-gitea-5f7c9d8b7-aaaaa")]
+        pod = targets[0][1]
         prom_config = {
             "global": {"scrape_interval": c.scrape_interval, "evaluation_interval": c.evaluation_interval},
             "rule_files": [str(p) for p in sorted((out / "prometheus" / "rules").glob("*.yaml"))],
@@ -305,7 +306,7 @@ class Stack:
                 {"job_name": c.provider.job, "static_configs": [
                     {"targets": [target], "labels": {**common, "pod": pod}} for target, pod in targets]},
                 {"job_name": c.exporter.job, "static_configs": [
-                    {"targets": [f"127.0.0.1:{EXPORTER_PORT}"], "labels": {**common, "pod": targets[0][1]}}]},
+                    {"targets": [f"127.0.0.1:{EXPORTER_PORT}"], "labels": {**common, "pod": pod}}]},
                 {"job_name": "kube-state-metrics", "honor_labels": True, "static_configs": [
                     {"targets": [f"127.0.0.1:{KSM_PORT}"], "labels": {c.cluster_label: "realstack"}}]},
             ],
