@@ -209,7 +209,8 @@ def _scrape(url: str) -> str:
         return ""
 
 
-def run(tools: Tools, log=print, config: Config | None = None, healthy_seconds: float = HEALTHY_SECONDS) -> Result:  # noqa: ANN001
+def run(tools: Tools, log=print, config: Config | None = None,  # noqa: ANN001
+        healthy_seconds: float = HEALTHY_SECONDS) -> Result:
     """The scenario, inside the hub namespace that `in_topology` made (its plan in $REALSTACK_FAILOVER_TOPOLOGY)."""
     if not os.environ.get(TOPOLOGY_ENV) or not os.environ.get(NETNS_ENV):
         raise RuntimeError("run inside the failover namespaces: sudo .venv/bin/python -m tests.realstack.failover")

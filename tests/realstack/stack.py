@@ -137,8 +137,9 @@ class Stack:
     def _certs(self) -> None:
         d = self.tmp / "pki"
         d.mkdir()
+        san = "IP:127.0.0.1,DNS:localhost" + (f",IP:{self.host}" if self.host != "127.0.0.1" else "")
         _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=realstack-apiserver",
-                 "-addext", f"subjectAltName=IP:127.0.0.1,DNS:localhost{f',IP:{self.host}' if self.host != '127.0.0.1' else ''}", "-keyout", str(d / "apiserver.key"),
+                 "-addext", f"subjectAltName={san}", "-keyout", str(d / "apiserver.key"),
                  "-out", str(d / "apiserver.crt"))
         _openssl("genrsa", "-out", str(d / "sa.key"), "2048")
         _openssl("rsa", "-in", str(d / "sa.key"), "-pubout", "-out", str(d / "sa.pub"))

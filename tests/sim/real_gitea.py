@@ -34,8 +34,9 @@ def find_gitea() -> Path | None:
 
 
 def app_ini(name: str, work: Path, port: int, static: Path, log: str = "console", host: str = "127.0.0.1") -> str:
-    """A Gitea app.ini for a throwaway instance on `host`:`port` (loopback unless a network namespace of ours says otherwise): sqlite and repositories under `work`, installed,
-    offline, no registration, no cron; secrets fresh each time. The conformance tests and the real stack share it."""
+    """A Gitea app.ini for a throwaway instance on `host`:`port` (loopback; or an address of a network namespace of
+    ours): sqlite and repositories under `work`, installed, offline, no registration, no cron; secrets fresh each
+    time. The conformance tests and the real stack share it."""
     return f"""APP_NAME = {name}
 RUN_MODE = prod
 WORK_PATH = {work}
