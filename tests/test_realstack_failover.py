@@ -109,3 +109,11 @@ def test_detection_and_resolve_bounds_add_up_from_the_config() -> None:
         scrape + evaluation + rules.alert_for("GiteaAPIErrorRatioHigh") + duration_seconds(config.rate_window))
     assert failover.resolve_bound(config) == scrape + evaluation + duration_seconds(config.alertmanager.group_interval)
     assert Config().provider.leader_election is False  # the scenario changes only its own copy
+
+
+def test_replica_down_reads_a_recording_rule() -> None:
+    """GiteaProviderReplicaDown compares job:up:sum with job:up:count, recorded in the recording group: its real
+    detection can take one evaluation more than the harness's bound (measured: docs/real-stack.md)."""
+    config = failover.failover_config()
+    assert failover.reads_record(config, "GiteaProviderReplicaDown")
+    assert not failover.reads_record(config, "GiteaProviderDown")  # reads `up` itself
