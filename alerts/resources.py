@@ -109,6 +109,17 @@ def _condition(config: Config, kind: managed.ManagedKind, name: str, type_: str,
                      **_resource_labels(kind, name), type=type_, status=status, reason=reason)
 
 
+def synced_series(config: Config, name: str, ok: bool, values: str) -> Series:
+    """A Repository's Synced condition, True (ReconcileSuccess) or False (ReconcileError): the reconcile SLO's input."""
+    return _condition(config, _kind(), name, "Synced", "True" if ok else "False",
+                      "ReconcileSuccess" if ok else "ReconcileError", values)
+
+
+def unserved_series(config: Config, name: str, values: str) -> Series:
+    """An Action (a kind no controller serves): an info series and no condition at all."""
+    return _info(config, _kind("Action"), name, values)
+
+
 def _info(config: Config, kind: managed.ManagedKind, name: str, values: str, deleting: str = "") -> Series:
     labels = {**_resource_labels(kind, name), "created": "2026-01-01T00:00:00Z"}
     if kind.external_name:

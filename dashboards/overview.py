@@ -110,14 +110,14 @@ def dashboard(config: Config) -> DashboardDef:
         g.add(p.stat(f"{d.title}: error budget left ({period})",
                      f"Share of the {period} error budget ({float(d.budget) * 100:g}% errors) still unspent.",
                      "percentunit", [(f"1 - (max({d.record(period)}{{{sc}}}) / {budget:g})", "left")],
-                     steps=p.thresholds((None, p.RED), (0.25, p.YELLOW), (0.5, p.GREEN)),
+                     steps=p.thresholds((None, p.RED), (0.25, p.YELLOW), (0.5, p.GREEN)), no_value=d.no_data,
                      links=p.runbook_links(config, f"{d.alert_prefix}FastBurn", f"{d.alert_prefix}SlowBurn")), w=8, h=5)
     page_window, _, page_factor = slo.burn_pairs(config, fast=True)[0]
     for d in slo.slo_defs(config):
         g.add(p.timeseries(f"{d.title}: burn rate ({page_window})", f"Error ratio over {page_window} divided by the "
                            f"budget; above {num(page_factor)} (with the short window) pages.", "none",
                            [(f"max({d.record(page_window)}{{{sc}}}) / {num(d.budget)}", f"{page_window} burn rate")],
-                           steps=p.alert_threshold(float(page_factor)),
+                           steps=p.alert_threshold(float(page_factor)), no_value=d.no_data,
                            links=p.runbook_links(config, f"{d.alert_prefix}FastBurn")), w=8, h=7)
 
     g.row("Alerts")

@@ -32,13 +32,14 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _note_unreachable(config) -> None:
-    """Alerts that this config makes impossible to fire: allowed (the e2e config does it), but said."""
+    """Alerts without a firing case under this config (impossible to fire, or a reconcile SLO too strict to show in
+    a test): allowed (the e2e config does it), but said."""
     from gitea_provider_monitoring import alerts
 
     for rule_file in alerts.rule_files(config):
         for rule in rule_file.alerts():
             if rule.unreachable:
-                print(f"gitea-monitoring: note: {rule.alert} can never fire with this config: {rule.unreachable}",
+                print(f"gitea-monitoring: note: {rule.alert} has no firing case with this config: {rule.unreachable}",
                       file=sys.stderr)
 
 

@@ -99,13 +99,24 @@ FAULTS = {
     "slow_body": (("/api/healthz",), "healthz", "timeout", {"gitea_api_up": 0}),
     "stall_body": (("/api/v1/version",), "version", "timeout", {"gitea_api_up": 1}),
     "http_500": ((), "version", "http_5xx", {"gitea_api_up": 0}),
-    "http_401": (("/api/v1/user",), "user", "http_4xx", {"gitea_api_token_valid": 0, "gitea_api_up": 1}),
     "healthz_fail": (("/api/healthz",), "healthz", "http_4xx", {"gitea_api_up": 0}),
     "invalid_json": (("/api/v1/version",), "version", "invalid_response", {"gitea_api_up": 1}),
     "redirect_loop": (("/api/v1/repos/search",), "repos_search", "invalid_response", {"gitea_api_up": 1}),
     "oversized": (("/api/v1/repos/search",), "repos_search", "invalid_response", {"gitea_api_token_valid": 1}),
     "drop": (("/api/healthz",), "healthz", "connection", {"gitea_api_up": 0}),
 }
+
+
+def test_a_refused_token_is_an_answer_not_a_failure(gitea: GiteaSimulator, healthy: ExporterProcess) -> None:
+    """A 401 says the token is revoked, not that Gitea fails: the token state pages (GiteaAPITokenRejected), no
+    failure is counted, so the availability SLO does not page a second time (the real stack showed it did)."""
+    before = {r: failures(healthy.metrics(), "user", r) for r in ("http_4xx", "invalid_response")}
+    gitea.set_fault("http_401", "/api/v1/user")
+    wait_for(lambda: sample(healthy.metrics(), "gitea_api_token_valid") == 0, "token_valid 0")
+    text = healthy.metrics()
+    assert {r: failures(text, "user", r) for r in before} == before
+    assert sample(text, "gitea_api_last_status_code", endpoint="user") == 401
+    assert sample(text, "gitea_api_up") == 1
 
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))

@@ -13,14 +13,17 @@ from functools import cache
 import pytest
 from prometheus_client import generate_latest
 
+from gitea_provider_monitoring.alerts.slo import slo_defs
 from gitea_provider_monitoring.check.promtool import toolsets
+from gitea_provider_monitoring.model import catalog, managed
 from gitea_provider_monitoring.model.config import DEFAULT_CONTROLLERS, Config
 from gitea_provider_monitoring.model.promql import metric_names
 from gitea_provider_monitoring.render.compiler import load_model
 from tests.realstack import tools
-from tests.realstack.record import compact, parse, rle
+from tests.realstack.record import FAILING_OWNER, compact, parse, rle
 from tests.realstack.recording import Recording, available, parse_series, unrle
 from tests.realstack.report import recorded_config
+from tests.realstack.stack import RESOURCE_NAMESPACE
 from tests.sim import provider as sim
 
 RECORDINGS = available()
@@ -169,18 +172,92 @@ def fired(name: str) -> dict:
 @pytest.mark.parametrize("scenario", ["healthy", "gitea-down", "one-failing", "burst-50"])
 def test_replay_reports_what_fired_per_phase(scenario: str) -> None:
     """Which alerts the build's rules fire on each recorded phase (printed with -s; docs/real-stack.md has the
-    table). At the end of the healthy phase of every scenario no provider alert fires: a healthy install pages
-    nobody. The SLO burn alerts are reported, not asserted: they average the 5m error ratio over up to 6 hours, and
-    in a recording of minutes the set-up's creates (each a `requeue`) are most of that history."""
+    table). In the set-up (22 resources created on a fresh install) and the healthy phase of every scenario nothing
+    fires at all, the reconcile SLO included: a healthy install pages nobody and tells nobody."""
     result = fired(scenario)
     print(f"\n{scenario}: " + "; ".join(f"{p}: during {', '.join(a.during) or 'nothing'}, at its end "
                                         f"{', '.join(a.at_end) or 'nothing'}" for p, a in result.items()))
     assert result, f"{scenario}: no phase long enough to evaluate"
-    if "healthy" in result:
-        slo = {a.alert for rf in load_model(recorded_config(rec(scenario))).rule_files if rf.name == "slo"
-               for a in rf.alerts()}
-        paging = [a for a in result["healthy"].at_end if a not in slo]
-        assert paging == [], f"{scenario}: alerts fire on the healthy real provider: {result['healthy']}"
+    for phase in ("setup", "healthy"):
+        if phase in result:
+            assert result[phase].during == [], f"{scenario}: alerts fire on the healthy real provider: {result[phase]}"
+
+
+@needs
+def test_a_bulk_create_fires_nothing() -> None:
+    """50 Repositories created at once (each create a `requeue`, the queue 49 deep for a scrape): every new resource is
+    Synced once reconciled, so neither the resource alerts nor the reconcile SLO fire, in any phase."""
+    result = fired("burst-50")
+    assert "burst" in result
+    assert {p: a.during for p, a in result.items() if a.during} == {}, result
+
+
+def _kinds_recorded(recording: Recording) -> set[str]:
+    return {kind for kind, n in recording.meta["resources"].items() if n}
+
+
+@needs
+def test_gitea_down_fires_not_synced_for_every_kind_and_the_slo_pages() -> None:
+    """Gitea stopped for 22 minutes: every resource goes Synced=False within a minute, so GiteaResourceNotSynced fires
+    (after its `for`) for each kind with resources, and the reconcile SLO's fast burn (every resource failing is a
+    burn far above 14.4x) fires: it pages. Both stop with the recovery: NotSynced is no longer firing at the end of
+    the recovered phase (every resource was Synced again 30 s after Gitea came back in this recording)."""
+    r = rec("gitea-down")
+    result = fired("gitea-down")
+    down = result["gitea-down"]
+    kinds = {ls.get(managed.KIND_LABEL) for ls in down.instances("GiteaResourceNotSynced")}
+    assert kinds == _kinds_recorded(r), down
+    firing = {f.labels[managed.KIND_LABEL]: f for f in down.firing_at_end("GiteaResourceNotSynced")}
+    for kind in _kinds_recorded(r):
+        count = r.meta["resources"][kind]
+        assert firing[kind].annotations["description"].startswith(f"{count} {kind} resource(s)"), firing[kind]
+        assert firing[kind].labels["severity"] == "critical"
+    slo = next(d for d in slo_defs(recorded_config(r)) if d.key == "reconcile")
+    assert f"{slo.alert_prefix}FastBurn" in down.during, down
+    assert "GiteaResourceNotSynced" not in result["recovered"].at_end, result["recovered"]
+
+
+@needs
+def test_one_failing_resource_is_named_and_burns_no_fast_budget() -> None:
+    """A Repository whose owner does not exist, among 22 healthy resources: GiteaResourceNotSynced fires for
+    Repository and names it; nothing else fires. One resource of 23 (4 %) stays under the fast-burn thresholds
+    (14.4x and 6x a 1 % budget); the slow burn (3x over 1d and 2h, `for` 15m) could not fire in the recording's 14
+    minutes."""
+    result = fired("one-failing")
+    failing = result["one-failing"]
+    assert failing.during == ["GiteaResourceNotSynced"], failing
+    (alert,) = failing.firing_at_end("GiteaResourceNotSynced")
+    assert alert.labels[managed.KIND_LABEL] == "Repository"
+    assert f"{RESOURCE_NAMESPACE}/{FAILING_OWNER}-orphan (ReconcileError)" in alert.annotations["description"], alert
+
+
+@needs
+def test_synthesized_resource_state_series_are_what_the_generated_config_exports() -> None:
+    """tests/realstack/kube_state.py: every synthesized series is a metric of the catalog with its labels (plus the
+    scrape's job, instance and cluster), one per resource, condition type and (status, reason) stint; a resource's
+    old series gets a staleness marker when its condition changes."""
+    from tests.realstack.kube_state import condition_series
+
+    r = rec("gitea-down")
+    config = recorded_config(r)
+    series = condition_series(r, config)
+    metric = catalog.lookup(managed.metric(managed.CONDITION))
+    assert metric is not None
+    allowed = set(metric.labels) | {"job", "instance", config.cluster_label, "namespace"}
+    names = set()
+    for s in series:
+        name, labels = parse_series(s["series"])
+        assert name == metric.name and set(labels) <= allowed, s["series"]
+        assert labels["job"] == config.resource_state.job and labels["namespace"] == RESOURCE_NAMESPACE
+        names.add((labels[managed.KIND_LABEL], labels["name"]))
+    assert len(names) == sum(r.meta["resources"].values())
+    # Repository/infra-app01: Synced True, then False (Gitea down), then True again: the False series ends stale.
+    synced = {parse_series(s["series"])[1]["status"]: s["values"].split() for s in series
+              if 'name="infra-app01"' in s["series"] and 'type="Synced"' in s["series"]}
+    assert set(synced) == {"True", "False"}
+    false = synced["False"]
+    last = max(i for i, v in enumerate(false) if v not in ("_", "stale"))
+    assert false[last + 1] == "stale" and synced["True"][last + 1] not in ("_", "stale")
 
 
 @needs

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from gitea_provider_monitoring.alerts import slo
 from gitea_provider_monitoring.check.promtool import find_tool
 from gitea_provider_monitoring.model.config import Config
 from gitea_provider_monitoring.model.promql import parse
@@ -65,7 +66,7 @@ def test_inline_picks_the_quantile_rule_and_turns_ranges_into_subqueries(scale) 
     records = scale.raw_records(config, load_model(config))
     raw = scale._inline_records(f'{name}{{quantile="0.9"}}', records, "1m")
     assert "histogram_quantile(0.9," in raw and "0.99" not in raw
-    raw = scale._inline_records("job:slo_reconcile_errors:ratio_rate30d", records, "1m")
+    raw = scale._inline_records(slo.slo_defs(config)[0].record("30d"), records, "1m")
     assert "[30d]" in raw and "avg_over_time" not in raw, raw
     raw = scale._inline_records('max_over_time(job:up:sum{namespace="x"}[30m])', records, "1m")
     assert "[30m:1m]" in raw and 'up{namespace="x", ' in raw, raw

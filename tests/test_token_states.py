@@ -99,7 +99,9 @@ def test_blocked_account_is_its_own_state_with_giteas_message(flag: str, tmp_pat
                 "must_change_password": "You must change your password"}[flag]
     lines = [line for line in logs.splitlines() if 'msg="token blocked"' in line]
     assert len(lines) == 1 and expected in lines[0], logs
-    assert "HTTP 403: " + expected in logs  # the failing probe's line quotes Gitea too, not just "HTTP 403"
+    assert "(HTTP 403): " + expected in lines[0]  # Gitea's words, not just "HTTP 403"
+    # An answer about the token, not a Gitea failure: no "probe failing" line, no failure counted.
+    assert 'msg="probe failing" endpoint=user' not in logs, logs
     assert blocked_token not in logs and TOKEN not in logs and "Traceback" not in logs
     assert not sim.violations
 
@@ -191,6 +193,7 @@ def test_token_lacking_a_scope_is_valid_with_the_scope_in_the_log(tmp_path: Path
         sim.set_fault("http_401", "/api/v1/user")  # now revoked: rejected, and the gauge says 0
         wait_for(lambda: _state(proc.metrics())["rejected"] == 1, "token_state rejected")
         assert sample(proc.metrics(), "gitea_api_token_valid") == 0
+        assert sample(proc.metrics(), "gitea_api_probe_failures_total", endpoint="user", reason="http_4xx") == 0
     finally:
         assert proc.stop() == 0
         sim.stop()

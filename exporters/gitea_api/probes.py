@@ -130,6 +130,14 @@ def gitea_message(body: bytes, secret: str | None = None) -> str:
     return text if len(text) <= MAX_MESSAGE_CHARS else text[:MAX_MESSAGE_CHARS - 3] + "..."
 
 
+def about_token(probe: Probe, outcome: Outcome) -> bool:
+    """An authenticated probe's answer that refuses the token itself: 401, a blocked account's 403, or a 403 on
+    the token probe that names no scope (a scope's 403 is `insufficient_scope`, the token is valid)."""
+    if not probe.auth or outcome.missing_scopes:
+        return False
+    return outcome.status == 401 or outcome.blocked or (outcome.status == 403 and probe.kind == "token")
+
+
 def account_blocked(message: str) -> bool:
     """True when a 403's message says the token's account may not sign in (BLOCKED_MESSAGES)."""
     return message.startswith(BLOCKED_MESSAGES)
@@ -289,6 +297,12 @@ class Prober:
             blocked = status == 403 and probe.auth and account_blocked(message)
             detail = f"{outcome.detail}: {message}" if message and outcome.detail else outcome.detail
             outcome = dataclasses.replace(outcome, message=message, blocked=blocked, detail=detail)
+            if about_token(probe, outcome):
+                # Gitea is up and answers, correctly, about the token: the token state says so and
+                # GiteaAPITokenRejected pages once. Counted as a failure it would also burn the availability SLO
+                # and page a second time for one cause (seen on the real stack, docs/real-stack.md: a revoked
+                # token fired GiteaAPIAvailabilitySLOFastBurn beside GiteaAPITokenRejected).
+                outcome = dataclasses.replace(outcome, reason=None)
         return dataclasses.replace(outcome, seconds=seconds)
 
     @staticmethod
@@ -362,7 +376,7 @@ class Prober:
         """Only an answer about the token changes its state; a timeout or a 5xx says nothing about it."""
         if outcome.blocked:
             verdict = "blocked"
-        elif outcome.status == 401 or (outcome.status == 403 and probe.kind == "token" and not outcome.missing_scopes):
+        elif about_token(probe, outcome):
             verdict = "rejected"
         elif outcome.missing_scopes:
             verdict = "insufficient_scope"

@@ -3,6 +3,7 @@ provider's managed resources without kubectl (not built here)."""
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +78,15 @@ class Kube:
         r = self.request("GET", f"{self.url}{prefix}{ns}/{plural}")
         r.raise_for_status()
         return r.json()["items"]
+
+    def patch(self, obj: dict, body: dict) -> dict:
+        """A JSON merge patch (RFC 7386) of `obj` (kind, apiVersion, metadata.name/namespace) with `body`."""
+        r = self.request("PATCH", self.path(obj), data=json.dumps(body),
+                         headers={"Content-Type": "application/merge-patch+json"})
+        if r.status_code >= 300:
+            raise KubeError(f"patch {obj['kind']} {obj['metadata']['name']}: HTTP {r.status_code}: "
+                            f"{r.json().get('message', r.text)[:400]}")
+        return r.json()
 
     def delete(self, obj: dict) -> None:
         r = self.request("DELETE", self.path(obj))

@@ -72,22 +72,23 @@ class Phase:
     start: Callable[[Stack], str] | None = None  # what it does to the stack; returns a description
 
 
-def _stop_gitea(stack: Stack) -> str:
+def stop_gitea(stack: Stack) -> str:
+    """The faults below are shared with the real-stack e2e (tests/realstack/e2e.py)."""
     stack.stop_gitea()
     return "Gitea stopped (SIGTERM)"
 
 
-def _start_gitea(stack: Stack) -> str:
+def start_gitea(stack: Stack) -> str:
     stack.start_gitea(first=False)
     return "Gitea started again"
 
 
-def _add_failing(stack: Stack) -> str:
+def add_failing(stack: Stack) -> str:
     stack.kube.create(repository(FAILING_OWNER, "orphan"))
     return f"Repository {FAILING_OWNER}/orphan created (its owner does not exist)"
 
 
-def _burst(stack: Stack) -> str:
+def burst(stack: Stack) -> str:
     for i in range(1, 51):
         stack.kube.create(repository("platform", f"burst{i:02d}"))
     return "50 Repositories created at once"
@@ -95,9 +96,9 @@ def _burst(stack: Stack) -> str:
 
 SCENARIOS: dict[str, list[Phase]] = {
     "healthy": [Phase("healthy", 600)],
-    "gitea-down": [Phase("healthy", 180), Phase("gitea-down", 1320, _stop_gitea), Phase("recovered", 1080, _start_gitea)],
-    "one-failing": [Phase("healthy", 120), Phase("one-failing", 840, _add_failing)],
-    "burst-50": [Phase("healthy", 120), Phase("burst", 600, _burst)],
+    "gitea-down": [Phase("healthy", 180), Phase("gitea-down", 1320, stop_gitea), Phase("recovered", 1080, start_gitea)],
+    "one-failing": [Phase("healthy", 120), Phase("one-failing", 840, add_failing)],
+    "burst-50": [Phase("healthy", 120), Phase("burst", 600, burst)],
 }
 
 

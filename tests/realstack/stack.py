@@ -44,31 +44,69 @@ RESOURCE_NAMESPACE = "platform"
 PROVIDER_USER = "system:serviceaccount:crossplane-system:provider-gitea"
 GITEA_ADMIN = "gitea-admin"
 
-# What kube-state-metrics exports about the managed resources until the generated config (issue #26's helper,
-# /work/wt-ksm) is merged: a HAND-WRITTEN MINIMAL STAND-IN, one gauge per status condition.
-KSM_STAND_IN_KINDS = (("repository.gitea.m.crossplane.io", "v2", "Repository"),
-                      ("organization.gitea.m.crossplane.io", "v2", "Organization"),
-                      ("user.gitea.m.crossplane.io", "v2", "User"))
+KSM_USER = "system:serviceaccount:monitoring:kube-state-metrics"
+EXPORTER_PROXY_PORT = 9524
 
 
 def in_netns(argv: list[str]) -> int:
-    """Run `argv` inside a new network namespace with only loopback; delete the namespace afterwards."""
+    """Run `argv` inside a new network namespace with only loopback; afterwards kill whatever still runs in it
+    and delete it. SIGINT and SIGTERM are passed on to `argv` (which closes its stack: `exit_on_signals`)."""
     if os.environ.get(NETNS_ENV):
         raise RuntimeError("already inside a real-stack network namespace")
     if os.geteuid() != 0:
         raise PermissionError("the real stack needs root for `ip netns add` (a private network namespace)")
     name = f"realstack-{os.getpid()}"
     subprocess.run(["ip", "netns", "add", name], check=True)
+    proc: subprocess.Popen | None = None
+
+    def forward(signum: int, _frame: object) -> None:
+        if proc and proc.poll() is None:
+            proc.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True)
         proc = subprocess.Popen(["ip", "netns", "exec", name, *argv], env={**os.environ, NETNS_ENV: name})
-        try:
-            return proc.wait()
-        except KeyboardInterrupt:
-            proc.send_signal(signal.SIGINT)
-            return proc.wait()
+        while True:
+            try:
+                return proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                continue
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        kill_netns_processes(name)
         subprocess.run(["ip", "netns", "del", name], check=False)
+
+
+def kill_netns_processes(name: str, grace: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL, every process still running in network namespace `name` (a crashed harness must
+    not leave an API server or a provider behind)."""
+    def pids() -> list[int]:
+        out = subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True).stdout
+        return [int(p) for p in out.split()]
+
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 2.0)):
+        left = pids()
+        for pid in left:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + wait
+        while left and time.monotonic() < deadline:
+            time.sleep(0.2)
+            left = pids()
+        if not left:
+            return
+
+
+def exit_on_signals() -> None:
+    """Turn SIGTERM into SystemExit so `finally: stack.close()` runs (SIGINT is KeyboardInterrupt already)."""
+    def handler(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 def _openssl(*args: str) -> None:
@@ -88,7 +126,10 @@ class Stack:
         self.procs: dict[str, subprocess.Popen] = {}
         self.admin_token = secrets.token_hex(16)
         self.provider_token = secrets.token_hex(16)
+        self.ksm_token = secrets.token_hex(16)
         self.gitea_token = ""
+        self._gitea_password = secrets.token_hex(12)
+        self.token_file = self.tmp / "exporter-token"
         self.kube: Kube | None = None
         self.exporter: ExporterProcess | None = None
         self.crds_rejected: dict[str, str] = {}
@@ -144,7 +185,8 @@ class Stack:
         _openssl("genrsa", "-out", str(d / "sa.key"), "2048")
         _openssl("rsa", "-in", str(d / "sa.key"), "-pubout", "-out", str(d / "sa.pub"))
         (d / "tokens.csv").write_text(f'{self.admin_token},realstack-admin,1,"system:masters"\n'
-                                      f'{self.provider_token},{PROVIDER_USER},2,"system:serviceaccounts"\n')
+                                      f'{self.provider_token},{PROVIDER_USER},2,"system:serviceaccounts"\n'
+                                      f'{self.ksm_token},{KSM_USER},3,"system:serviceaccounts"\n')
 
     def start_kube(self) -> None:
         d = self.tmp / "pki"
@@ -164,7 +206,8 @@ class Stack:
             "--disable-admission-plugins=ServiceAccount", "--profiling=false", "--v=0"])
         self.kube = Kube(url, self.admin_token, d / "apiserver.crt")
         self._wait("kube-apiserver", lambda: self.kube.request("GET", url + "/readyz").status_code == 200, 180)
-        for name, token in (("admin", self.admin_token), ("provider", self.provider_token)):
+        for name, token in (("admin", self.admin_token), ("provider", self.provider_token),
+                            ("kube-state-metrics", self.ksm_token)):
             (self.tmp / f"kubeconfig-{name}").write_text(yaml.safe_dump({
                 "apiVersion": "v1", "kind": "Config", "current-context": "realstack",
                 "clusters": [{"name": "realstack",
@@ -215,9 +258,8 @@ class Stack:
             (g / "app.ini").write_text(app_ini("realstack", g, GITEA_PORT, self.tools.gitea_static, host=self.host))
             self._gitea("migrate")
             self._gitea("admin", "user", "create", "--admin", "--username", GITEA_ADMIN, "--email", "admin@example.com",
-                        "--password", secrets.token_hex(12), "--must-change-password=false")
-            self.gitea_token = self._gitea("admin", "user", "generate-access-token", "--username", GITEA_ADMIN,
-                                           "--token-name", "provider", "--scopes", "all", "--raw").strip()
+                        "--password", self._gitea_password, "--must-change-password=false")
+            self.gitea_token = self.new_token("provider", "all")
         self._spawn("gitea", [str(self.tools.gitea), "--config", str(g / "app.ini"), "web"], env=self._gitea_env(),
                     cwd=g)
         self._wait("gitea", lambda: requests.get(f"{self.gitea_url}/api/healthz", timeout=2).ok, 120)
@@ -226,16 +268,40 @@ class Stack:
     def gitea_url(self) -> str:
         return f"http://{self.host}:{GITEA_PORT}"
 
+    def new_token(self, name: str, scopes: str) -> str:
+        """A new access token of the Gitea admin named `name` with `scopes` (comma-separated, Gitea's names)."""
+        return self._gitea("admin", "user", "generate-access-token", "--username", GITEA_ADMIN, "--token-name", name,
+                           "--scopes", scopes, "--raw").strip()
+
+    def revoke_token(self, name: str) -> None:
+        """Delete the admin's token `name` in Gitea (DELETE /api/v1/users/{user}/tokens/{name}, basic auth: Gitea
+        manages tokens with a password, not with a token)."""
+        r = requests.delete(f"{self.gitea_url}/api/v1/users/{GITEA_ADMIN}/tokens/{name}",
+                            auth=(GITEA_ADMIN, self._gitea_password), timeout=10)
+        if r.status_code != 204:
+            raise RuntimeError(f"revoking Gitea token {name!r}: HTTP {r.status_code}")
+
+    def use_token(self, token: str) -> None:
+        """Give the provider (its Secret) and the exporter (its token file) `token`, as rotating the Secret both
+        mount would."""
+        self.kube.patch({"apiVersion": "v1", "kind": "Secret",
+                         "metadata": {"name": "gitea-credentials", "namespace": PROVIDER_NAMESPACE}},
+                        {"stringData": {"token": token}})
+        tmp = self.token_file.with_suffix(".tmp")
+        tmp.write_text(token)
+        tmp.replace(self.token_file)
+        self.gitea_token = token
+
     def stop_gitea(self) -> None:
         self.stop("gitea")
 
-    def provider_config(self) -> None:
+    def provider_config(self, base_url: str) -> None:
         k = self.kube
         k.create({"apiVersion": "v1", "kind": "Secret",
                   "metadata": {"name": "gitea-credentials", "namespace": PROVIDER_NAMESPACE},
                   "stringData": {"token": self.gitea_token}})
         k.create({"apiVersion": "gitea.crossplane.io/v1beta1", "kind": "ProviderConfig", "metadata": {"name": "default"},
-                  "spec": {"baseURL": self.gitea_url, "credentials": {"source": "Secret", "secretRef": {
+                  "spec": {"baseURL": base_url, "credentials": {"source": "Secret", "secretRef": {
                       "name": "gitea-credentials", "namespace": PROVIDER_NAMESPACE, "key": "token"}}}})
 
     def start_provider(self, args: list[str]) -> None:
@@ -246,25 +312,35 @@ class Stack:
         self._wait("provider", lambda: "controller_runtime_reconcile_total" in requests.get(PROVIDER_METRICS,
                                                                                           timeout=2).text, 120)
 
-    def start_exporter(self) -> None:
-        self.exporter = ExporterProcess(self.gitea_url, self.tmp / "exporter.log", "--mode", "probe",
-                                        env={"GITEA_TOKEN": self.gitea_token}, port=EXPORTER_PORT)
+    def start_exporter(self, mode: str = "probe", interval: str = "15s", timeout: str = "10s") -> str:
+        """Our exporter against this Gitea, reading the provider's token from a file (so a rotation reaches it);
+        returns the URL the ProviderConfig should use: the exporter's proxy in proxy/both mode, else Gitea."""
+        self.token_file.write_text(self.gitea_token)
+        self.exporter = ExporterProcess(self.gitea_url, self.tmp / "exporter.log", "--mode", mode, "--token-file",
+                                        str(self.token_file), "--interval", interval, "--timeout", timeout,
+                                        "--proxy-listen-address", f"127.0.0.1:{EXPORTER_PROXY_PORT}", port=EXPORTER_PORT)
+        return f"http://127.0.0.1:{EXPORTER_PROXY_PORT}" if mode != "probe" else self.gitea_url
 
-    def start_kube_state_metrics(self) -> None:
-        config = {"kind": "CustomResourceStateMetrics", "spec": {"resources": [{
-            "groupVersionKind": {"group": g, "version": v, "kind": kind},
-            "labelsFromPath": {"name": ["metadata", "name"], "namespace": ["metadata", "namespace"]},
-            "metrics": [{"name": "status_condition", "help": "Condition of the managed resource (stand-in config)",
-                         "each": {"type": "Gauge", "gauge": {"path": ["status", "conditions"],
-                                                             "labelsFromPath": {"type": ["type"], "reason": ["reason"]},
-                                                             "valueFrom": ["status"]}}}],
-        } for g, v, kind in KSM_STAND_IN_KINDS]}}
-        path = self.tmp / "ksm-config.yaml"
-        path.write_text(yaml.safe_dump(config))
+    def start_kube_state_metrics(self, config=None) -> None:  # noqa: ANN001 (a gitea_provider_monitoring Config)
+        """The real kube-state-metrics with the config our build generates (render/resource_state.py), only the
+        custom-resource metrics, as a user of its own that RBAC limits to `resource_state.rbac_rules()`: what the
+        `resource-state` component grants it."""
+        from gitea_provider_monitoring.render.compiler import write_custom_resource_state
+        from gitea_provider_monitoring.render.resource_state import rbac_rules
+
+        k = self.kube
+        k.create({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                  "metadata": {"name": "realstack:kube-state-metrics"}, "rules": rbac_rules()})
+        k.create({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                  "metadata": {"name": "realstack:kube-state-metrics"},
+                  "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                              "name": "realstack:kube-state-metrics"},
+                  "subjects": [{"kind": "User", "name": KSM_USER, "apiGroup": "rbac.authorization.k8s.io"}]})
+        path = write_custom_resource_state(self.tmp / "ksm-config.yaml", config)
         self._spawn("kube-state-metrics", [
-            str(self.tools.kube_state_metrics), f"--kubeconfig={self.tmp / 'kubeconfig-admin'}",
+            str(self.tools.kube_state_metrics), f"--kubeconfig={self.tmp / 'kubeconfig-kube-state-metrics'}",
             "--host=127.0.0.1", f"--port={KSM_PORT}", "--telemetry-host=127.0.0.1", f"--telemetry-port={KSM_TELEMETRY_PORT}",
-            f"--custom-resource-state-config-file={path}", "--resources=pods,deployments"])
+            "--custom-resource-state-only", f"--custom-resource-state-config-file={path}"])
         self._wait("kube-state-metrics", lambda: requests.get(f"http://127.0.0.1:{KSM_PORT}/metrics", timeout=5).ok, 120)
 
     def start_monitoring(self, config, provider_targets: list[tuple[str, str]] | None = None) -> None:  # noqa: ANN001
@@ -308,7 +384,7 @@ class Stack:
                     {"targets": [target], "labels": {**common, "pod": pod}} for target, pod in targets]},
                 {"job_name": c.exporter.job, "static_configs": [
                     {"targets": [f"127.0.0.1:{EXPORTER_PORT}"], "labels": {**common, "pod": pod}}]},
-                {"job_name": "kube-state-metrics", "honor_labels": True, "static_configs": [
+                {"job_name": c.resource_state.job, "honor_labels": True, "static_configs": [
                     {"targets": [f"127.0.0.1:{KSM_PORT}"], "labels": {c.cluster_label: "realstack"}}]},
             ],
         }
@@ -323,18 +399,26 @@ class Stack:
         """alertname -> pending/firing, from the stack's Prometheus."""
         return alert_states(self.prom_url)
 
-    def start(self, provider_args: list[str], exporter: bool = True, ksm: bool = True) -> None:
+    def start(self, provider_args: list[str], exporter: bool = True, ksm: bool = True, config=None) -> None:  # noqa: ANN001
+        """Bring everything up; `config` (a gitea_provider_monitoring Config, default: the defaults) sets the
+        exporter's mode and timing and the kube-state-metrics config. In proxy or both mode the ProviderConfig's
+        base URL is the exporter's proxy, as docs/exporter.md tells users to set it."""
+        from gitea_provider_monitoring.model.config import Config
+
+        config = config or Config()
         t0 = time.monotonic()
         self._certs()
         self.start_kube()
         self.apply_crds()
         self.start_gitea()
-        self.provider_config()
-        self.start_provider(provider_args)
+        base_url = self.gitea_url
         if exporter:
-            self.start_exporter()
+            e = config.exporter
+            base_url = self.start_exporter(e.mode, e.interval, e.timeout)
+        self.provider_config(base_url)
+        self.start_provider(provider_args)
         if ksm:
-            self.start_kube_state_metrics()
+            self.start_kube_state_metrics(config)
         self.log(f"real stack up in {time.monotonic() - t0:.0f}s ({self.tmp})")
 
     def close(self) -> None:
