@@ -41,7 +41,7 @@ from gitea_provider_monitoring.render.alertmanager import RECEIVERS
 from gitea_provider_monitoring.render.compiler import load_model
 from tests.e2e.harness import Environment, Result, table
 from tests.realstack.record import BASE, conditions
-from tests.realstack.stack import NETNS_ENV, PROVIDER_NAMESPACE, Stack, runtime_provider_args
+from tests.realstack.stack import NETNS_ENV, PROVIDER_NAMESPACE, Stack, kill_netns_processes, runtime_provider_args
 from tests.realstack.tools import Tools, locate
 
 TOPOLOGY_ENV = "REALSTACK_FAILOVER_TOPOLOGY"  # the plan, as JSON, for the process inside the hub
@@ -224,6 +224,8 @@ def run(tools: Tools, log=print, config: Config | None = None,  # noqa: ANN001
         raise RuntimeError("run inside the failover namespaces: sudo .venv/bin/python -m tests.realstack.failover")
     topo = Topology.from_json(os.environ[TOPOLOGY_ENV])
     config = config or failover_config()
+    if config.exporter.mode != "probe":  # the proxy listens on the hub's loopback, which the replicas do not reach
+        raise ValueError(f"exporter.mode {config.exporter.mode!r}: the failover scenario runs the exporter in probe mode")
     model = load_model(config)
     args = runtime_provider_args(config)
     pods = example_pods(config.provider) or tuple(f"{config.provider.package_name}-{i}" for i in range(3))
@@ -264,13 +266,13 @@ def run(tools: Tools, log=print, config: Config | None = None,  # noqa: ANN001
         stack.start_kube()
         stack.apply_crds()
         stack.start_gitea()
-        stack.provider_config()
+        e = config.exporter
+        stack.provider_config(stack.start_exporter(e.mode, e.interval, e.timeout))
         for i in range(len(topo.links)):
             start_replica(i)
         log(f"replicas {', '.join(names)} up with args {args}")
         wait_for(lambda: len(leaders(metrics())) == 1, facts.LEASE_DURATION_SECONDS * 2, "a leader")
-        stack.start_exporter()
-        stack.start_kube_state_metrics()
+        stack.start_kube_state_metrics(config)
         t_created = time.monotonic()
         for obj in BASE:
             stack.kube.create(obj)
@@ -430,19 +432,13 @@ def summary(res: Result) -> str:
 
 # -- namespaces (root, in the caller's namespace) ----------------------------------------------------------------
 def remove(topo: Topology) -> None:
-    """SIGKILL every process left in our namespaces (by pid: only ours live there), then delete them; their veth
-    ends go with them."""
+    """End every process left in our namespaces (by the pids `ip netns pids` lists: only ours live there), then
+    delete them; their veth ends go with them."""
     listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     for ns in topo.namespaces:
-        if ns not in {line.split()[0] for line in listed.splitlines() if line.strip()}:
-            continue
-        pids = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True).stdout.split()
-        for pid in pids:
-            try:
-                os.kill(int(pid), signal.SIGKILL)
-            except (ProcessLookupError, ValueError):
-                pass
-        subprocess.run(["ip", "netns", "del", ns], check=False)
+        if ns in {line.split()[0] for line in listed.splitlines() if line.strip()}:
+            kill_netns_processes(ns)
+            subprocess.run(["ip", "netns", "del", ns], check=False)
 
 
 def in_topology(argv: list[str], topo: Topology) -> int:
