@@ -1,6 +1,6 @@
 """The real stack with two provider replicas, leader election on, and the leader killed.
 
-    sudo .venv/bin/python -m tests.realstack.failover            # about 25 minutes with the default config
+    sudo .venv/bin/python -m tests.realstack.failover            # about 21 minutes with the default config
 
 The provider binds :8080 on every interface (no flag changes it), so each replica runs in a network namespace of
 its own, joined by a veth pair to a "hub" namespace that holds etcd, the API server, Gitea, the exporter,
