@@ -51,6 +51,9 @@ def test_flags_and_defaults_are_the_source_s(source: dict[str, str]) -> None:
     assert declared == {f.name: f.default for f in facts.FLAGS}
     assert declared["leader-election"] == str(facts.LEADER_ELECTION_DEFAULT).lower()
     assert f'LeaderElectionID: "{facts.LEASE_NAME}"' in main
+    lease = re.search(r"LeaseDuration:.*?(\d+) \* time\.Second", main)
+    assert lease and float(lease.group(1)) == facts.LEASE_DURATION_SECONDS
+    assert "RetryPeriod" not in main  # so controller-runtime's default, facts.LEASE_RETRY_SECONDS
 
 
 def test_concurrency_options_reach_no_controller(source: dict[str, str]) -> None:

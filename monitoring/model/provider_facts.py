@@ -47,6 +47,10 @@ FLAGS: tuple[ProviderFlag, ...] = (
 )
 
 LEASE_NAME = "crossplane-leader-election-provider-gitea"  # ctrl.Options.LeaderElectionID, a coordination Lease
+# How long a killed leader's lease blocks the standby: ctrl.Options.LeaseDuration 60s (cmd/provider/main.go; it also
+# sets RenewDeadline 50s), retried every RetryPeriod, controller-runtime's default 2s (main.go sets none).
+LEASE_DURATION_SECONDS = 60.0
+LEASE_RETRY_SECONDS = 2.0
 LEADER_ELECTION_DEFAULT = False  # `--leader-election` default: Crossplane passes no args, so off unless set
 
 # One worker per controller: ctrl.NewControllerManagedBy(...).Complete(r) without WithOptions, so

@@ -112,10 +112,12 @@ def _openssl(*args: str) -> None:
 class Stack:
     """One real stack; `start()` brings it up, `close()` stops every process and removes the temp dir."""
 
-    def __init__(self, tools: Tools, keep: bool = False, log=print) -> None:  # noqa: ANN001
+    def __init__(self, tools: Tools, keep: bool = False, log=print, host: str = "127.0.0.1") -> None:  # noqa: ANN001
+        """`host`: the address the API server and Gitea listen on (an address of our own network namespace that
+        other namespaces of ours reach, tests/realstack/failover.py; loopback by default)."""
         if not os.environ.get(NETNS_ENV):
             raise RuntimeError("run the real stack inside its network namespace (tests.realstack.stack.in_netns)")
-        self.tools, self.keep, self.log = tools, keep, log
+        self.tools, self.keep, self.log, self.host = tools, keep, log, host
         self.tmp = Path(tempfile.mkdtemp(prefix="realstack-"))
         self.procs: dict[str, subprocess.Popen] = {}
         self.admin_token = secrets.token_hex(16)
@@ -172,8 +174,9 @@ class Stack:
     def _certs(self) -> None:
         d = self.tmp / "pki"
         d.mkdir()
+        san = "IP:127.0.0.1,DNS:localhost" + (f",IP:{self.host}" if self.host != "127.0.0.1" else "")
         _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=realstack-apiserver",
-                 "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", str(d / "apiserver.key"),
+                 "-addext", f"subjectAltName={san}", "-keyout", str(d / "apiserver.key"),
                  "-out", str(d / "apiserver.crt"))
         _openssl("genrsa", "-out", str(d / "sa.key"), "2048")
         _openssl("rsa", "-in", str(d / "sa.key"), "-pubout", "-out", str(d / "sa.pub"))
@@ -188,11 +191,11 @@ class Stack:
                              f"--advertise-client-urls=http://127.0.0.1:{ETCD_PORT}",
                              "--listen-peer-urls=http://127.0.0.1:2380", "--log-level=warn"])
         self._wait("etcd", lambda: requests.get(f"http://127.0.0.1:{ETCD_PORT}/health", timeout=2).ok, 60)
-        url = f"https://127.0.0.1:{APISERVER_PORT}"
+        url = f"https://{self.host}:{APISERVER_PORT}"
         self._spawn("kube-apiserver", [
             str(self.tools.kube_apiserver), f"--etcd-servers=http://127.0.0.1:{ETCD_PORT}",
             f"--cert-dir={d}", f"--tls-cert-file={d / 'apiserver.crt'}", f"--tls-private-key-file={d / 'apiserver.key'}",
-            f"--secure-port={APISERVER_PORT}", "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
+            f"--secure-port={APISERVER_PORT}", f"--bind-address={self.host}", f"--advertise-address={self.host}",
             "--service-cluster-ip-range=10.0.0.0/24", "--allow-privileged=true", "--authorization-mode=RBAC",
             f"--token-auth-file={d / 'tokens.csv'}", f"--service-account-issuer={url}",
             f"--service-account-key-file={d / 'sa.pub'}", f"--service-account-signing-key-file={d / 'sa.key'}",
@@ -248,7 +251,7 @@ class Stack:
         g = self.tmp / "gitea"
         if first:
             (g / "home").mkdir(parents=True)
-            (g / "app.ini").write_text(app_ini("realstack", g, GITEA_PORT, self.tools.gitea_static))
+            (g / "app.ini").write_text(app_ini("realstack", g, GITEA_PORT, self.tools.gitea_static, host=self.host))
             self._gitea("migrate")
             self._gitea("admin", "user", "create", "--admin", "--username", GITEA_ADMIN, "--email", "admin@example.com",
                         "--password", self._gitea_password, "--must-change-password=false")
@@ -259,7 +262,7 @@ class Stack:
 
     @property
     def gitea_url(self) -> str:
-        return f"http://127.0.0.1:{GITEA_PORT}"
+        return f"http://{self.host}:{GITEA_PORT}"
 
     def new_token(self, name: str, scopes: str) -> str:
         """A new access token of the Gitea admin named `name` with `scopes` (comma-separated, Gitea's names)."""
@@ -336,10 +339,12 @@ class Stack:
             "--custom-resource-state-only", f"--custom-resource-state-config-file={path}"])
         self._wait("kube-state-metrics", lambda: requests.get(f"http://127.0.0.1:{KSM_PORT}/metrics", timeout=5).ok, 120)
 
-    def start_monitoring(self, config) -> None:  # noqa: ANN001 (a gitea_provider_monitoring Config)
+    def start_monitoring(self, config, provider_targets: list[tuple[str, str]] | None = None) -> None:  # noqa: ANN001
         """A real Prometheus (Debian's or the Go-built one, the newest `make tools` put in .tools/) and Alertmanager
-        with `config`'s build, scraping the provider, the exporter and kube-state-metrics every scrape_interval;
-        Alertmanager's receivers point at a local webhook receiver (tests/e2e/harness.py's)."""
+        with `config`'s build (a gitea_provider_monitoring Config), scraping the provider, the exporter and
+        kube-state-metrics every scrape_interval; Alertmanager's receivers point at a local webhook receiver
+        (tests/e2e/harness.py's). `provider_targets`: (host:port, pod) per provider replica, as a PodMonitor
+        labels them (default: the one provider of this namespace); the exporter gets the first one's pod."""
         from gitea_provider_monitoring.check.promtool import toolsets
         from gitea_provider_monitoring.render.compiler import build
         from tests.e2e.harness import Receiver
@@ -364,14 +369,15 @@ class Stack:
         wait_http(self.am_url + "/-/ready", timeout=60)
         c, ns = config, config.provider.namespace
         common = {"namespace": ns, c.cluster_label: "realstack"}
-        pod = "provider-gitea-5f7c9d8b7-aaaaa"
+        targets = provider_targets or [(PROVIDER_METRICS.split("/")[2], "provider-gitea-5f7c9d8b7-aaaaa")]
+        pod = targets[0][1]
         prom_config = {
             "global": {"scrape_interval": c.scrape_interval, "evaluation_interval": c.evaluation_interval},
             "rule_files": [str(p) for p in sorted((out / "prometheus" / "rules").glob("*.yaml"))],
             "alerting": {"alertmanagers": [{"static_configs": [{"targets": [self.am_url.removeprefix("http://")]}]}]},
             "scrape_configs": [
                 {"job_name": c.provider.job, "static_configs": [
-                    {"targets": [PROVIDER_METRICS.split("/")[2]], "labels": {**common, "pod": pod}}]},
+                    {"targets": [target], "labels": {**common, "pod": pod}} for target, pod in targets]},
                 {"job_name": c.exporter.job, "static_configs": [
                     {"targets": [f"127.0.0.1:{EXPORTER_PORT}"], "labels": {**common, "pod": pod}}]},
                 {"job_name": c.resource_state.job, "honor_labels": True, "static_configs": [
@@ -422,13 +428,14 @@ class Stack:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def runtime_provider_args(config_path: str | None = None) -> list[str]:
+def runtime_provider_args(config_path=None) -> list[str]:  # noqa: ANN001 (a path, a Config or None)
     """The args our build's DeploymentRuntimeConfig gives the provider's package-runtime container (none unless
-    the config asks for some, e.g. --leader-election)."""
-    from gitea_provider_monitoring.model.config import load_config
+    the config asks for some, e.g. --leader-election). `config_path`: a config file, a loaded Config, or None
+    (the defaults)."""
+    from gitea_provider_monitoring.model.config import Config, load_config
     from gitea_provider_monitoring.render.compiler import build
 
-    config = load_config(config_path)
+    config = config_path if isinstance(config_path, Config) else load_config(config_path)
     with tempfile.TemporaryDirectory() as out:
         build(dataclasses.replace(config), Path(out))
         args: list[str] = []

@@ -33,9 +33,10 @@ def find_gitea() -> Path | None:
     return None
 
 
-def app_ini(name: str, work: Path, port: int, static: Path, log: str = "console") -> str:
-    """A Gitea app.ini for a throwaway instance on 127.0.0.1:`port`: sqlite and repositories under `work`, installed,
-    offline, no registration, no cron; secrets fresh each time. The conformance tests and the real stack share it."""
+def app_ini(name: str, work: Path, port: int, static: Path, log: str = "console", host: str = "127.0.0.1") -> str:
+    """A Gitea app.ini for a throwaway instance on `host`:`port` (loopback; or an address of a network namespace of
+    ours): sqlite and repositories under `work`, installed, offline, no registration, no cron; secrets fresh each
+    time. The conformance tests and the real stack share it."""
     return f"""APP_NAME = {name}
 RUN_MODE = prod
 WORK_PATH = {work}
@@ -44,9 +45,9 @@ DB_TYPE = sqlite3
 PATH = {work}/gitea.db
 [server]
 PROTOCOL = http
-HTTP_ADDR = 127.0.0.1
+HTTP_ADDR = {host}
 HTTP_PORT = {port}
-ROOT_URL = http://127.0.0.1:{port}/
+ROOT_URL = http://{host}:{port}/
 DISABLE_SSH = true
 OFFLINE_MODE = true
 STATIC_ROOT_PATH = {static}
