@@ -115,6 +115,8 @@ ISSUE_EXAMPLES = [
     # accepted
     ("thresholds: {workqueue_depth: -5}", "thresholds.workqueue_depth: -5.0 is negative"),
     ("thresholds: {reconcile_latency_seconds: -1}", "thresholds.reconcile_latency_seconds: -1.0 is not positive"),
+    # built invalid PromQL in GiteaProviderPackageUnhealthy (found by the random configs below)
+    ("provider: {package_name: 'q\"uote'}", "provider.package_name: 'q\"uote' is not a Kubernetes object name"),
     # a typo listed 45 keys
     ("thresholds: {reconcile_failure_ration: 0.3}", "did you mean thresholds.reconcile_failure_ratio?"),
     ("reconcile_failure_ratio: 0.3", "did you mean thresholds.reconcile_failure_ratio?"),

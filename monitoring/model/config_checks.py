@@ -149,6 +149,18 @@ def _module_names(value: Any) -> str | tuple[str, str] | None:
     return None
 
 
+K8S_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+
+def _k8s_name(value: Any) -> str | tuple[str, str] | None:
+    """A Kubernetes object name (RFC 1123 subdomain, at most 253 characters): it names objects and is matched
+    in selectors, so anything else would fail at the API server or break a PromQL string."""
+    if len(value) > 253 or not K8S_NAME_RE.match(value):
+        return (f"{value!r} is not a Kubernetes object name",
+                "lower-case letters, digits, '-' and '.', starting and ending with a letter or digit, e.g. provider-gitea")
+    return None
+
+
 def _not_empty(value: Any) -> str | None:
     return "must not be empty" if not value else None
 
@@ -163,6 +175,7 @@ FIELD_CHECKS: tuple[tuple[str, Check], ...] = (
     ("provider.pod_regex", _selector_value),
     ("provider.pod_regex", _regex),
     ("provider.container", _selector_value),
+    ("provider.package_name", _k8s_name),
     ("provider.controllers", _not_empty),
     ("provider.replicas", _positive),
     ("provider.controllers", _selector_value),

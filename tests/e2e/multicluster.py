@@ -38,6 +38,7 @@ from tests.e2e.harness import (
     Scenario,
     _panels,
     _substitute,
+    detection_bound,
     panel_report,
 )
 from tests.sim.gitea import GiteaSimulator
@@ -177,9 +178,6 @@ class MultiClusterEnvironment:
     def firing(self) -> list[tuple[str, str]]:
         return sorted(k for k, state in self.alerts().items() if state == "firing")
 
-    alert_for = Environment.alert_for
-    window = Environment.window
-
 
 # -- scenarios -------------------------------------------------------------------------------------------
 @dataclass
@@ -278,13 +276,11 @@ def run(env: MultiClusterEnvironment, sc: MultiScenario, settle: float = 4.0) ->
     if leftover:
         for r in results.values():
             r.problems.append("not quiet before the scenario: " + ", ".join(f"{a}{{{k}}}" for k, a in leftover))
-    scrape, evaluation = duration_seconds(c.scrape_interval), duration_seconds(c.evaluation_interval)
     for cluster, single in parts:
         probe = duration_seconds(c.exporter.interval) + duration_seconds(c.exporter.timeout) \
             if single.exporter_based else 0
         for name in single.expected:
-            results[cluster].bounds[name] = (scrape + REMOTE_WRITE_DEADLINE + evaluation + env.alert_for(name) + probe
-                                             + env.window(name))
+            results[cluster].bounds[name] = detection_bound(env.model, c, name, probe=probe, lead=REMOTE_WRITE_DEADLINE)
     timeout = max(b for r in results.values() for b in r.bounds.values()) + 45
     t0 = time.monotonic()
     for cluster, single in parts:
