@@ -485,7 +485,11 @@ def _restarting(config: Config) -> AlertingRule:
                        "(Last State: OOMKilled, Error).",
                        kubectl_logs(config) + " Add `--previous` for the crashed container."),
             mitigation=("OOMKilled: raise the memory limit in the DeploymentRuntimeConfig.",
-                        "Crash on start: check the ProviderConfig and credentials Secret."),
+                        "Crash on start: check the ProviderConfig and credentials Secret.",
+                        *(("Log says `unable to find leader election namespace`: `--leader-election` reads the "
+                           "namespace from the pod's service-account mount; do not set "
+                           "`automountServiceAccountToken: false` on the provider's pod or service account "
+                           "(docs/user-guide.md).",) if config.provider.leader_election else ())),
         ),
         cases=_increase_cases(config, t.restarts_window, "kube_pod_container_status_restarts_total", td.kube,
                               {}, labels, fire=(f"{n + 1} restarts within the window", n + 1),
