@@ -39,7 +39,7 @@ from gitea_provider_monitoring.render.alertmanager import RECEIVERS
 from gitea_provider_monitoring.render.compiler import Model, load_model
 from tests.e2e.harness import INHIBITED, Result, detection_bound, table
 from tests.realstack import failover
-from tests.realstack.record import BASE, FAILING_OWNER, KINDS, burst, repository, start_gitea, stop_gitea
+from tests.realstack.record import BASE, FAILING_OWNER, KINDS, burst, conditions, repository, start_gitea, stop_gitea
 from tests.realstack.stack import (
     KSM_PORT,
     NETNS_ENV,
@@ -200,10 +200,8 @@ def _firing(prom_url: str) -> list[dict]:
 
 
 def _resources_ready(stack: Stack, expected: int) -> bool:
-    items = [i for key, _ in KINDS.values() for i in stack.kube.list(key, RESOURCE_NAMESPACE)]
-    ready = [i for i in items if any(c["type"] == "Ready" and c["status"] == "True"
-                                     for c in i.get("status", {}).get("conditions", []))]
-    return len(items) >= expected and len(ready) == len(items)
+    conds = conditions(stack)
+    return len(conds) >= expected and all(c.get("Ready", ("",))[0] == "True" for c in conds.values())
 
 
 def run_scenario(sc: Scenario, log: Callable[[str], None]) -> dict:
@@ -340,13 +338,12 @@ def run_scenario(sc: Scenario, log: Callable[[str], None]) -> dict:
 
 def _condition_summary(stack: Stack) -> str:
     """Per kind: resources, how many are not Synced and not Ready (from the API server, not from the alerts)."""
-    out = []
-    for kind, (key, _) in sorted(KINDS.items()):
-        items = stack.kube.list(key, RESOURCE_NAMESPACE)
-        conds = [{c["type"]: c["status"] for c in i.get("status", {}).get("conditions", [])} for i in items]
-        out.append(f"{kind} {len(items)} (not Synced {sum(c.get('Synced') != 'True' for c in conds)}, "
-                   f"not Ready {sum(c.get('Ready') != 'True' for c in conds)})")
-    return "; ".join(out)
+    by_kind: dict[str, list[dict[str, tuple[str, str, str]]]] = {kind: [] for kind in KINDS}
+    for res, conds in conditions(stack).items():
+        by_kind[res.split("/", 1)[0]].append(conds)
+    return "; ".join(f"{kind} {len(cs)} (not Synced {sum(c.get('Synced', ('',))[0] != 'True' for c in cs)}, "
+                     f"not Ready {sum(c.get('Ready', ('',))[0] != 'True' for c in cs)})"
+                     for kind, cs in sorted(by_kind.items()))
 
 
 def _ksm_series_per_resource(stack: Stack) -> str:
